@@ -1,0 +1,275 @@
+"""The `lift` command line. Thin: parse arguments, call the library, print results."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lift.config import LiftConfig, describe_fields, load_config
+from lift.errors import LiftError
+from lift.infer import ADAPTER_MODES, MODES
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="LIFT - Long Input Fine-Tuning: lift a long document into an adapter, then ask it questions.",
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", help="Base model: omit for the embedded SmolLM2-135M-Instruct; a HF id or a local dir."),
+]
+DeviceOption = Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda.")]
+
+
+def main() -> None:
+    app()
+
+
+def _user_errors(command: Callable) -> Callable:
+    """A LiftError becomes one line on stderr and exit code 1; anything else is our bug and keeps its traceback."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except LiftError as error:
+            err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return run
+
+
+def _quiet_transformers() -> None:
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def _build_config(config_path: Path | None, overrides: dict, settings: list[str] | None) -> LiftConfig:
+    config = load_config(config_path)
+    for setting in settings or []:
+        key, sep, value = setting.partition("=")
+        if not sep:
+            raise LiftError(f"--set expects key=value, got '{setting}'")
+        overrides[key.strip()] = value.strip()
+    return config.with_overrides(overrides)
+
+
+def _load(model: str | None, device: str):
+    from lift.models import load_model
+
+    _quiet_transformers()
+    with err.status(f"loading model {model or 'SmolLM2-135M-Instruct (embedded)'} ..."):
+        return load_model(model, device)
+
+
+@app.command()
+@_user_errors
+def train(
+    file: Annotated[Path, typer.Argument(help="Document to lift (UTF-8 text or markdown).")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML/JSON config file.")] = None,
+    generator: Annotated[str | None, typer.Option(help="QA generator: template or local.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    rank: Annotated[int | None, typer.Option(help="LoRA rank.")] = None,
+    qa_per_sentence: Annotated[int | None, typer.Option(help="QA pairs per sentence (m).")] = None,
+    model: ModelOption = None,
+    device: DeviceOption = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Any config field, e.g. --set train.batch_tokens=512.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing adapter for this document.")] = False,
+) -> None:
+    """Lift FILE: generate synthetic QA, train an adapter, store it. Prints the document id and adapter path."""
+    from lift.progress import RichProgress
+    from lift.recipe import lift_document
+    from lift.text import read_document
+
+    overrides = {
+        "synth.generator": generator,
+        "train.epochs": epochs,
+        "train.lr": lr,
+        "lora.rank": rank,
+        "synth.qa_per_sentence": qa_per_sentence,
+        "model.name": model,
+        "model.device": device,
+    }
+    cfg = _build_config(config, overrides, set_)
+    document = read_document(file)
+    loaded = _load(cfg.model.name, cfg.model.device)
+    started = time.perf_counter()
+    with RichProgress(err) as progress:
+        result = lift_document(document, loaded, cfg, force=force, progress=progress)
+    _print_lift_summary(result.manifest, time.perf_counter() - started)
+    out.print(f"document id: {result.entry.doc_id}")
+    out.print(f"adapter:     {result.entry.adapter_dir}")
+
+
+def _print_lift_summary(manifest: dict, seconds: float) -> None:
+    synth, training = manifest["synthesis"], manifest["training"]
+    err.print(
+        f"lifted '{manifest['title']}' ({manifest['tokens']} tokens, {manifest['sentences']} sentences) in "
+        f"{seconds:.0f}s: {synth['qa_pairs_kept']}/{synth['qa_pairs_parsed']} QA pairs kept "
+        f"({synth['generations']} generated, {synth['cache_hits']} from cache), "
+        f"{training['examples']} examples, loss {' -> '.join(f'{x:.3f}' for x in training['loss_per_epoch'])}, "
+        f"{training['tokens_per_second']:.0f} train tok/s ({training['precision']})",
+        highlight=False,
+    )
+
+
+@app.command()
+@_user_errors
+def ask(
+    doc: Annotated[str, typer.Argument(help="Document: a file path or a document id (prefix) from `lift list`.")],
+    question: Annotated[str, typer.Argument(help="The question.")],
+    mode: Annotated[str, typer.Option(help=f"Answer mode: {', '.join(MODES)}.")] = "lift_only",
+    max_new_tokens: Annotated[int | None, typer.Option(help="Max tokens in the answer.")] = None,
+    model: ModelOption = None,
+    device: DeviceOption = None,
+) -> None:
+    """Answer QUESTION about DOC. lift_only: adapter, no document in the prompt; lift_icl: adapter plus as much
+    of the document as fits (head and tail); icl: base model with the document; no_context: base model alone."""
+    from lift.adapters import load_adapter
+    from lift.infer import answer_question
+    from lift.models import canonical_model_name, lift_home
+    from lift.store import Store
+    from lift.text import read_document
+
+    if mode not in MODES:
+        raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
+    store = Store(lift_home())
+    entry = None
+    document_text = None
+    if mode in ADAPTER_MODES or not Path(doc).exists():
+        entry = store.resolve(doc)
+        document_text = entry.document_text
+    else:
+        document_text = read_document(doc).text
+    base = entry.manifest["base_model"] if entry and model is None else canonical_model_name(model)
+    if entry and mode in ADAPTER_MODES and base != entry.manifest["base_model"]:
+        raise LiftError(f"document {entry.doc_id} was lifted on {entry.manifest['base_model']}, not {base}")
+    defaults = LiftConfig.from_dict(entry.manifest["config"]) if entry else LiftConfig()
+    loaded = _load(None if base == "SmolLM2-135M-Instruct" else base, device or defaults.model.device)
+    net = load_adapter(loaded.model, entry.adapter_dir) if mode in ADAPTER_MODES else loaded.model
+    answer = answer_question(
+        net,
+        loaded.tokenizer,
+        question,
+        mode,
+        document=document_text,
+        window=loaded.window,
+        max_new_tokens=max_new_tokens or defaults.infer.max_new_tokens,
+        system=defaults.infer.system_prompt,
+    )
+    err.print(f"[dim]{mode}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")
+    out.print(answer.text, highlight=False, markup=False)
+
+
+@app.command("list")
+@_user_errors
+def list_() -> None:
+    """List lifted documents."""
+    from lift.models import lift_home
+    from lift.store import Store
+
+    entries = Store(lift_home()).entries()
+    if not entries:
+        err.print("no lifted documents yet; run `lift train FILE`")
+        return
+    table = Table()
+    table.add_column("document id", no_wrap=True, min_width=16)
+    for column in ("title", "tokens", "QA kept", "base model", "created"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        m = entry.manifest
+        table.add_row(
+            entry.doc_id,
+            m["title"],
+            str(m["tokens"]),
+            str(m["synthesis"]["qa_pairs_kept"]),
+            m["base_model"],
+            m["created"],
+        )
+    out.print(table)
+
+
+@app.command()
+@_user_errors
+def show(doc: Annotated[str, typer.Argument(help="Document id (prefix) or file path.")]) -> None:
+    """Print a lifted document's manifest."""
+    from lift.models import lift_home
+    from lift.store import Store
+
+    entry = Store(lift_home()).resolve(doc)
+    out.print_json(json.dumps({"path": str(entry.path), **entry.manifest}))
+
+
+@app.command()
+@_user_errors
+def rm(doc: Annotated[str, typer.Argument(help="Document id (prefix) or file path.")]) -> None:
+    """Delete a lifted document's adapter and manifest."""
+    from lift.models import lift_home
+    from lift.store import Store
+
+    store = Store(lift_home())
+    entry = store.resolve(doc)
+    store.remove(entry.doc_id)
+    out.print(f"removed {entry.doc_id}")
+
+
+@app.command()
+@_user_errors
+def config() -> None:
+    """Print every config field with its default and help (a starting point for --config files)."""
+    section = None
+    for name, default, help_text in describe_fields():
+        head = name.split(".")[0]
+        if head != section:
+            out.print(f"{head}:", highlight=False)
+            section = head
+        out.print(f"  # {help_text}", style="dim", highlight=False)
+        out.print(f"  {name.split('.', 1)[1]}: {json.dumps(default)}", highlight=False)
+
+
+@app.command()
+@_user_errors
+def demo(
+    generator: Annotated[str | None, typer.Option(help="QA generator: template or local.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
+    device: DeviceOption = None,
+) -> None:
+    """Lift the bundled Paul Graham essay with the San Francisco needle and ask about it, without the adapter
+    and with it (no document in the prompt either time)."""
+    from lift.demo import run_demo
+    from lift.progress import RichProgress
+
+    cfg = LiftConfig().with_overrides({"synth.generator": generator, "train.epochs": epochs, "model.device": device})
+    loaded = _load(cfg.model.name, cfg.model.device)
+    with RichProgress(err) as progress:
+        result = run_demo(loaded, cfg, progress)
+    _print_lift_summary(result.manifest, result.lift_seconds)
+    out.print(f"\n[bold]Q:[/bold] {result.question}  (no document in the prompt)")
+    for label, text in (("without the adapter:", result.before), ("with the adapter:   ", result.after)):
+        out.print(f"[bold]{label}[/bold] ", end="")
+        out.print(text, markup=False, highlight=False)
+    out.print(f"needle keywords in the lifted answer: {len(result.keywords_found)}/3 {result.keywords_found}")
+    for question, text in result.general:
+        out.print(f"[bold]general check with the adapter[/bold] ({question}): ", end="")
+        out.print(text, markup=False, highlight=False)
+    out.print(f"document id {result.doc_id}; demo took {result.total_seconds:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Run configuration: dataclasses with help text per field, YAML/JSON load and dump, validation.
+
+Every default is defined here once; the CLI flags and the README refer to these fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lift.errors import LiftError
+
+GENERATORS = ("template", "local")
+GROUNDING = ("off", "overlap")
+PRECISIONS = ("auto", "fp32", "bf16")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def _help(text: str, default: Any) -> Any:
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": text})
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass
+class ModelConfig:
+    name: str | None = _help(
+        "Base model: None for the embedded SmolLM2-135M-Instruct, a Hugging Face model id, or a local model directory.",
+        None,
+    )
+    device: str = _help("Where to run: auto (cuda if available), cpu or cuda.", "auto")
+
+
+@dataclass
+class SynthConfig:
+    generator: str = _help(
+        "Synthetic QA generator: 'template' (deterministic, built from each sentence) or 'local' "
+        "(the base model writes QA pairs).",
+        "template",
+    )
+    qa_per_sentence: int = _help("m: QA pairs asked for per sentence (seed 000 uses 1 for NIAH, 5-10 for LooGLE).", 3)
+    context_chars: int = _help(
+        "Characters of preceding text shown to the generator with each sentence (the reference uses 2048).",
+        2048,
+    )
+    grounding: str = _help("Grounding filter: 'overlap' drops answers not supported by the source, 'off'.", "overlap")
+    grounding_min_overlap: float = _help(
+        "Share of an answer's content words that must appear in the sentence or its context.", 0.6
+    )
+    local_max_new_tokens: int = _help("Max tokens the local generator writes per sentence.", 200)
+    local_batch_size: int = _help("Sentences per batched generate() call of the local generator.", 8)
+    min_sentence_chars: int = _help("Sentences shorter than this (after stripping) get no QA pairs.", 20)
+
+
+@dataclass
+class LoraConfig:
+    rank: int = _help("LoRA rank r.", 16)
+    alpha: int = _help("LoRA alpha (scale = alpha / rank).", 32)
+    dropout: float = _help("LoRA dropout.", 0.0)
+    target_modules: str = _help(
+        "Modules to adapt: 'all-linear' (every linear projection) or a comma list.", "all-linear"
+    )
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = _help("Passes over the synthetic tasks (seed 000: 5).", 5)
+    lr: float = _help("AdamW learning rate (seed 000: 3e-4 for NIAH on 8B; scaled up for the 135M model).", 1e-3)
+    beta1: float = _help("AdamW beta1 (seed 000: 0.9).", 0.9)
+    beta2: float = _help("AdamW beta2 (seed 000: 0.95).", 0.95)
+    eps: float = _help("AdamW epsilon (seed 000: 1e-8).", 1e-8)
+    weight_decay: float = _help("AdamW weight decay (seed 000: 0).", 0.0)
+    batch_tokens: int = _help(
+        "Tokens per optimizer step: examples are packed into one row up to this length (no padding).", 384
+    )
+    max_grad_norm: float = _help("Gradient clipping norm (0 disables).", 1.0)
+    replay_ratio: float = _help(
+        "Replay examples (the base model's own answers to general prompts) per synthetic QA example; "
+        "guards general behaviour against being overwritten. 0 disables.",
+        0.3,
+    )
+    replay_max_tokens: int = _help("Max tokens of each replayed base-model answer (cut back to whole sentences).", 64)
+    precision: str = _help("Training compute precision: auto (bf16 where the hardware has it), fp32 or bf16.", "auto")
+    seed: int = _help("Random seed for shuffling and initialisation.", 0)
+
+
+@dataclass
+class InferConfig:
+    max_new_tokens: int = _help("Max tokens in an answer.", 64)
+    system_prompt: str = _help(
+        "System message used in training examples and at answer time.", "You are a helpful assistant."
+    )
+
+
+@dataclass
+class LiftConfig:
+    model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "Base model."})
+    synth: SynthConfig = field(default_factory=SynthConfig, metadata={"help": "Synthetic task generation."})
+    lora: LoraConfig = field(default_factory=LoraConfig, metadata={"help": "LoRA adapter."})
+    train: TrainConfig = field(default_factory=TrainConfig, metadata={"help": "Training."})
+    infer: InferConfig = field(default_factory=InferConfig, metadata={"help": "Answering."})
+
+    def validate(self) -> LiftConfig:
+        checks = [
+            (self.model.device in DEVICES, f"model.device must be one of {DEVICES}"),
+            (self.synth.generator in GENERATORS, f"synth.generator must be one of {GENERATORS}"),
+            (self.synth.qa_per_sentence >= 1, "synth.qa_per_sentence must be >= 1"),
+            (self.synth.context_chars >= 0, "synth.context_chars must be >= 0"),
+            (self.synth.grounding in GROUNDING, f"synth.grounding must be one of {GROUNDING}"),
+            (0.0 <= self.synth.grounding_min_overlap <= 1.0, "synth.grounding_min_overlap must be in [0, 1]"),
+            (self.synth.local_max_new_tokens >= 16, "synth.local_max_new_tokens must be >= 16"),
+            (self.synth.local_batch_size >= 1, "synth.local_batch_size must be >= 1"),
+            (self.lora.rank >= 1, "lora.rank must be >= 1"),
+            (self.lora.alpha > 0, "lora.alpha must be > 0"),
+            (0.0 <= self.lora.dropout < 1.0, "lora.dropout must be in [0, 1)"),
+            (self.train.epochs >= 1, "train.epochs must be >= 1"),
+            (self.train.lr > 0, "train.lr must be > 0"),
+            (0 <= self.train.beta1 < 1 and 0 <= self.train.beta2 < 1, "train.beta1/beta2 must be in [0, 1)"),
+            (self.train.batch_tokens >= 16, "train.batch_tokens must be >= 16"),
+            (self.train.max_grad_norm >= 0, "train.max_grad_norm must be >= 0"),
+            (self.train.replay_ratio >= 0, "train.replay_ratio must be >= 0"),
+            (self.train.replay_max_tokens >= 8, "train.replay_max_tokens must be >= 8"),
+            (self.train.precision in PRECISIONS, f"train.precision must be one of {PRECISIONS}"),
+            (self.infer.max_new_tokens >= 1, "infer.max_new_tokens must be >= 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise LiftError(f"invalid config: {message}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LiftConfig:
+        if not isinstance(data, dict):
+            raise LiftError("invalid config: the top level must be a mapping of sections")
+        sections = {f.name: f.default_factory for f in fields(cls)}  # type: ignore[misc]
+        kwargs = {}
+        for name, values in data.items():
+            if name not in sections:
+                raise LiftError(f"invalid config: unknown section '{name}' (known: {', '.join(sections)})")
+            kwargs[name] = _build_section(sections[name], name, values or {})
+        return cls(**kwargs).validate()
+
+    def with_overrides(self, overrides: dict[str, Any]) -> LiftConfig:
+        """Return a copy with dotted keys ('train.lr') replaced; None values are ignored."""
+        data = self.to_dict()
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            section, _, name = key.partition(".")
+            if section not in data or name not in data[section]:
+                raise LiftError(f"invalid config: unknown setting '{key}'")
+            data[section][name] = value
+        return LiftConfig.from_dict(data)
+
+
+def _build_section(factory: Any, section: str, values: dict[str, Any]) -> Any:
+    if not isinstance(values, dict):
+        raise LiftError(f"invalid config: section '{section}' must be a mapping")
+    default = factory()
+    known = {f.name: f for f in fields(default)}
+    kwargs = {}
+    for name, value in values.items():
+        if name not in known:
+            raise LiftError(f"invalid config: unknown setting '{section}.{name}' (known: {', '.join(known)})")
+        kwargs[name] = _coerce(f"{section}.{name}", getattr(default, name), value)
+    return factory(**kwargs)
+
+
+def _coerce(key: str, default: Any, value: Any) -> Any:
+    """Check a value against the default's type; numbers from YAML or the command line are converted."""
+    if value is None or default is None:
+        return value
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(value)
+                return value.lower() in ("true", "1", "yes")
+            return bool(value)
+        if isinstance(default, int):
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, str):
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return value
+    except (TypeError, ValueError):
+        raise LiftError(f"invalid config: {key} must be a {type(default).__name__}, got {value!r}") from None
+    return value
+
+
+def load_config(path: str | Path | None) -> LiftConfig:
+    """Load a YAML or JSON config file; None gives the defaults."""
+    if path is None:
+        return LiftConfig().validate()
+    path = Path(path)
+    if not path.is_file():
+        raise LiftError(f"config file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as error:
+        raise LiftError(f"config file {path} is not valid YAML/JSON: {error}".splitlines()[0]) from None
+    return LiftConfig.from_dict(data or {})
+
+
+def dump_config(config: LiftConfig, path: str | Path) -> None:
+    path = Path(path)
+    data = config.to_dict()
+    text = json.dumps(data, indent=2) if path.suffix == ".json" else yaml.safe_dump(data, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+
+
+def describe_fields() -> list[tuple[str, Any, str]]:
+    """(dotted name, default, help) for every setting, for docs and `lift config`."""
+    rows = []
+    for section in fields(LiftConfig):
+        default = section.default_factory()  # type: ignore[misc]
+        for f in fields(default):
+            rows.append((f"{section.name}.{f.name}", getattr(default, f.name), f.metadata["help"]))
+    return rows

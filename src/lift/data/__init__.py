@@ -1,0 +1,6 @@
+"""Tasks -> tokenized, loss-masked examples -> packed batches."""
+
+from lift.data.examples import IGNORE_INDEX, Example, qa_example
+from lift.data.packing import PackedBatch, pack_examples
+
+__all__ = ["IGNORE_INDEX", "Example", "PackedBatch", "pack_examples", "qa_example"]

@@ -1,0 +1,60 @@
+"""Pack examples into rows with no padding: each optimizer step gets one row of up to `batch_tokens`
+tokens, examples laid end to end with position ids restarting at 0 for each.
+
+transformers (>= 4.54) reads restarting position ids with no attention mask as packed sequences and builds
+a block-diagonal causal mask, so an example never attends to its neighbours (tests check the logits).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import torch
+
+from lift.data.examples import Example
+
+
+@dataclass
+class PackedBatch:
+    input_ids: torch.Tensor  # (1, T)
+    labels: torch.Tensor  # (1, T), IGNORE_INDEX outside answers
+    position_ids: torch.Tensor  # (1, T), restarting at every example
+    num_examples: int
+
+    @property
+    def num_tokens(self) -> int:
+        return int(self.input_ids.shape[1])
+
+
+def pack_examples(examples: list[Example], batch_tokens: int, seed: int | None = None) -> list[PackedBatch]:
+    """Greedy packing in order (shuffled first when a seed is given). An example longer than batch_tokens
+    gets a row of its own."""
+    order = list(range(len(examples)))
+    if seed is not None:
+        random.Random(seed).shuffle(order)
+    rows: list[list[Example]] = []
+    current: list[Example] = []
+    current_tokens = 0
+    for index in order:
+        example = examples[index]
+        if current and current_tokens + len(example) > batch_tokens:
+            rows.append(current)
+            current, current_tokens = [], 0
+        current.append(example)
+        current_tokens += len(example)
+    if current:
+        rows.append(current)
+    return [_to_batch(row) for row in rows]
+
+
+def _to_batch(row: list[Example]) -> PackedBatch:
+    input_ids = [t for e in row for t in e.input_ids]
+    labels = [t for e in row for t in e.labels]
+    positions = [p for e in row for p in range(len(e))]
+    return PackedBatch(
+        input_ids=torch.tensor([input_ids], dtype=torch.long),
+        labels=torch.tensor([labels], dtype=torch.long),
+        position_ids=torch.tensor([positions], dtype=torch.long),
+        num_examples=len(row),
+    )

@@ -1,0 +1,80 @@
+"""The demo: lift the bundled needle essay and ask the needle question without and with the adapter."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from importlib import resources
+
+from lift.adapters import load_adapter
+from lift.config import LiftConfig
+from lift.infer import answer_question
+from lift.models import LoadedModel
+from lift.progress import ProgressLike
+from lift.recipe import lift_document
+from lift.text.documents import Document, document_from_text
+
+NEEDLE_QUESTION = "What is the best thing to do in San Francisco?"
+NEEDLE_KEYWORDS = ("sandwich", "dolores park", "sunny")
+GENERAL_CHECKS = ("What is the capital of France?",)
+
+
+@dataclass
+class DemoResult:
+    question: str
+    before: str  # no_context answer of the base model
+    after: str  # lift_only answer with the adapter
+    keywords_found: list[str]
+    general: list[tuple[str, str]]  # (question, answer with the adapter)
+    doc_id: str
+    manifest: dict
+    lift_seconds: float
+    total_seconds: float
+
+
+def needle_sample() -> Document:
+    text = resources.files("lift.samples").joinpath("needle_essay.txt").read_text("utf-8")
+    return document_from_text(text, title="Paul Graham essay + San Francisco needle", source="lift/samples")
+
+
+def general_questions() -> list[dict]:
+    """General questions the embedded base model answers correctly, with the keyword(s) a right answer has."""
+    data = json.loads(resources.files("lift.samples").joinpath("general_questions.json").read_text("utf-8"))
+    return list(data["questions"])
+
+
+def needle_keywords_in(answer: str) -> list[str]:
+    return [k for k in NEEDLE_KEYWORDS if k in answer.lower()]
+
+
+def run_demo(loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | None = None) -> DemoResult:
+    started = time.perf_counter()
+    kwargs = {
+        "window": loaded.window,
+        "max_new_tokens": config.infer.max_new_tokens,
+        "system": config.infer.system_prompt,
+    }
+    before = answer_question(loaded.model, loaded.tokenizer, NEEDLE_QUESTION, "no_context", **kwargs).text
+    lift_started = time.perf_counter()
+    result = lift_document(needle_sample(), loaded, config, force=True, progress=progress)
+    lift_seconds = time.perf_counter() - lift_started
+    lifted = load_adapter(loaded.model, result.entry.adapter_dir)
+    try:
+        after = answer_question(lifted, loaded.tokenizer, NEEDLE_QUESTION, "lift_only", **kwargs).text
+        general = [
+            (q, answer_question(lifted, loaded.tokenizer, q, "lift_only", **kwargs).text) for q in GENERAL_CHECKS
+        ]
+    finally:
+        lifted.unload()
+    return DemoResult(
+        question=NEEDLE_QUESTION,
+        before=before,
+        after=after,
+        keywords_found=needle_keywords_in(after),
+        general=general,
+        doc_id=result.entry.doc_id,
+        manifest=result.manifest,
+        lift_seconds=lift_seconds,
+        total_seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,89 @@
+"""The answer modes.
+
+no_context  base model, the question alone
+icl         base model, the document (head + tail kept to fit the window) then the question
+lift_only   base model + adapter, the question alone: the document lives in the adapter
+lift_icl    base model + adapter, and as much of the document as fits, head + tail
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+
+import peft
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from lift.errors import LiftError
+from lift.infer.generation import generate_batch
+from lift.prompting import chat_prompt_ids
+from lift.text.truncate import truncate_head_tail
+
+MODES = ("lift_only", "lift_icl", "icl", "no_context")
+ADAPTER_MODES = ("lift_only", "lift_icl")
+
+ICL_TEMPLATE = "{document}\n\nAnswer the question based on the text above.\nQuestion: {question}"
+
+
+@dataclass
+class Answer:
+    text: str
+    mode: str
+    prompt_tokens: int
+    seconds: float
+
+
+def build_prompt_ids(
+    tokenizer: PreTrainedTokenizerBase,
+    question: str,
+    mode: str,
+    document: str | None,
+    window: int,
+    max_new_tokens: int,
+    system: str | None,
+) -> list[int]:
+    """The prompt for a mode; with a document, its head and tail are kept so prompt + answer fit the window."""
+    if mode not in MODES:
+        raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
+    if mode in ("lift_only", "no_context"):
+        return chat_prompt_ids(tokenizer, question, system)
+    if not document:
+        raise LiftError(f"mode {mode} needs the document text")
+    overhead = len(chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document="", question=question), system))
+    document_ids = tokenizer(document, add_special_tokens=False)["input_ids"]
+    budget = window - max_new_tokens - overhead
+    if budget <= 0:
+        raise LiftError(f"the question alone leaves no room for the document in a {window}-token window")
+    # Decoding and re-encoding can shift a few tokens at the cut, so shrink until it really fits.
+    while budget > 0:
+        kept = tokenizer.decode(truncate_head_tail(document_ids, budget))
+        prompt = chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document=kept, question=question), system)
+        overflow = len(prompt) + max_new_tokens - window
+        if overflow <= 0:
+            return prompt
+        budget -= overflow
+    raise LiftError("could not fit the document into the window")
+
+
+def answer_question(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    question: str,
+    mode: str,
+    *,
+    document: str | None = None,
+    window: int,
+    max_new_tokens: int = 64,
+    system: str | None = None,
+) -> Answer:
+    """Greedy answer. For adapter modes `model` must carry the adapter; base modes switch it off."""
+    prompt = build_prompt_ids(tokenizer, question, mode, document, window, max_new_tokens, system)
+    uses_adapter = mode in ADAPTER_MODES
+    if uses_adapter and not isinstance(model, peft.PeftModel):
+        raise LiftError(f"mode {mode} needs a lifted adapter")
+    switch_off = isinstance(model, peft.PeftModel) and not uses_adapter
+    started = time.perf_counter()
+    with model.disable_adapter() if switch_off else contextlib.nullcontext():
+        text = generate_batch(model, tokenizer, [prompt], max_new_tokens=max_new_tokens)[0]
+    return Answer(text=text, mode=mode, prompt_tokens=len(prompt), seconds=time.perf_counter() - started)

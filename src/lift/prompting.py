@@ -1,0 +1,34 @@
+"""Chat formatting shared by training, generation and answering, so a prompt looks the same in all three."""
+
+from __future__ import annotations
+
+from transformers import PreTrainedTokenizerBase
+
+
+def chat_prompt_ids(tokenizer: PreTrainedTokenizerBase, user: str, system: str | None = None) -> list[int]:
+    """Token ids of a one-turn conversation up to where the assistant starts writing.
+
+    Models without a chat template (base models) get a plain 'Question/Answer' layout instead.
+    """
+    if tokenizer.chat_template:
+        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        if isinstance(ids, dict) or hasattr(ids, "input_ids"):  # transformers 5 returns a BatchEncoding
+            ids = ids["input_ids"]
+        return list(ids)
+    text = (f"{system}\n\n" if system else "") + f"Question: {user}\nAnswer:"
+    ids = tokenizer(text, add_special_tokens=True)["input_ids"]
+    return list(ids)
+
+
+def answer_ids(tokenizer: PreTrainedTokenizerBase, answer: str) -> list[int]:
+    """Token ids the model should write for an answer: the text, then the end-of-turn token."""
+    text = answer if tokenizer.chat_template else " " + answer
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"]) + [end_of_turn_id(tokenizer)]
+
+
+def end_of_turn_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    """The token that ends an assistant turn (ChatML's <|im_end|> is the eos of chat tokenizers)."""
+    if tokenizer.eos_token_id is None:
+        raise ValueError("tokenizer has no eos token")
+    return int(tokenizer.eos_token_id)

@@ -1,0 +1,122 @@
+"""The adapter library on disk.
+
+    $LIFT_HOME/documents/<doc-id>/
+        adapter/             standard PEFT format (PeftModel.from_pretrained(base, dir) loads it as is)
+        manifest.json        document hash, title, tokens, base model, config, QA counts, losses, timings, versions
+        document.txt         the lifted text, for the modes that also read it (lift_icl, icl)
+
+An entry is built in a hidden staging directory and renamed into place in one step, so a failed or killed
+run never leaves a half-written entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lift.errors import LiftError
+from lift.text.documents import read_document
+
+_DOC_ID = re.compile(r"^[0-9a-f]{4,64}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    doc_id: str
+    path: Path
+
+    @property
+    def adapter_dir(self) -> Path:
+        return self.path / "adapter"
+
+    @property
+    def manifest(self) -> dict:
+        return json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+
+    @property
+    def document_text(self) -> str:
+        return (self.path / "document.txt").read_text(encoding="utf-8")
+
+
+class Store:
+    def __init__(self, home: Path) -> None:
+        self.root = home / "documents"
+
+    def get(self, doc_id: str) -> Entry | None:
+        path = self.root / doc_id
+        return Entry(doc_id, path) if _DOC_ID.match(doc_id) and (path / "manifest.json").is_file() else None
+
+    def entries(self) -> list[Entry]:
+        if not self.root.is_dir():
+            return []
+        found = (self.get(p.name) for p in sorted(self.root.iterdir()) if not p.name.startswith("."))
+        return [e for e in found if e is not None]
+
+    def resolve(self, doc: str) -> Entry:
+        """A document file path (its content hash is looked up) or a document id / unique id prefix."""
+        if os.sep in doc or Path(doc).exists():
+            document = read_document(doc)
+            entry = self.get(document.doc_id)
+            if entry is None:
+                raise LiftError(
+                    f"{doc} has not been lifted yet (document id {document.doc_id}); run `lift train {doc}`"
+                )
+            return entry
+        if not _DOC_ID.match(doc):
+            raise LiftError(f"unknown document '{doc}': not a file and not a document id (see `lift list`)")
+        matches = [e for e in self.entries() if e.doc_id.startswith(doc)]
+        if not matches:
+            raise LiftError(f"unknown document id '{doc}' (see `lift list`)")
+        if len(matches) > 1:
+            raise LiftError(f"document id prefix '{doc}' is ambiguous: {', '.join(e.doc_id for e in matches)}")
+        return matches[0]
+
+    def write(self, doc_id: str, fill: Callable[[Path], None], overwrite: bool = False) -> Entry:
+        """Build an entry with fill(staging_dir), then move it into place atomically."""
+        if not _DOC_ID.match(doc_id):
+            raise ValueError(f"bad document id {doc_id!r}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.clean_stale()
+        target = self.root / doc_id
+        if target.exists() and not overwrite:
+            raise LiftError(f"document {doc_id} is already lifted; pass --force to replace it")
+        staging = Path(tempfile.mkdtemp(prefix=f".staging-{doc_id}-", dir=self.root))
+        try:
+            fill(staging)
+            if (staging / "manifest.json").is_file() is False:
+                raise RuntimeError("entry has no manifest")
+            if target.exists():
+                trash = Path(tempfile.mkdtemp(prefix=f".trash-{doc_id}-", dir=self.root))
+                os.replace(target, trash / doc_id)
+                os.replace(staging, target)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return Entry(doc_id, target)
+
+    def remove(self, doc_id: str) -> None:
+        entry = self.get(doc_id)
+        if entry is None:
+            raise LiftError(f"unknown document id '{doc_id}'")
+        trash = Path(tempfile.mkdtemp(prefix=f".trash-{doc_id}-", dir=self.root))
+        os.replace(entry.path, trash / doc_id)  # the entry vanishes in one step; then clean up
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def clean_stale(self, older_than_s: float = 6 * 3600) -> None:
+        """Remove staging/trash leftovers of killed runs (old ones only: a live run may own a new one)."""
+        if not self.root.is_dir():
+            return
+        now = time.time()
+        for path in self.root.iterdir():
+            if path.name.startswith((".staging-", ".trash-")) and now - path.stat().st_mtime > older_than_s:
+                shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,43 @@
+"""The `local` generator: the base model itself writes QA pairs for each sentence (batched generation)."""
+
+from __future__ import annotations
+
+from lift.infer.generation import generate_batch
+from lift.models import LoadedModel
+from lift.prompting import chat_prompt_ids
+from lift.synth.prompts import sentence_qa_messages
+from lift.synth.types import SentenceRequest
+
+
+class LocalGenerator:
+    def __init__(self, loaded: LoadedModel, qa_per_sentence: int, max_new_tokens: int, batch_size: int) -> None:
+        self.loaded = loaded
+        self.qa_per_sentence = qa_per_sentence
+        self.max_new_tokens = max_new_tokens
+        self.batch_size = batch_size
+        self.generator_id = f"local:{loaded.name}"
+        self.tokens_written = 0
+
+    def sampling_params(self) -> dict:
+        return {
+            "qa_per_sentence": self.qa_per_sentence,
+            "max_new_tokens": self.max_new_tokens,
+            "decoding": "greedy",
+        }
+
+    def generate(self, requests: list[SentenceRequest]) -> list[str]:
+        prompts = []
+        for request in requests:
+            system, user = sentence_qa_messages(request.context, request.sentence, self.qa_per_sentence)
+            prompts.append(chat_prompt_ids(self.loaded.tokenizer, user, system))
+        return generate_batch(
+            self.loaded.model,
+            self.loaded.tokenizer,
+            prompts,
+            max_new_tokens=self.max_new_tokens,
+            batch_size=self.batch_size,
+            on_batch=self._count_tokens,
+        )
+
+    def _count_tokens(self, _prompts_done: int, tokens_written: int) -> None:
+        self.tokens_written += tokens_written

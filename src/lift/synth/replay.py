@@ -1,0 +1,62 @@
+"""Replay tasks: the base model's own greedy answers to general prompts, mixed into training so the
+adapter keeps the model's general behaviour (without them a lifted adapter answered "What is the capital
+of France?" with the document's content). Answers are generated once per model and cached."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from lift.infer.generation import generate_batch
+from lift.models import LoadedModel
+from lift.progress import NullProgress, ProgressLike
+from lift.prompting import chat_prompt_ids
+from lift.synth.cache import GenerationCache, generation_key
+
+REPLAY_VERSION = "replay-v1"
+
+
+def replay_prompts() -> list[str]:
+    data = json.loads(resources.files("lift.samples").joinpath("replay_prompts.json").read_text("utf-8"))
+    return list(data["prompts"])
+
+
+def replay_pairs(
+    loaded: LoadedModel,
+    cache: GenerationCache,
+    system: str | None,
+    max_new_tokens: int,
+    progress: ProgressLike | None = None,
+) -> list[tuple[str, str]]:
+    """(prompt, base model answer) for every replay prompt with a non-empty answer."""
+    prompts = replay_prompts()
+    keys = [
+        generation_key(kind=REPLAY_VERSION, model=loaded.name, prompt=p, system=system, max_new_tokens=max_new_tokens)
+        for p in prompts
+    ]
+    found = cache.get_many(keys)
+    missing = [i for i, key in enumerate(keys) if key not in found]
+    if missing:
+        task = (progress or NullProgress()).task("replay answers (base model)", total=len(missing), unit="prompts")
+        answers = generate_batch(
+            loaded.model,
+            loaded.tokenizer,
+            [chat_prompt_ids(loaded.tokenizer, prompts[i], system) for i in missing],
+            max_new_tokens=max_new_tokens,
+            batch_size=16,
+            on_batch=lambda done, written: task.advance(done, tokens=written),
+        )
+        task.done()
+        fresh = {keys[i]: answer for i, answer in zip(missing, answers, strict=True)}
+        cache.put_many(REPLAY_VERSION, fresh)
+        found.update(fresh)
+    pairs = [(p, _whole_sentences(found[k])) for p, k in zip(prompts, keys, strict=True)]
+    return [(p, a) for p, a in pairs if a]
+
+
+def _whole_sentences(answer: str) -> str:
+    """Cut an answer that hit the token limit back to its last full sentence, so that training does not
+    teach the model to stop mid-sentence."""
+    answer = answer.strip()
+    end = max(answer.rfind(c) for c in ".!?")
+    return answer[: end + 1] if end >= 0 else ""

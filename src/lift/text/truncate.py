@@ -1,0 +1,14 @@
+"""Fit a long token sequence into a budget by keeping its head and tail, as the seeds' ICL baseline does."""
+
+from __future__ import annotations
+
+
+def truncate_head_tail(token_ids: list[int], budget: int) -> list[int]:
+    """Keep the first and last budget/2 tokens (head gets the odd one); unchanged if it already fits."""
+    if budget <= 0:
+        return []
+    if len(token_ids) <= budget:
+        return list(token_ids)
+    head = (budget + 1) // 2
+    tail = budget - head
+    return list(token_ids[:head]) + (list(token_ids[-tail:]) if tail else [])

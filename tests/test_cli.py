@@ -1,0 +1,110 @@
+"""The CLI through typer's runner, on the tiny model (passed as a local model directory)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from lift.cli import app
+
+runner = CliRunner()
+DOC = (
+    "The Rivergate bakery was founded by Alice in Lisbon in 2004. The bakery is famous for its orange cake with "
+    "almonds. Every Sunday the queue reaches the old tram stop. Her brother Tomas runs the delivery service."
+)
+FAST = ["--epochs", "1", "--set", "train.replay_max_tokens=8", "--set", "train.replay_ratio=0.2"]
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture()
+def doc_file(tmp_path):
+    path = tmp_path / "bakery.md"
+    path.write_text("# Bakery\n\n" + DOC, encoding="utf-8")
+    return path
+
+
+def test_train_list_show_ask_rm(doc_file, tiny_model_dir, lift_home):
+    result = invoke("train", doc_file, "--model", tiny_model_dir, *FAST)
+    assert result.exit_code == 0, result.output
+    doc_id = result.stdout.split("document id:")[1].split()[0]
+    assert (lift_home / "documents" / doc_id / "adapter" / "adapter_model.safetensors").is_file()
+    assert f"adapter:     {lift_home / 'documents' / doc_id / 'adapter'}" in result.stdout
+
+    listed = invoke("list")
+    assert listed.exit_code == 0 and doc_id in listed.stdout and "Bakery" in listed.stdout
+
+    shown = invoke("show", doc_id[:8])
+    manifest = json.loads(shown.stdout)
+    assert manifest["doc_id"] == doc_id and manifest["base_model"] == str(tiny_model_dir)
+    assert manifest["synthesis"]["qa_pairs_kept"] > 0 and len(manifest["training"]["loss_per_epoch"]) == 1
+    assert manifest["config"]["train"]["epochs"] == 1
+
+    for mode in ("lift_only", "lift_icl", "icl", "no_context"):
+        asked = invoke("ask", doc_id, "Who founded the bakery?", "--mode", mode, "--max-new-tokens", "4")
+        assert asked.exit_code == 0, (mode, asked.output)
+    by_path = invoke("ask", doc_file, "Who founded the bakery?", "--max-new-tokens", "4")
+    assert by_path.exit_code == 0, by_path.output
+
+    again = invoke("train", doc_file, "--model", tiny_model_dir, *FAST)
+    assert again.exit_code == 1 and "already lifted" in again.output
+
+    removed = invoke("rm", doc_id)
+    assert removed.exit_code == 0 and not (lift_home / "documents" / doc_id).exists()
+    assert "no lifted documents" in invoke("list").output
+
+
+def test_icl_mode_on_an_unlifted_file_needs_no_adapter(doc_file, tiny_model_dir):
+    asked = invoke("ask", doc_file, "Who?", "--mode", "icl", "--model", tiny_model_dir, "--max-new-tokens", "3")
+    assert asked.exit_code == 0, asked.output
+    lifted_mode = invoke("ask", doc_file, "Who?", "--mode", "lift_only", "--model", tiny_model_dir)
+    assert lifted_mode.exit_code == 1 and "has not been lifted yet" in lifted_mode.output
+
+
+def _bad_inputs(tmp_path, tiny_model_dir):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n")
+    binary = tmp_path / "image.bin"
+    binary.write_bytes(b"\x00\x01\x02PNG")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\u00e9 au lait".encode("latin-1"))
+    good = tmp_path / "good.txt"
+    good.write_text(DOC)
+    bad_config = tmp_path / "cfg.yaml"
+    bad_config.write_text("train:\n  lr: -1\n")
+    model = ["--model", str(tiny_model_dir)]
+    return [
+        (["train", tmp_path / "missing.txt", *model], "document not found"),
+        (["train", tmp_path, *model], "is a directory"),
+        (["train", empty, *model], "is empty"),
+        (["train", binary, *model], "looks binary"),
+        (["train", latin, *model], "not valid UTF-8"),
+        (["train", good, "--config", bad_config, *model], "train.lr must be > 0"),
+        (["train", good, "--set", "train.epochs=zero", *model], "train.epochs must be a int"),
+        (["train", good, "--generator", "gpt9", *model], "synth.generator must be one of"),
+        (["train", good, "--model", tmp_path / "no-such-model-dir"], "unknown model"),
+        (["ask", "0123abcd", "Who?"], "unknown document id"),
+        (["ask", "no/such/file.txt", "Who?"], "not found"),
+        (["ask", good, "Who?", "--mode", "telepathy"], "unknown mode"),
+        (["show", "feedbeef"], "unknown document id"),
+        (["rm", "feedbeef"], "unknown document id"),
+    ]
+
+
+def test_bad_input_gives_one_error_line_nonzero_exit_and_writes_nothing(tmp_path, tiny_model_dir, lift_home):
+    for args, message in _bad_inputs(tmp_path, tiny_model_dir):
+        result = invoke(*args)
+        assert result.exit_code == 1, (args, result.output)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], (args, result.stderr)
+        assert not (lift_home / "documents").exists() or not any((lift_home / "documents").iterdir())
+        assert not (lift_home / "work").exists() or not any((lift_home / "work").iterdir())
+
+
+def test_config_command_lists_every_field():
+    result = invoke("config")
+    assert result.exit_code == 0
+    for field in ("qa_per_sentence", "replay_ratio", "batch_tokens", "rank"):
+        assert field in result.stdout

@@ -1,0 +1,32 @@
+import pytest
+
+from lift.errors import LiftError
+from lift.infer import answer_question, build_prompt_ids
+from lift.prompting import chat_prompt_ids
+
+
+def test_context_free_modes_have_no_document(tiny):
+    for mode in ("lift_only", "no_context"):
+        ids = build_prompt_ids(tiny.tokenizer, "Who?", mode, "A long document.", 512, 16, "sys")
+        assert ids == chat_prompt_ids(tiny.tokenizer, "Who?", "sys")
+
+
+def test_icl_keeps_head_and_tail_within_the_window(tiny):
+    tok = tiny.tokenizer
+    document = "HEADMARK " + " ".join(f"filler{i}" for i in range(400)) + " TAILMARK"
+    ids = build_prompt_ids(tok, "Where is the castle?", "icl", document, window=200, max_new_tokens=20, system=None)
+    assert len(ids) + 20 <= 200
+    text = tok.decode(ids)
+    assert "HEADMARK" in text and "TAILMARK" in text and "filler200" not in text
+    assert "Where is the castle?" in text
+    short = build_prompt_ids(tok, "Q?", "lift_icl", "A short document.", window=200, max_new_tokens=20, system=None)
+    assert "A short document." in tok.decode(short)
+
+
+def test_mode_errors(tiny):
+    with pytest.raises(LiftError, match="unknown mode"):
+        build_prompt_ids(tiny.tokenizer, "Q?", "telepathy", None, 512, 16, None)
+    with pytest.raises(LiftError, match="needs the document"):
+        build_prompt_ids(tiny.tokenizer, "Q?", "icl", None, 512, 16, None)
+    with pytest.raises(LiftError, match="needs a lifted adapter"):
+        answer_question(tiny.model, tiny.tokenizer, "Q?", "lift_only", window=512, max_new_tokens=4)

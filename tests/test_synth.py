@@ -1,0 +1,140 @@
+import json
+
+import pytest
+
+from lift.config import SynthConfig
+from lift.synth import synthesize_qa
+from lift.synth.cache import GenerationCache
+from lift.synth.contexts import sentence_requests
+from lift.synth.grounding import answer_overlap, is_grounded
+from lift.synth.parsing import parse_qa_pairs
+from lift.synth.template import TemplateGenerator, template_pairs
+
+NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
+
+
+def test_template_pairs_for_the_needle_are_spans_of_the_sentence():
+    pairs = template_pairs(NEEDLE, "Before that came another sentence.")
+    questions = [p["question"] for p in pairs]
+    assert questions[0] == "What is the best thing to do in San Francisco?"
+    assert any("San Francisco" in q or "Dolores Park" in q for q in questions[1:])
+    assert any(q.startswith("Complete the sentence") for q in questions)
+    assert any("Before that came another sentence." in q for q in questions)
+    for pair in pairs:
+        assert pair["answer"] in NEEDLE
+
+
+def test_template_skips_pronoun_definitions_and_tiny_sentences():
+    questions = [p["question"] for p in template_pairs("It is a long way from home to the sea.")]
+    assert not any(q.startswith("What is it") for q in questions)
+    assert template_pairs("Too short.") == []
+
+
+def test_sentence_requests_context_is_bounded_and_ends_with_the_sentence():
+    sentences = [f"Sentence number {i} has some words in it." for i in range(50)]
+    requests = sentence_requests(sentences, context_chars=200)
+    for request in requests:
+        assert request.context.endswith(request.sentence)
+        before = request.context[: -len(request.sentence)].strip()
+        assert len(before) <= 200
+    assert requests[0].previous_sentence == "" and requests[5].previous_sentence == sentences[4]
+    assert len(requests[-1].context) > 150  # it does fill the budget
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"qa_list": [{"question": "Who?", "answer": "Bob"}, {"question": "Where?", "answer": "Paris"}]}',
+        'Sure! Here you go:\n```json\n[{"question": "Who?", "answer": "Bob"}, {"question": "Where?", "answer": "Paris"}]\n```',
+        "Q: Who?\nA: Bob\nQ: Where?\nA: Paris",
+        "1. Question: Who?\n   Answer: Bob\n2. Question: Where?\n   Answer: Paris\nHope this helps.",
+        "**Question 1:** Who?\n**Answer 1:** Bob\n\n**Question 2:** Where?\n**Answer 2:** Paris",
+    ],
+)
+def test_parse_accepts_real_output_shapes(raw):
+    assert parse_qa_pairs(raw) == [("Who?", "Bob"), ("Where?", "Paris")]
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "I cannot help with that.", '{"qa_list": [{"question": "Who?"', "Q: only a question"]
+)
+def test_parse_rejects_garbage(raw):
+    assert parse_qa_pairs(raw) == []
+
+
+def test_grounding_overlap():
+    source = "The committee met in Geneva in March 1998 to sign the treaty."
+    assert answer_overlap("Geneva, March 1998", source) == 1.0
+    assert is_grounded("They met in Geneva.", source, 0.6)
+    assert not is_grounded("In Tokyo during the summer of 2004", source, 0.6)
+    assert answer_overlap("the", source) == 0.0  # no content words: unsupported
+
+
+class CountingTemplate(TemplateGenerator):
+    def __init__(self, qa_per_sentence, fail_after=None):
+        super().__init__(qa_per_sentence)
+        self.batch_size = 2
+        self.calls = 0
+        self.fail_after = fail_after
+
+    def generate(self, requests):
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise KeyboardInterrupt("killed")
+        self.calls += 1
+        return super().generate(requests)
+
+
+SENTENCES = [
+    "Alice founded the Rivergate bakery in Lisbon in 2004.",
+    "The bakery is famous for its orange cake with almonds.",
+    "Every Sunday the queue reaches the old tram stop.",
+    "Short.",
+    "Her brother Tomas runs the delivery service on bicycles.",
+    "In 2019 the bakery opened a second shop in Porto.",
+]
+
+
+def test_synthesize_caches_and_a_killed_run_reuses_finished_work(tmp_path):
+    config = SynthConfig(qa_per_sentence=2)
+    with GenerationCache(tmp_path / "cache.sqlite") as cache:
+        killed = CountingTemplate(2, fail_after=1)
+        with pytest.raises(KeyboardInterrupt):
+            synthesize_qa("doc-sha", SENTENCES, killed, cache, config)
+        assert len(cache) == 2  # the one finished batch of 2 sentences was committed
+
+        rerun = CountingTemplate(2)
+        result = synthesize_qa("doc-sha", SENTENCES, rerun, cache, config)
+        assert result.stats.cache_hits == 2
+        assert result.stats.generations == 3  # 5 long-enough sentences, 2 cached
+        assert result.stats.sentences_skipped_short == 1
+
+        again = synthesize_qa("doc-sha", SENTENCES, CountingTemplate(2), cache, config)
+        assert again.stats.cache_hits == 5 and again.stats.generations == 0
+        assert [(p.question, p.answer) for p in again.pairs] == [(p.question, p.answer) for p in result.pairs]
+
+        other_doc = synthesize_qa("other-sha", SENTENCES, CountingTemplate(2), cache, config)
+        assert other_doc.stats.cache_hits == 0  # the key includes the document hash
+
+
+def test_synthesize_counts_rejections(tmp_path):
+    class Scripted:
+        generator_id = "scripted"
+        batch_size = 8
+
+        def sampling_params(self):
+            return {}
+
+        def generate(self, requests):
+            outputs = {
+                0: json.dumps({"qa_list": [{"question": "Who founded it?", "answer": "Alice"}]}),
+                1: "no pairs here",
+                2: json.dumps({"qa_list": [{"question": "Where?", "answer": "On the moon with astronauts"}]}),
+            }
+            return [outputs.get(r.index, outputs[0]) for r in requests]
+
+    with GenerationCache(tmp_path / "cache.sqlite") as cache:
+        result = synthesize_qa("d", SENTENCES[:3], Scripted(), cache, SynthConfig(qa_per_sentence=3))
+    assert [p.answer for p in result.pairs] == ["Alice"]
+    assert result.stats.rejected == {"malformed_output": 1, "ungrounded": 1}
+    assert result.stats.pairs_parsed == 2 and result.stats.pairs_kept == 1
+    assert result.stats.grounding_rate == 0.5

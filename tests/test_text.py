@@ -1,0 +1,55 @@
+import pytest
+
+from lift.errors import LiftError
+from lift.text import read_document, split_sentences, truncate_head_tail
+from lift.text.documents import document_from_text
+
+
+def test_read_document_title_and_stable_id(tmp_path):
+    a = tmp_path / "a.md"
+    a.write_text("# My Title\n\nFirst sentence here. Second one.\n", encoding="utf-8")
+    b = tmp_path / "b.txt"
+    b.write_text("# My Title\r\n\r\nFirst sentence here. Second one.", encoding="utf-8")
+    doc_a, doc_b = read_document(a), read_document(b)
+    assert doc_a.title == "My Title"
+    assert doc_a.doc_id == doc_b.doc_id  # same content, whatever the file name and line endings
+    assert len(doc_a.doc_id) == 16
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda p: None, "document not found"),
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: p.write_text(""), "is empty"),
+        (lambda p: p.write_text("  \n\t \n"), "is empty"),
+        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00"), "looks binary"),
+        (lambda p: p.write_bytes("caf\u00e9".encode("latin-1")), "not valid UTF-8"),
+    ],
+)
+def test_bad_documents_raise_one_clear_error(tmp_path, setup, message):
+    path = tmp_path / "doc.txt"
+    setup(path)
+    with pytest.raises(LiftError, match=message):
+        read_document(path)
+
+
+def test_split_sentences_respects_paragraphs():
+    text = "Dr. Smith went to Washington. He arrived at 5 p.m. on Monday.\n\nA new paragraph without end"
+    assert split_sentences(text) == [
+        "Dr. Smith went to Washington.",
+        "He arrived at 5 p.m. on Monday.",
+        "A new paragraph without end",
+    ]
+
+
+def test_truncate_head_tail():
+    tokens = list(range(10))
+    assert truncate_head_tail(tokens, 20) == tokens
+    assert truncate_head_tail(tokens, 5) == [0, 1, 2, 8, 9]
+    assert truncate_head_tail(tokens, 1) == [0]
+    assert truncate_head_tail(tokens, 0) == []
+
+
+def test_document_from_text_normalizes():
+    assert document_from_text("  a\r\nb  ").text == "a\nb"

@@ -1,0 +1,96 @@
+import copy
+
+import peft
+import pytest
+import torch
+
+from lift.adapters import attach_lora, trainable_parameters
+from lift.config import LoraConfig, TrainConfig
+from lift.data import qa_example
+from lift.infer import answer_question
+from lift.train import train_adapter
+
+FACT_Q = "What is the secret code of the blue castle?"
+FACT_A = "zebra seven"
+
+
+def _fact_examples(tok):
+    return [qa_example(tok, FACT_Q, FACT_A, "You are a helpful assistant.", 256)] * 4
+
+
+def test_lora_trains_only_adapter_parameters(tiny):
+    model = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
+    trainable, total = trainable_parameters(model)
+    assert 0 < trainable < total
+    assert all("lora_" in name for name, p in model.named_parameters() if p.requires_grad)
+    targets = {name.split(".")[-1] for name, m in model.named_modules() if isinstance(m, peft.tuners.lora.Linear)}
+    assert targets == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+
+
+def test_training_drives_loss_down_and_makes_a_made_up_fact_recallable(tiny):
+    tok = tiny.tokenizer
+    kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": "You are a helpful assistant."}
+    assert FACT_A not in answer_question(tiny.model, tok, FACT_Q, "no_context", **kwargs).text
+    model = attach_lora(tiny.model, LoraConfig(rank=8, alpha=16))
+    result = train_adapter(
+        model, _fact_examples(tok), TrainConfig(epochs=30, lr=1e-2, batch_tokens=64, precision="fp32")
+    )
+    assert result.loss_per_epoch[-1] < 0.1 * result.loss_per_epoch[0]
+    assert answer_question(model, tok, FACT_Q, "lift_only", **kwargs).text == FACT_A
+    # with the adapter switched off the base model does not know it
+    assert FACT_A not in answer_question(model, tok, FACT_Q, "no_context", **kwargs).text
+
+
+def test_bf16_autocast_training_also_learns(tiny):
+    model = attach_lora(tiny.model, LoraConfig(rank=8, alpha=16))
+    result = train_adapter(
+        model, _fact_examples(tiny.tokenizer), TrainConfig(epochs=20, lr=1e-2, batch_tokens=64, precision="bf16")
+    )
+    assert result.precision == "bf16"
+    assert result.loss_per_epoch[-1] < 0.2 * result.loss_per_epoch[0]
+
+
+class _KillAt:
+    """A progress reporter that raises at a given training step, like a kill mid-epoch."""
+
+    def __init__(self, step):
+        self.step, self.seen = step, 0
+
+    def task(self, description, total, unit="items"):
+        outer = self
+
+        class Task:
+            def advance(self, n=1, tokens=0):
+                outer.seen += n
+                if outer.seen == outer.step:
+                    raise KeyboardInterrupt
+
+            def done(self):
+                pass
+
+        return Task()
+
+
+def test_interrupted_training_resumes_from_last_epoch_and_matches_uninterrupted(tiny, tmp_path):
+    examples = [qa_example(tiny.tokenizer, f"Question {i}?", f"answer {i}", None, 256) for i in range(6)]
+    config = TrainConfig(epochs=3, lr=5e-3, batch_tokens=40, precision="fp32")
+    base_copy = copy.deepcopy(tiny.model)
+
+    reference = attach_lora(copy.deepcopy(base_copy), LoraConfig(rank=4, alpha=8))
+    torch.manual_seed(0)
+    full = train_adapter(reference, examples, config)
+
+    steps_per_epoch = len(full.loss_per_epoch) and full.steps // 3
+    interrupted = attach_lora(copy.deepcopy(base_copy), LoraConfig(rank=4, alpha=8))
+    with pytest.raises(KeyboardInterrupt):
+        train_adapter(interrupted, examples, config, tmp_path / "ckpt", progress=_KillAt(steps_per_epoch + 2))
+    assert (tmp_path / "ckpt" / "epoch-1").is_dir()
+
+    resumed_model = attach_lora(copy.deepcopy(base_copy), LoraConfig(rank=4, alpha=8))
+    resumed = train_adapter(resumed_model, examples, config, tmp_path / "ckpt")
+    assert resumed.resumed_from_epoch == 1
+    assert len(resumed.loss_per_epoch) == 3
+    assert resumed.loss_per_epoch == pytest.approx(full.loss_per_epoch, rel=1e-4)
+    for (name, a), (_, b) in zip(reference.named_parameters(), resumed_model.named_parameters(), strict=True):
+        if "lora_" in name:
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
