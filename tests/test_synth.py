@@ -45,7 +45,8 @@ def test_sentence_requests_context_is_bounded_and_ends_with_the_sentence():
     "raw",
     [
         '{"qa_list": [{"question": "Who?", "answer": "Bob"}, {"question": "Where?", "answer": "Paris"}]}',
-        'Sure! Here you go:\n```json\n[{"question": "Who?", "answer": "Bob"}, {"question": "Where?", "answer": "Paris"}]\n```',
+        'Sure! Here you go:\n```json\n[{"question": "Who?", "answer": "Bob"}, '
+        '{"question": "Where?", "answer": "Paris"}]\n```',
         "Q: Who?\nA: Bob\nQ: Where?\nA: Paris",
         "1. Question: Who?\n   Answer: Bob\n2. Question: Where?\n   Answer: Paris\nHope this helps.",
         "**Question 1:** Who?\n**Answer 1:** Bob\n\n**Question 2:** Where?\n**Answer 2:** Paris",
