@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import peft
@@ -21,7 +22,10 @@ def attach_lora(model: PreTrainedModel, config: LoraConfig, adapter_name: str = 
         target_modules=targets,
         task_type="CAUSAL_LM",
     )
-    return peft.get_peft_model(model, lora_config, adapter_name=adapter_name)
+    with warnings.catch_warnings():
+        # peft probes a transformers attribute that transformers 5 deprecates; nothing for users to act on
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return peft.get_peft_model(model, lora_config, adapter_name=adapter_name)
 
 
 def load_adapter(model: PreTrainedModel, adapter_dir: str | Path) -> peft.PeftModel:

@@ -1,0 +1,70 @@
+"""The whole lift path on the tiny model: local generation, clean failure, and resume after a kill."""
+
+import pytest
+
+from lift.config import LiftConfig
+from lift.errors import LiftError
+from lift.recipe import lift_document
+from lift.store import Store
+from lift.synth.contexts import sentence_requests
+from lift.synth.local import LocalGenerator
+from lift.text.documents import document_from_text
+
+DOC = (
+    "Alice founded the Rivergate bakery in Lisbon in 2004. The bakery is famous for its orange cake with almonds. "
+    "Every Sunday the queue reaches the old tram stop. Her brother Tomas runs the delivery service on bicycles."
+)
+FAST = {"train.epochs": 2, "train.replay_ratio": 0.2, "train.replay_max_tokens": 8, "train.batch_tokens": 64}
+
+
+def test_local_generator_writes_one_output_per_sentence(tiny):
+    requests = sentence_requests(["First sentence here.", "Second one is here.", "And a third."], 2048)
+    generator = LocalGenerator(tiny, qa_per_sentence=2, max_new_tokens=16, batch_size=2)
+    outputs = generator.generate(requests)
+    assert len(outputs) == 3 and all(isinstance(o, str) for o in outputs)
+    assert generator.tokens_written > 0
+    assert generator.generator_id == f"local:{tiny.name}"
+
+
+def test_a_generator_with_no_usable_pairs_fails_cleanly_and_writes_no_entry(tiny, lift_home):
+    # a random-init model writes gibberish: every output is malformed
+    config = LiftConfig().with_overrides({**FAST, "synth.generator": "local", "synth.local_max_new_tokens": 16})
+    with pytest.raises(LiftError, match="no usable QA pairs"):
+        lift_document(document_from_text(DOC), tiny, config, home=lift_home)
+    assert Store(lift_home).entries() == []
+
+
+class _KillInEpoch:
+    """Progress that raises in the middle of the given training epoch, like kill -9 there."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def task(self, description, total, unit="items"):
+        kill = description.startswith(f"train epoch {self.epoch}/")
+
+        class Task:
+            def advance(self, n=1, tokens=0):
+                if kill:
+                    raise KeyboardInterrupt
+
+            def done(self):
+                pass
+
+        return Task()
+
+
+def test_a_killed_lift_leaves_no_entry_and_the_rerun_resumes_from_cache_and_checkpoint(tiny, lift_home):
+    config = LiftConfig().with_overrides(FAST)
+    document = document_from_text(DOC, title="bakery")
+    with pytest.raises(KeyboardInterrupt):
+        lift_document(document, tiny, config, home=lift_home, progress=_KillInEpoch(2))
+    assert Store(lift_home).entries() == []
+
+    result = lift_document(document, tiny, config, home=lift_home)
+    assert result.manifest["training"]["resumed_from_epoch"] == 1
+    assert len(result.manifest["training"]["loss_per_epoch"]) == 2
+    synthesis = result.manifest["synthesis"]
+    assert synthesis["generations"] == 0 and synthesis["cache_hits"] == synthesis["sentences"]
+    assert [e.doc_id for e in Store(lift_home).entries()] == [document.doc_id]
+    assert not any((lift_home / "work").iterdir())  # checkpoints are cleaned up once the entry exists
