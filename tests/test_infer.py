@@ -30,3 +30,12 @@ def test_mode_errors(tiny):
         build_prompt_ids(tiny.tokenizer, "Q?", "icl", None, 512, 16, None)
     with pytest.raises(LiftError, match="needs a lifted adapter"):
         answer_question(tiny.model, tiny.tokenizer, "Q?", "lift_only", window=512, max_new_tokens=4)
+
+
+def test_general_answers_are_matched_on_whole_words_with_alternatives():
+    from lift.demo import answers_correctly
+
+    assert answers_correctly("There are 4 legs on a dog.", ["four|4"])
+    assert answers_correctly("A dog has Four legs.", ["four|4"])
+    assert not answers_correctly("A day is about 8 hours and 40 minutes.", ["four|4"])
+    assert not answers_correctly("Paris and", ["Paris", "France"])

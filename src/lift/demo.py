@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from lift.adapters import load_adapter
 from lift.config import LiftConfig
@@ -28,6 +30,7 @@ class DemoResult:
     keywords_found: list[str]
     general: list[tuple[str, str]]  # (question, answer with the adapter)
     doc_id: str
+    adapter_dir: Path
     manifest: dict
     lift_seconds: float
     total_seconds: float
@@ -42,6 +45,14 @@ def general_questions() -> list[dict]:
     """General questions the embedded base model answers correctly, with the keyword(s) a right answer has."""
     data = json.loads(resources.files("lift.samples").joinpath("general_questions.json").read_text("utf-8"))
     return list(data["questions"])
+
+
+def answers_correctly(answer: str, keywords: list[str]) -> bool:
+    """Every keyword occurs in the answer as a whole word (case-insensitive); 'four|4' accepts either."""
+    return all(
+        any(re.search(rf"\b{re.escape(option)}\b", answer, re.IGNORECASE) for option in keyword.split("|"))
+        for keyword in keywords
+    )
 
 
 def needle_keywords_in(answer: str) -> list[str]:
@@ -74,6 +85,7 @@ def run_demo(loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | N
         keywords_found=needle_keywords_in(after),
         general=general,
         doc_id=result.entry.doc_id,
+        adapter_dir=result.entry.adapter_dir,
         manifest=result.manifest,
         lift_seconds=lift_seconds,
         total_seconds=time.perf_counter() - started,
