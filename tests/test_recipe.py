@@ -7,7 +7,7 @@ from lift.errors import LiftError
 from lift.recipe import lift_document
 from lift.store import Store
 from lift.synth.contexts import sentence_requests
-from lift.synth.local import LocalGenerator
+from lift.synth.local import PREFILL, LocalGenerator
 from lift.text.documents import document_from_text
 
 DOC = (
@@ -21,7 +21,7 @@ def test_local_generator_writes_one_output_per_sentence(tiny):
     requests = sentence_requests(["First sentence here.", "Second one is here.", "And a third."], 2048)
     generator = LocalGenerator(tiny, qa_per_sentence=2, max_new_tokens=16, batch_size=2)
     outputs = generator.generate(requests)
-    assert len(outputs) == 3 and all(isinstance(o, str) for o in outputs)
+    assert len(outputs) == 3 and all(o.startswith(PREFILL) for o in outputs)
     assert generator.tokens_written > 0
     assert generator.generator_id == f"local:{tiny.name}"
 

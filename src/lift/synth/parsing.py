@@ -1,8 +1,9 @@
 """Lenient parsing of generator output into (question, answer) pairs.
 
 Small models rarely write clean JSON. Accepted, in order: a JSON object with a list of pairs (or a bare
-list), 'Question:/Answer:' or 'Q:/A:' lines (optionally numbered). Anything else yields no pairs; the
-caller counts the output as malformed.
+list); the complete "question"/"answer" objects of JSON that is truncated or broken further on;
+'Question:/Answer:' or 'Q:/A:' lines (optionally numbered). Anything else yields no pairs; the caller
+counts the output as malformed.
 """
 
 from __future__ import annotations
@@ -16,9 +17,15 @@ _QA_LINE = re.compile(
 )
 
 
+_JSON_STRING = r'"((?:[^"\\]|\\.)*)"'
+_JSON_PAIR = re.compile(r'"question"\s*:\s*' + _JSON_STRING + r'\s*,\s*"answer"\s*:\s*' + _JSON_STRING)
+
+
 def parse_qa_pairs(raw: str) -> list[tuple[str, str]]:
     pairs = _parse_json(raw)
     if pairs is None:
+        pairs = _parse_json_fragments(raw)
+    if not pairs:
         pairs = _parse_lines(raw)
     cleaned = []
     for question, answer in pairs:
@@ -41,6 +48,17 @@ def _parse_json(raw: str) -> list[tuple[str, str]] | None:
         if items is not None:
             return items
     return None
+
+
+def _parse_json_fragments(raw: str) -> list[tuple[str, str]]:
+    """Every complete "question": "...", "answer": "..." in JSON-like text that does not parse as a whole."""
+    pairs = []
+    for match in _JSON_PAIR.finditer(raw):
+        try:
+            pairs.append((json.loads(f'"{match.group(1)}"'), json.loads(f'"{match.group(2)}"')))
+        except json.JSONDecodeError:
+            continue
+    return pairs
 
 
 def _pair_items(data: object) -> list[tuple[str, str]] | None:
