@@ -56,6 +56,16 @@ def test_parse_accepts_real_output_shapes(raw):
     assert parse_qa_pairs(raw) == [("Who?", "Bob"), ("Where?", "Paris")]
 
 
+def test_parse_keeps_the_complete_pairs_of_truncated_or_broken_json():
+    truncated = (
+        '{"qa_list": [{"question": "Who?", "answer": "Bob \\"the baker\\""}, '
+        '{"question": "Where?", "answer": "Paris"}, {"question": "When?", "answ'
+    )
+    assert parse_qa_pairs(truncated) == [("Who?", 'Bob "the baker"'), ("Where?", "Paris")]
+    broken = '{"qa_list": [{"question": "Who?", "answer": "Bob"},\n"question": "Where?", "answer": "Paris"}]}'
+    assert parse_qa_pairs(broken) == [("Who?", "Bob"), ("Where?", "Paris")]
+
+
 @pytest.mark.parametrize(
     "raw", ["", "I cannot help with that.", '{"qa_list": [{"question": "Who?"', "Q: only a question"]
 )
@@ -134,8 +144,8 @@ def test_synthesize_counts_rejections(tmp_path):
             return [outputs.get(r.index, outputs[0]) for r in requests]
 
     with GenerationCache(tmp_path / "cache.sqlite") as cache:
-        result = synthesize_qa("d", SENTENCES[:3], Scripted(), cache, SynthConfig(qa_per_sentence=3))
-    assert [p.answer for p in result.pairs] == ["Alice"]
-    assert result.stats.rejected == {"malformed_output": 1, "ungrounded": 1}
-    assert result.stats.pairs_parsed == 2 and result.stats.pairs_kept == 1
+        result = synthesize_qa("d", SENTENCES[:5], Scripted(), cache, SynthConfig(qa_per_sentence=3))
+    assert [p.answer for p in result.pairs] == ["Alice"]  # sentence 4 repeats sentence 0's pair
+    assert result.stats.rejected == {"malformed_output": 1, "ungrounded": 1, "duplicate": 1}
+    assert result.stats.pairs_parsed == 3 and result.stats.pairs_kept == 1
     assert result.stats.grounding_rate == 0.5

@@ -40,7 +40,9 @@ class SynthStats:
 
     @property
     def grounding_rate(self) -> float:
-        return self.pairs_kept / self.pairs_parsed if self.pairs_parsed else 0.0
+        """Share of the distinct pairs that passed the grounding filter (duplicates are not its business)."""
+        judged = self.pairs_kept + self.rejected.get("ungrounded", 0)
+        return self.pairs_kept / judged if judged else 0.0
 
 
 @dataclass
