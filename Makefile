@@ -28,8 +28,8 @@ test-fast: venv
 	$(BIN)/python -m pytest -q -m "not integration"
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -59,8 +59,11 @@ class SynthConfig:
 
 @dataclass
 class LoraConfig:
-    rank: int = _help("LoRA rank r.", 16)
-    alpha: int = _help("LoRA alpha (scale = alpha / rank).", 32)
+    rank: int = _help(
+        "LoRA rank r. 8 on the embedded model: rank 16 recalled the needle equally but forgot more general answers.",
+        8,
+    )
+    alpha: int = _help("LoRA alpha (scale = alpha / rank).", 16)
     dropout: float = _help("LoRA dropout.", 0.0)
     target_modules: str = _help(
         "Modules to adapt: 'all-linear' (every linear projection) or a comma list.", "all-linear"
@@ -69,7 +72,9 @@ class LoraConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = _help("Passes over the synthetic tasks (seed 000: 5).", 5)
+    epochs: int = _help(
+        "Passes over the synthetic tasks (seed 000: 5; 4 recall the demo needle on the embedded model).", 4
+    )
     lr: float = _help("AdamW learning rate (seed 000: 3e-4 for NIAH on 8B; scaled up for the 135M model).", 1e-3)
     beta1: float = _help("AdamW beta1 (seed 000: 0.9).", 0.9)
     beta2: float = _help("AdamW beta2 (seed 000: 0.95).", 0.95)
