@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import peft
@@ -22,17 +24,24 @@ def attach_lora(model: PreTrainedModel, config: LoraConfig, adapter_name: str = 
         target_modules=targets,
         task_type="CAUSAL_LM",
     )
-    with warnings.catch_warnings():
-        # peft probes a transformers attribute that transformers 5 deprecates; nothing for users to act on
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+    with _quiet_peft():
         return peft.get_peft_model(model, lora_config, adapter_name=adapter_name)
 
 
 def load_adapter(model: PreTrainedModel, adapter_dir: str | Path) -> peft.PeftModel:
     """Wrap a base model with a saved adapter, for inference."""
-    wrapped = peft.PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
+    with _quiet_peft():
+        wrapped = peft.PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
     wrapped.eval()
     return wrapped
+
+
+@contextlib.contextmanager
+def _quiet_peft() -> Iterator[None]:
+    """peft probes a transformers attribute that transformers 5 deprecates; nothing for users to act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
 
 
 def trainable_parameters(model: PreTrainedModel) -> tuple[int, int]:
