@@ -40,7 +40,8 @@ class ModelConfig:
 class SynthConfig:
     generator: str = _help(
         "Synthetic QA generator: 'template' (deterministic, built from each sentence) or 'local' "
-        "(the base model writes QA pairs).",
+        "(the base model writes QA pairs). template is the default: on the demo essay it kept 135/135 pairs and "
+        "recalled the needle 3/3, local (the 135M model) kept 34/108 and recalled 1/3.",
         "template",
     )
     qa_per_sentence: int = _help("m: QA pairs asked for per sentence (seed 000 uses 1 for NIAH, 5-10 for LooGLE).", 3)
