@@ -43,7 +43,7 @@ class LocalGenerator:
             prompts.append(chat_prompt_ids(tokenizer, user, system) + prefill_ids)
         continuations = generate_batch(
             self.loaded.model,
-            self.loaded.tokenizer,
+            tokenizer,
             prompts,
             max_new_tokens=self.max_new_tokens,
             batch_size=self.batch_size,

@@ -15,8 +15,6 @@ _QA_LINE = re.compile(
     r"^\s*(?:\d+[.)]\s*)?(?:\*\*)?(?P<tag>q(?:uestion)?|a(?:nswer)?)\s*\d*\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(?P<text>.*)$",
     re.IGNORECASE,
 )
-
-
 _JSON_STRING = r'"((?:[^"\\]|\\.)*)"'
 _JSON_PAIR = re.compile(r'"question"\s*:\s*' + _JSON_STRING + r'\s*,\s*"answer"\s*:\s*' + _JSON_STRING)
 
@@ -24,9 +22,7 @@ _JSON_PAIR = re.compile(r'"question"\s*:\s*' + _JSON_STRING + r'\s*,\s*"answer"\
 def parse_qa_pairs(raw: str) -> list[tuple[str, str]]:
     pairs = _parse_json(raw)
     if pairs is None:
-        pairs = _parse_json_fragments(raw)
-    if not pairs:
-        pairs = _parse_lines(raw)
+        pairs = _parse_json_fragments(raw) or _parse_lines(raw)
     cleaned = []
     for question, answer in pairs:
         question, answer = _clean(question), _clean(answer)
