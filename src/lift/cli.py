@@ -140,7 +140,8 @@ def ask(
     device: DeviceOption = None,
 ) -> None:
     """Answer QUESTION about DOC. lift_only: adapter, no document in the prompt; lift_icl: adapter plus as much
-    of the document as fits (head and tail); icl: base model with the document; no_context: base model alone."""
+    of the document as fits (head and tail); icl: base model with the document; no_context: base model alone;
+    rag / rag_bm25: base model with the top chunks ranked by all-MiniLM-L6-v2 / BM25."""
     from lift.adapters import load_adapter
     from lift.infer import answer_question
     from lift.models import canonical_model_name, lift_home
@@ -172,6 +173,7 @@ def ask(
         window=loaded.window,
         max_new_tokens=max_new_tokens or defaults.infer.max_new_tokens,
         system=defaults.infer.system_prompt,
+        rag=defaults.rag,
     )
     err.print(f"[dim]{mode}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")
     out.print(answer.text, highlight=False, markup=False)
@@ -241,6 +243,124 @@ def config() -> None:
             section = head
         out.print(f"  # {help_text}", style="dim", highlight=False)
         out.print(f"  {name.split('.', 1)[1]}: {json.dumps(default)}", highlight=False)
+
+
+@app.command("eval")
+@_user_errors
+def eval_(
+    suite: Annotated[str, typer.Argument(help="niah, squad, loogle, longbench, custom or general.")],
+    modes: Annotated[
+        str | None,
+        typer.Option(help=f"Comma list of modes ({', '.join(MODES)}); default: the suite's own list."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N questions of the suite.")] = None,
+    max_documents: Annotated[
+        int | None, typer.Option(help="Evaluate only the questions about the suite's first N documents.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default eval-results/SUITE).")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML/JSON config file.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Benchmark data folder (default $LIFT_DATA or ../shared/data).")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="custom suite: the questions JSONL file.")] = None,
+    document: Annotated[
+        list[Path] | None,
+        typer.Option("--document", help="general suite: document(s) to lift (default: the demo essay)."),
+    ] = None,
+    model: ModelOption = None,
+    device: DeviceOption = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Any config field, e.g. --set eval.niah_lengths=1000,2000.")
+    ] = None,
+) -> None:
+    """Evaluate SUITE in every mode on the same base model: writes results.jsonl (one row per question x mode),
+    report.md (tables with 95% bootstrap intervals) and plots. Rerunning the same command resumes."""
+    import sys
+    from datetime import datetime, timezone
+
+    from lift.eval.report import RUN_INFO, summary, write_report
+    from lift.eval.runner import run_eval
+    from lift.eval.suites import DEFAULT_MODES, load_suite
+    from lift.progress import RichProgress
+    from lift.recipe import _versions
+    from lift.text import read_document
+
+    cfg = _build_config(config, {"model.name": model, "model.device": device}, set_)
+    chosen = [m.strip() for m in modes.split(",") if m.strip()] if modes else None
+    for mode in chosen or []:
+        if mode not in MODES:
+            raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
+    if (limit is not None and limit < 1) or (max_documents is not None and max_documents < 1):
+        raise LiftError("--limit and --max-documents must be >= 1")
+    out_dir = out_dir or Path("eval-results") / suite
+    documents = [read_document(p) for p in document] if document else None
+    loaded = _load(cfg.model.name, cfg.model.device)
+    items = load_suite(suite, cfg, loaded.tokenizer, data_dir=data_dir, file=file, documents=documents)
+    if max_documents:
+        first = list(dict.fromkeys(i.document.doc_id for i in items))[:max_documents]
+        items = [i for i in items if i.document.doc_id in first]
+    items = items[:limit] if limit else items
+    if not items:
+        raise LiftError(f"the {suite} suite has no questions to evaluate")
+    chosen = chosen or list(DEFAULT_MODES[suite])
+
+    info = {
+        "command": " ".join(["lift", *sys.argv[1:]]),
+        "suite": suite,
+        "modes": chosen,
+        "limit": limit,
+        "model": loaded.name,
+        "device": str(loaded.device),
+        "seed": cfg.eval.seed,
+        "versions": _versions(),
+        "config": cfg.to_dict(),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    info_path = out_dir / RUN_INFO
+    if info_path.is_file():
+        previous = json.loads(info_path.read_text(encoding="utf-8"))
+        if previous.get("config") != info["config"] or previous.get("model") != info["model"]:
+            raise LiftError(
+                f"{out_dir} holds results made with another model or config; use another --out or delete it"
+            )
+        info["started"] = previous.get("started", info["started"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    info_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+    judge = None
+    if cfg.eval.judge_url and suite in ("loogle", "custom"):
+        from lift.eval.judge import Judge
+
+        judge = Judge(cfg.eval.judge_url, cfg.eval.judge_model, cfg.eval.judge_api_key_env)
+    err.print(f"{suite}: {len(items)} questions x {len(chosen)} modes -> {out_dir}", highlight=False)
+    with RichProgress(err) as progress:
+        run = run_eval(items, chosen, loaded, cfg, out_dir, progress=progress, judge=judge)
+    report = write_report(out_dir, cfg.eval.bootstrap_samples, cfg.eval.seed)
+    err.print(
+        f"{run.new_rows} new answers ({len(run.rows)} in all); documents lifted {run.lifted}, "
+        f"reused from the store {run.reused}",
+        highlight=False,
+    )
+    suite_rows = [r for r in run.rows if r["suite"] == suite]
+    for mode, scores in summary(suite_rows).items():
+        out.print(f"{mode:>10}: " + ", ".join(f"{k} {100 * v:.1f}" for k, v in scores.items()), highlight=False)
+    out.print(f"report: {report}")
+
+
+@app.command()
+@_user_errors
+def report(
+    out_dir: Annotated[Path, typer.Argument(help="An eval output folder (holding results.jsonl).")],
+) -> None:
+    """Rebuild report.md and the plots of an eval output folder from its results.jsonl."""
+    from lift.eval.report import write_report
+    from lift.eval.runner import RESULTS
+
+    if not (out_dir / RESULTS).is_file():
+        raise LiftError(f"no {RESULTS} in {out_dir}")
+    out.print(f"report: {write_report(out_dir)}")
 
 
 @app.command()

@@ -16,9 +16,12 @@ import yaml
 from lift.errors import LiftError
 
 GENERATORS = ("template", "local")
-GROUNDING = ("off", "overlap")
+GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
+
+
+TRAINING_SECTIONS = ("model", "synth", "lora", "train")
 
 
 def _help(text: str, default: Any) -> Any:
@@ -49,7 +52,11 @@ class SynthConfig:
         "Characters of preceding text shown to the generator with each sentence (the reference uses 2048).",
         2048,
     )
-    grounding: str = _help("Grounding filter: 'overlap' drops answers not supported by the source, 'off'.", "overlap")
+    grounding: str = _help(
+        "Grounding filter: 'overlap' drops answers whose content words are not mostly in the sentence or its "
+        "context; 'strict' keeps only answers whose every content word is in the sentence itself; 'off'.",
+        "overlap",
+    )
     grounding_min_overlap: float = _help(
         "Share of an answer's content words that must appear in the sentence or its context.", 0.6
     )
@@ -103,6 +110,41 @@ class InferConfig:
     )
 
 
+RETRIEVERS = ("minilm", "bm25")
+
+
+@dataclass
+class RagConfig:
+    chunk_tokens: int = _help(
+        "RAG chunk size in all-MiniLM-L6-v2 word pieces. The embedder reads at most 256 (and silently cuts the "
+        "rest), so chunks are built to fit it: whole sentences packed up to this size.",
+        200,
+    )
+    top_k: int = _help("RAG: chunks put in the prompt, best first.", 5)
+
+
+@dataclass
+class EvalConfig:
+    data_dir: str | None = _help(
+        "Benchmark data folder (niah/squad/loogle/longbench sub-folders); None: $LIFT_DATA, else ../shared/data.",
+        None,
+    )
+    seed: int = _help("Seed for item sampling and bootstrap resampling.", 0)
+    bootstrap_samples: int = _help("Bootstrap resamples for the 95% confidence intervals.", 1000)
+    niah_lengths: list = _help(
+        "NIAH haystack lengths in tokens (needle included).", [1000, 2000, 4000, 8000, 16000, 32000]
+    )
+    niah_depths: list = _help("NIAH needle depths in percent of the haystack.", list(range(0, 101, 10)))
+    squad_questions: int = _help("SQuAD: questions drawn (whole passages, seeded), SEAL protocol.", 200)
+    longbench_tasks: list = _help(
+        "LongBench tasks to run.", ["narrativeqa", "musique", "qmsum", "gov_report", "passage_retrieval_en"]
+    )
+    longbench_per_task: int = _help("LongBench samples per task, shortest contexts first; 0: all.", 0)
+    judge_url: str | None = _help("OpenAI-compatible base URL of an LLM judge (LooGLE); None: no judge.", None)
+    judge_model: str = _help("Judge model name at judge_url (seed 000 used GPT-4.1-nano).", "gpt-4.1-nano")
+    judge_api_key_env: str = _help("Environment variable holding the judge's API key.", "OPENAI_API_KEY")
+
+
 @dataclass
 class LiftConfig:
     model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "Base model."})
@@ -110,6 +152,8 @@ class LiftConfig:
     lora: LoraConfig = field(default_factory=LoraConfig, metadata={"help": "LoRA adapter."})
     train: TrainConfig = field(default_factory=TrainConfig, metadata={"help": "Training."})
     infer: InferConfig = field(default_factory=InferConfig, metadata={"help": "Answering."})
+    rag: RagConfig = field(default_factory=RagConfig, metadata={"help": "Retrieval baseline (rag modes)."})
+    eval: EvalConfig = field(default_factory=EvalConfig, metadata={"help": "Evaluation (`lift eval`)."})
 
     def validate(self) -> LiftConfig:
         checks = [
@@ -133,6 +177,19 @@ class LiftConfig:
             (self.train.replay_max_tokens >= 8, "train.replay_max_tokens must be >= 8"),
             (self.train.precision in PRECISIONS, f"train.precision must be one of {PRECISIONS}"),
             (self.infer.max_new_tokens >= 1, "infer.max_new_tokens must be >= 1"),
+            (16 <= self.rag.chunk_tokens <= 254, "rag.chunk_tokens must be in [16, 254] (the embedder reads 256)"),
+            (self.rag.top_k >= 1, "rag.top_k must be >= 1"),
+            (self.eval.bootstrap_samples >= 100, "eval.bootstrap_samples must be >= 100"),
+            (self.eval.squad_questions >= 1, "eval.squad_questions must be >= 1"),
+            (self.eval.longbench_per_task >= 0, "eval.longbench_per_task must be >= 0"),
+            (
+                bool(self.eval.niah_lengths) and all(int(x) >= 200 for x in self.eval.niah_lengths),
+                "eval.niah_lengths must be a non-empty list of token counts >= 200",
+            ),
+            (
+                bool(self.eval.niah_depths) and all(0 <= float(x) <= 100 for x in self.eval.niah_depths),
+                "eval.niah_depths must be a non-empty list of percentages in [0, 100]",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -141,6 +198,11 @@ class LiftConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def training_dict(self) -> dict[str, Any]:
+        """The sections that decide what an adapter learns; answering and evaluation settings are left out."""
+        data = self.to_dict()
+        return {name: data[name] for name in TRAINING_SECTIONS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LiftConfig:
@@ -201,6 +263,13 @@ def _coerce(key: str, default: Any, value: Any) -> Any:
             if not isinstance(value, str):
                 raise ValueError(value)
             return value
+        if isinstance(default, list):
+            if isinstance(value, str):  # "1000,2000" from --set
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list):
+                raise ValueError(value)
+            kind = type(default[0]) if default else str
+            return [_coerce(key, kind(), v) for v in value]
     except (TypeError, ValueError):
         raise LiftError(f"invalid config: {key} must be a {type(default).__name__}, got {value!r}") from None
     return value

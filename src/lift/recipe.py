@@ -136,6 +136,7 @@ def lift_document(
                 "qa_pairs_kept": synth.stats.pairs_kept,
                 "rejected": synth.stats.rejected,
                 "grounding_rate": round(synth.stats.grounding_rate, 4),
+                "strict_grounding_rate": round(synth.stats.strict_grounding_rate, 4),
             },
             "training": {
                 "examples": len(examples),
@@ -178,7 +179,7 @@ def _make_generator(config: LiftConfig, loaded: LoadedModel) -> TemplateGenerato
 
 def _run_key(document: Document, model_name: str, config: LiftConfig) -> str:
     """Checkpoints are only resumed by a run with the same document, model and config."""
-    blob = json.dumps({"doc": document.sha256, "model": model_name, "config": config.to_dict()}, sort_keys=True)
+    blob = json.dumps({"doc": document.sha256, "model": model_name, "config": config.training_dict()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 

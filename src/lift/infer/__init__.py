@@ -1,5 +1,5 @@
-"""Answer questions in one of four modes: lift_only, lift_icl, icl, no_context."""
+"""Answer questions in one of the modes: lift_only, lift_icl, icl, no_context, rag, rag_bm25."""
 
-from lift.infer.modes import ADAPTER_MODES, MODES, Answer, answer_question, build_prompt_ids
+from lift.infer.modes import ADAPTER_MODES, MODES, RAG_RETRIEVERS, Answer, answer_question, build_prompt_ids
 
-__all__ = ["ADAPTER_MODES", "MODES", "Answer", "answer_question", "build_prompt_ids"]
+__all__ = ["ADAPTER_MODES", "MODES", "RAG_RETRIEVERS", "Answer", "answer_question", "build_prompt_ids"]

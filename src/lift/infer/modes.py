@@ -4,6 +4,8 @@ no_context  base model, the question alone
 icl         base model, the document (head + tail kept to fit the window) then the question
 lift_only   base model + adapter, the question alone: the document lives in the adapter
 lift_icl    base model + adapter, and as much of the document as fits, head + tail
+rag         base model, the top-k chunks ranked by all-MiniLM-L6-v2 embeddings, then the question
+rag_bm25    the same with BM25 ranking
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from dataclasses import dataclass
 import peft
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from lift.config import RagConfig
 from lift.errors import LiftError
 from lift.infer.generation import generate_batch
+from lift.infer.rag import Retriever, retrieved_context
 from lift.prompting import chat_prompt_ids
 from lift.text.truncate import truncate_head_tail
 
-MODES = ("lift_only", "lift_icl", "icl", "no_context")
+MODES = ("lift_only", "lift_icl", "icl", "no_context", "rag", "rag_bm25")
 ADAPTER_MODES = ("lift_only", "lift_icl")
+RAG_RETRIEVERS = {"rag": "minilm", "rag_bm25": "bm25"}
 
 ICL_TEMPLATE = "{document}\n\nAnswer the question based on the text above.\nQuestion: {question}"
 
@@ -43,7 +48,8 @@ def build_prompt_ids(
     max_new_tokens: int,
     system: str | None,
 ) -> list[int]:
-    """The prompt for a mode; with a document, its head and tail are kept so prompt + answer fit the window."""
+    """The prompt for a mode; with a document, its head and tail are kept so prompt + answer fit the window.
+    For the rag modes `document` is the retrieved text."""
     if mode not in MODES:
         raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
     if mode in ("lift_only", "no_context"):
@@ -76,8 +82,13 @@ def answer_question(
     window: int,
     max_new_tokens: int = 64,
     system: str | None = None,
+    rag: RagConfig | None = None,
 ) -> Answer:
-    """Greedy answer. For adapter modes `model` must carry the adapter; base modes switch it off."""
+    """Greedy answer. For adapter modes `model` must carry the adapter; base modes switch it off.
+    The rag modes rank chunks of `document` for the question (settings from `rag`)."""
+    if mode in RAG_RETRIEVERS and document:
+        rag = rag or RagConfig()
+        document = retrieved_context(Retriever(document, RAG_RETRIEVERS[mode], rag.chunk_tokens), question, rag.top_k)
     prompt = build_prompt_ids(tokenizer, question, mode, document, window, max_new_tokens, system)
     uses_adapter = mode in ADAPTER_MODES
     if uses_adapter and not isinstance(model, peft.PeftModel):

@@ -35,6 +35,7 @@ class SynthStats:
     cache_hits: int = 0
     pairs_parsed: int = 0
     pairs_kept: int = 0
+    pairs_strictly_grounded: int = 0  # distinct pairs whose every answer content word is in the sentence itself
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> count
     seconds: float = 0.0
 
@@ -43,6 +44,12 @@ class SynthStats:
         """Share of the distinct pairs that passed the grounding filter (duplicates are not its business)."""
         judged = self.pairs_kept + self.rejected.get("ungrounded", 0)
         return self.pairs_kept / judged if judged else 0.0
+
+    @property
+    def strict_grounding_rate(self) -> float:
+        """Faithfulness: share of the distinct generated pairs that pass strict grounding, whatever the filter."""
+        distinct = self.pairs_parsed - self.rejected.get("duplicate", 0)
+        return self.pairs_strictly_grounded / distinct if distinct else 0.0
 
 
 @dataclass
@@ -121,7 +128,12 @@ def filter_pairs(
                 rejected["duplicate"] += 1
                 continue
             seen.add(key)
-            if config.grounding != "off" and not is_grounded(answer, request.context, config.grounding_min_overlap):
+            strict = is_grounded(answer, request.sentence, 1.0)
+            stats.pairs_strictly_grounded += strict
+            if config.grounding == "strict" and not strict:
+                rejected["ungrounded"] += 1
+                continue
+            if config.grounding == "overlap" and not is_grounded(answer, request.context, config.grounding_min_overlap):
                 rejected["ungrounded"] += 1
                 continue
             pairs.append(QAPair(question=question, answer=answer, sentence_index=request.index))

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Regenerates every committed evaluation result under benchmarks/results/ (embedded SmolLM2-135M, CPU).
+# The grids are the subsets this 2-core machine could afford; each command is resumable (rerun to continue)
+# and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
+# Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift squad general niah_base loogle longbench)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+LIFT="${LIFT:-.venv/bin/lift}"
+R=benchmarks/results
+export LIFT_HOME="${LIFT_HOME:-$HOME/.cache/lift-bench}"
+
+niah_lift() {  # every lifted cell is its own document: ~1 min of training per 1k tokens here
+  $LIFT eval niah -c benchmarks/eval/niah.yaml --modes lift_only,lift_icl,icl,rag,no_context \
+    --set eval.niah_lengths=1000,2000,4000 --set eval.niah_depths=0,50,100 -o $R/niah_lift
+}
+niah_base() {  # the base-model modes need no training: the whole length range, beyond the 8k window
+  $LIFT eval niah -c benchmarks/eval/niah.yaml --modes icl,rag,rag_bm25,no_context \
+    --set eval.niah_lengths=1000,2000,4000,8000,16000,32000 --set eval.niah_depths=0,20,40,60,80,100 \
+    -o $R/niah_base
+}
+squad() { $LIFT eval squad --limit 200 -o $R/squad; }
+general() {  # forgetting after lifting the demo essay
+  $LIFT eval general -o $R/general
+}
+loogle() { $LIFT eval loogle -c benchmarks/eval/long.yaml --max-documents 1 -o $R/loogle; }
+longbench() {  # the shortest sample of the two tasks with the shortest contexts
+  $LIFT eval longbench -c benchmarks/eval/long.yaml --set eval.longbench_tasks=qmsum,gov_report \
+    --set eval.longbench_per_task=1 -o $R/longbench
+}
+
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(niah_lift squad general niah_base loogle longbench)
+for step in "${steps[@]}"; do
+  echo "== $step"
+  "$step"
+done

@@ -1,0 +1,231 @@
+"""Run a suite: every question in every mode, one results row each, written as soon as it exists.
+
+    items grouped by document -> (lift once, or reuse the store's adapter) -> base modes -> adapter modes
+
+Resumable: rows already in results.jsonl are skipped, a torn last line (a killed write) is dropped, lifting
+resumes from its own checkpoints, and a document already lifted with the same training settings is reused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lift.adapters import load_adapter
+from lift.config import TRAINING_SECTIONS, LiftConfig
+from lift.eval.items import EvalItem, score_prediction
+from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
+from lift.infer.generation import generate_batch
+from lift.infer.rag import Retriever, retrieved_context
+from lift.models import LoadedModel, lift_home
+from lift.progress import NullProgress, ProgressLike
+from lift.recipe import lift_document
+from lift.store import Entry, Store
+from lift.text import Document
+
+RESULTS = "results.jsonl"
+DOCUMENTS = "documents.json"
+PROMPT_TOKEN_BUDGET = 16384  # prompt tokens per generate() batch: long ICL prompts go a few at a time
+
+
+def read_results(path: Path) -> list[dict]:
+    """Rows of a results file; a torn last line (the run was killed mid-write) is dropped from the file."""
+    if not path.is_file():
+        return []
+    rows, good_bytes = [], 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                rows.append(json.loads(raw))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                break
+            if not raw.endswith(b"\n"):
+                rows.pop()  # complete JSON but no newline: rewrite it rather than append onto it
+                break
+            good_bytes += len(raw)
+    if good_bytes != path.stat().st_size:
+        with path.open("r+b") as handle:
+            handle.truncate(good_bytes)
+    return rows
+
+
+def _append_rows(path: Path, rows: list[dict]) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+@dataclass
+class EvalRun:
+    out_dir: Path
+    rows: list[dict]
+    new_rows: int
+    lifted: int  # documents trained in this run
+    reused: int  # documents whose adapter came from the store
+
+
+def same_training(manifest: dict, config: LiftConfig, model_name: str) -> bool:
+    stored = manifest.get("config", {})
+    wanted = config.training_dict()
+    return manifest.get("base_model") == model_name and all(stored.get(s) == wanted[s] for s in TRAINING_SECTIONS)
+
+
+def ensure_lifted(
+    document: Document, loaded: LoadedModel, config: LiftConfig, home: Path, progress: ProgressLike
+) -> tuple[Entry, bool]:
+    """The store's adapter for this document if it was trained with these settings, else a fresh lift.
+    Returns (entry, reused)."""
+    entry = Store(home).get(document.doc_id)
+    if entry is not None and same_training(entry.manifest, config, loaded.name):
+        return entry, True
+    result = lift_document(document, loaded, config, force=entry is not None, progress=progress, home=home)
+    return result.entry, False
+
+
+def run_eval(
+    items: list[EvalItem],
+    modes: list[str],
+    loaded: LoadedModel,
+    config: LiftConfig,
+    out_dir: Path,
+    *,
+    progress: ProgressLike | None = None,
+    home: Path | None = None,
+    judge: Callable[[EvalItem, str], float | None] | None = None,
+) -> EvalRun:
+    for mode in modes:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode}")
+    progress = progress or NullProgress()
+    home = home or lift_home()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results_path = out_dir / RESULTS
+    rows = read_results(results_path)
+    done = {(r["suite"], r["item_id"], r["mode"]) for r in rows}
+    documents_path = out_dir / DOCUMENTS
+    documents = json.loads(documents_path.read_text(encoding="utf-8")) if documents_path.is_file() else {}
+
+    by_document: dict[str, list[EvalItem]] = {}
+    for item in items:
+        by_document.setdefault(item.document.doc_id, []).append(item)
+    pending_total = sum((i.suite, i.item_id, m) not in done for i in items for m in modes)
+    overall = progress.task(f"eval {items[0].suite if items else ''}", total=pending_total, unit="answers")
+    new_rows = lifted = reused = 0
+
+    for doc_items in by_document.values():
+        document = doc_items[0].document
+        pending = {m: [i for i in doc_items if (i.suite, i.item_id, m) not in done] for m in modes}
+        if not any(pending.values()):
+            continue
+        entry = None
+        if any(pending[m] for m in ADAPTER_MODES if m in pending):
+            entry, was_reused = ensure_lifted(document, loaded, config, home, progress)
+            reused += was_reused
+            lifted += not was_reused
+            documents[document.doc_id] = _document_record(entry, was_reused)
+            documents_path.write_text(json.dumps(documents, indent=2), encoding="utf-8")
+        retrievers: dict[str, Retriever] = {}
+        base_modes = [m for m in modes if m not in ADAPTER_MODES and pending[m]]
+        adapter_modes = [m for m in modes if m in ADAPTER_MODES and pending[m]]
+        for model_modes, adapter in ((base_modes, None), (adapter_modes, entry)):
+            if not model_modes:
+                continue
+            model = load_adapter(loaded.model, adapter.adapter_dir) if adapter else loaded.model
+            try:
+                for mode in model_modes:
+                    for batch_rows in _answer(model, loaded, config, mode, pending[mode], adapter, retrievers):
+                        if judge is not None:
+                            for row, item in batch_rows:
+                                row["scores"]["judge"] = judge(item, row["prediction"])
+                        _append_rows(results_path, [row for row, _ in batch_rows])
+                        rows.extend(row for row, _ in batch_rows)
+                        new_rows += len(batch_rows)
+                        overall.advance(len(batch_rows))
+            finally:
+                if adapter is not None:
+                    model.unload()
+    overall.done()
+    return EvalRun(out_dir=out_dir, rows=rows, new_rows=new_rows, lifted=lifted, reused=reused)
+
+
+def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: list[EvalItem], entry, retrievers):
+    """Yield lists of (row, item), one list per generate() batch."""
+    tokenizer = loaded.tokenizer
+    prompts = []
+    for item in items:
+        max_new = item.max_new_tokens or config.infer.max_new_tokens
+        text = item.document.text
+        if mode in RAG_RETRIEVERS:
+            kind = RAG_RETRIEVERS[mode]
+            if kind not in retrievers:
+                retrievers[kind] = Retriever(text, kind, config.rag.chunk_tokens)
+            text = retrieved_context(retrievers[kind], item.question, config.rag.top_k)
+        ids = build_prompt_ids(tokenizer, item.question, mode, text, loaded.window, max_new, config.infer.system_prompt)
+        prompts.append((item, ids, max_new))
+    by_length: dict[int, list] = {}
+    for prompt in prompts:
+        by_length.setdefault(prompt[2], []).append(prompt)
+    for max_new, group in by_length.items():
+        group.sort(key=lambda p: len(p[1]))
+        start = 0
+        while start < len(group):
+            batch = [group[start]]
+            while (
+                start + len(batch) < len(group)
+                and len(batch) < 8
+                and (len(batch) + 1) * len(group[start + len(batch)][1]) <= PROMPT_TOKEN_BUDGET
+            ):
+                batch.append(group[start + len(batch)])
+            start += len(batch)
+            started = time.perf_counter()
+            texts = generate_batch(model, tokenizer, [ids for _, ids, _ in batch], max_new, batch_size=len(batch))
+            seconds = (time.perf_counter() - started) / len(batch)
+            yield [
+                (_row(item, mode, ids, text, seconds, len(batch), entry), item)
+                for (item, ids, _), text in zip(batch, texts, strict=True)
+            ]
+
+
+def _row(item: EvalItem, mode: str, ids: list[int], prediction: str, seconds: float, batch: int, entry) -> dict:
+    return {
+        "suite": item.suite,
+        "item_id": item.item_id,
+        "mode": mode,
+        "doc_id": item.document.doc_id,
+        "document_title": item.document.title,
+        "question": item.question,
+        "prediction": prediction,
+        "references": item.references,
+        "scores": score_prediction(item, prediction),
+        "group": item.group,
+        "prompt_tokens": len(ids),
+        "seconds": round(seconds, 3),
+        "batch_size": batch,
+        "adapter": None if entry is None or mode not in ADAPTER_MODES else entry.doc_id,
+    }
+
+
+def _document_record(entry: Entry, reused: bool) -> dict:
+    manifest = entry.manifest
+    synthesis = manifest["synthesis"]
+    return {
+        "title": manifest["title"],
+        "tokens": manifest["tokens"],
+        "sentences": manifest["sentences"],
+        "qa_pairs_parsed": synthesis["qa_pairs_parsed"],
+        "qa_pairs_kept": synthesis["qa_pairs_kept"],
+        "grounding_rate": synthesis["grounding_rate"],
+        "strict_grounding_rate": synthesis.get("strict_grounding_rate"),
+        "generator": manifest["generator"],
+        "train_seconds": manifest["timings_s"].get("train"),
+        "lift_seconds": round(sum(manifest["timings_s"].values()), 2),
+        "train_tokens_per_second": manifest["training"]["tokens_per_second"],
+        "created": manifest["created"],
+        "reused_from_store": reused,
+    }

@@ -1,0 +1,28 @@
+"""Forgetting check: general questions the embedded base model answers correctly (samples/general_questions.json,
+its provenance inside), asked with no context before lifting (no_context) and with a lifted adapter
+(lift_only). The drop in accuracy is what lifting a document cost the model's general knowledge."""
+
+from __future__ import annotations
+
+from lift.demo import general_questions, needle_sample
+from lift.eval.items import EvalItem
+from lift.text import Document
+
+
+def general_items(documents: list[Document] | None = None) -> list[EvalItem]:
+    items = []
+    for document in documents or [needle_sample()]:
+        for number, entry in enumerate(general_questions()):
+            items.append(
+                EvalItem(
+                    suite="general",
+                    item_id=f"{document.doc_id}-{number}",
+                    document=document,
+                    question=entry["question"],
+                    references=[" ".join(entry["keywords"])],
+                    metrics=("correct",),
+                    keywords=list(entry["keywords"]),
+                    group={"document": document.title},
+                )
+            )
+    return items

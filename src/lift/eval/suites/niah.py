@@ -1,0 +1,96 @@
+"""Needle in a haystack (seed 000): the San Francisco needle at depth d% of a Paul Graham haystack of L tokens.
+
+The haystack is the essays in sorted file order, repeated as needed, cut to L minus the needle's tokens. The
+needle goes in at the sentence boundary nearest (in tokens) to d% of the haystack's tokens, so the depth is
+exact up to half a sentence (the reference implementation's bug put every needle in the first 1%).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lift.errors import LiftError
+from lift.eval.data_dir import suite_dir
+from lift.eval.items import EvalItem
+from lift.text.documents import document_from_text
+
+NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
+QUESTION = "What is the best thing to do in San Francisco?"
+KEYWORDS = ["sandwich", "Dolores Park", "sunny"]
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+
+
+@dataclass
+class Haystack:
+    text: str
+    depth: float  # achieved: haystack tokens before the needle / all haystack tokens
+    needle_char: int  # where the needle starts in text
+
+
+def load_essays(folder: Path) -> str:
+    files = sorted(folder.glob("*.txt"))
+    if not files:
+        raise LiftError(f"no essays (*.txt) in {folder}")
+    return "\n\n".join(f.read_text(encoding="utf-8").strip() for f in files)
+
+
+def build_haystack(essays: str, tokenizer, length: int, depth_percent: float, needle: str = NEEDLE) -> Haystack:
+    """A haystack of at most `length` tokens (needle included; cut back to a sentence end) with the needle at the
+    sentence boundary nearest to depth_percent of the haystack tokens."""
+    needle_tokens = len(tokenizer(" " + needle, add_special_tokens=False)["input_ids"]) + 1
+    target_tokens = length - needle_tokens
+    if target_tokens < 50:
+        raise LiftError(f"a {length}-token haystack leaves no room around the needle")
+    text = essays[: length * 8]  # ~4 characters a token: enough text, without tokenising every essay
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    while len(encoded["input_ids"]) < target_tokens:
+        text = text + "\n\n" + essays
+        encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    offsets = encoded["offset_mapping"]
+    haystack = text[: offsets[target_tokens - 1][1]]
+    # End on a whole sentence, so that depth 100% is a sentence boundary too (costs < 1 sentence of length).
+    ends = [m.start() for m in _SENTENCE_END.finditer(haystack + " ")]
+    if ends and ends[-1] > len(haystack) // 2:
+        haystack = haystack[: ends[-1]]
+    starts = [start for start, end in offsets if end <= len(haystack)]  # token i starts at character starts[i]
+    target_tokens = len(starts)
+
+    # Sentence boundaries as token positions: the needle goes before token b (b = 0: first, b = n: last).
+    boundaries = {0: 0, target_tokens: len(haystack)}
+    for match in _SENTENCE_END.finditer(haystack):
+        token = bisect.bisect_left(starts, match.end())
+        if 0 < token < target_tokens:
+            boundaries.setdefault(token, match.start())
+    wanted = depth_percent / 100 * target_tokens
+    token = min(boundaries, key=lambda b: (abs(b - wanted), b))
+    char = boundaries[token]
+    before, after = haystack[:char].rstrip(), haystack[char:].lstrip()
+    joined = (before + " " if before else "") + needle + (" " + after if after else "")
+    return Haystack(text=joined, depth=token / target_tokens, needle_char=len(before) + (1 if before else 0))
+
+
+def niah_items(data_dir: Path, tokenizer, lengths: list[int], depths: list[float]) -> list[EvalItem]:
+    essays = load_essays(suite_dir(data_dir, "niah") / "PaulGrahamEssays")
+    items = []
+    for length in lengths:
+        for depth in depths:
+            haystack = build_haystack(essays, tokenizer, int(length), float(depth))
+            document = document_from_text(
+                haystack.text, title=f"NIAH haystack {length} tokens, needle at {depth:g}%", source="niah"
+            )
+            items.append(
+                EvalItem(
+                    suite="niah",
+                    item_id=f"L{length}-d{depth:g}",
+                    document=document,
+                    question=QUESTION,
+                    references=[NEEDLE],
+                    metrics=("keywords",),
+                    keywords=list(KEYWORDS),
+                    group={"length": int(length), "depth": float(depth), "achieved_depth": round(haystack.depth, 4)},
+                )
+            )
+    return items

@@ -1,0 +1,60 @@
+"""Suite names, their default modes, and how each is loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lift.config import LiftConfig
+from lift.errors import LiftError
+from lift.eval.data_dir import resolve_data_dir
+from lift.eval.items import EvalItem
+
+SUITES = ("niah", "squad", "loogle", "longbench", "custom", "general")
+ALL_MODES = ("no_context", "icl", "lift_only", "lift_icl", "rag", "rag_bm25")
+DEFAULT_MODES = {
+    "niah": ("lift_only", "icl", "rag", "no_context"),
+    "squad": ALL_MODES,
+    "loogle": ALL_MODES,
+    "longbench": ALL_MODES,
+    "custom": ALL_MODES,
+    "general": ("no_context", "lift_only"),
+}
+
+
+def load_suite(
+    suite: str,
+    config: LiftConfig,
+    tokenizer,
+    *,
+    data_dir: str | Path | None = None,
+    file: str | Path | None = None,
+    documents: list | None = None,
+) -> list[EvalItem]:
+    if suite not in SUITES:
+        raise LiftError(f"unknown suite '{suite}' (choose from {', '.join(SUITES)})")
+    if suite == "custom":
+        from lift.eval.suites.custom import custom_items
+
+        if file is None:
+            raise LiftError("the custom suite needs --file QUESTIONS.jsonl")
+        return custom_items(file)
+    if suite == "general":
+        from lift.eval.suites.general import general_items
+
+        return general_items(documents)
+    root = resolve_data_dir(data_dir, config.eval.data_dir)
+    if suite == "niah":
+        from lift.eval.suites.niah import niah_items
+
+        return niah_items(root, tokenizer, config.eval.niah_lengths, config.eval.niah_depths)
+    if suite == "squad":
+        from lift.eval.suites.squad import squad_items
+
+        return squad_items(root, config.eval.squad_questions, config.eval.seed)
+    if suite == "loogle":
+        from lift.eval.suites.loogle import loogle_items
+
+        return loogle_items(root)
+    from lift.eval.suites.longbench import longbench_items
+
+    return longbench_items(root, config.eval.longbench_tasks, config.eval.longbench_per_task or None)

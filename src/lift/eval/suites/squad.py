@@ -1,0 +1,52 @@
+"""SQuAD v1.1 dev, the SEAL protocol: each passage lifted on its own, questions asked without the passage.
+
+Passages are drawn in a seeded random order and taken whole (all their questions) until `questions` questions
+are reached; the last passage is cut to make the count exact. Scores: official EM and F1.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from lift.errors import LiftError
+from lift.eval.data_dir import suite_dir
+from lift.eval.items import EvalItem
+from lift.text.documents import document_from_text
+
+INSTRUCTION = "Answer in a few words."
+
+
+def squad_items(data_dir: Path, questions: int, seed: int) -> list[EvalItem]:
+    path = suite_dir(data_dir, "squad") / "dev-v1.1.json"
+    if not path.is_file():
+        raise LiftError(f"SQuAD file not found: {path}")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    passages = [
+        (article["title"], number, paragraph)
+        for article in data["data"]
+        for number, paragraph in enumerate(article["paragraphs"])
+    ]
+    random.Random(seed).shuffle(passages)
+    items: list[EvalItem] = []
+    for title, number, paragraph in passages:
+        document = document_from_text(
+            paragraph["context"], title=f"SQuAD: {title.replace('_', ' ')} #{number}", source="squad"
+        )
+        for qa in paragraph["qas"]:
+            if len(items) == questions:
+                return items
+            items.append(
+                EvalItem(
+                    suite="squad",
+                    item_id=qa["id"],
+                    document=document,
+                    question=f"{qa['question']}\n{INSTRUCTION}",
+                    references=[a["text"] for a in qa["answers"]],
+                    metrics=("em", "f1"),
+                    max_new_tokens=32,
+                    group={"article": title},
+                )
+            )
+    return items
