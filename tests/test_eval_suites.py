@@ -80,7 +80,7 @@ def longbench_prompt(task: str) -> tuple[str, str, str]:
         "report.\n\nSummary:",
         "passage_retrieval_en": "Here are 2 paragraphs from Wikipedia, along with an abstract. Please determine "
         f"which paragraph the abstract is from.\n\n{context}\n\nThe following is an abstract.\n\nBeta things."
-        '\n\nPlease enter the number of the paragraph that the abstract is from. The answer format must be like '
+        "\n\nPlease enter the number of the paragraph that the abstract is from. The answer format must be like "
         '"Paragraph 1".\n\nThe answer is: ',
     }
     question = {
@@ -138,8 +138,10 @@ def test_squad_takes_whole_passages_seeded(tmp_path):
     folder = tmp_path / "squad_v1.1_dev"
     folder.mkdir()
     paragraphs = [
-        {"context": f"Passage {p} text.", "qas": [{"id": f"{p}-{q}", "question": "Q?", "answers": [{"text": "A"}]}
-                                              for q in range(3)]}
+        {
+            "context": f"Passage {p} text.",
+            "qas": [{"id": f"{p}-{q}", "question": "Q?", "answers": [{"text": "A"}]} for q in range(3)],
+        }
         for p in range(5)
     ]
     (folder / "dev-v1.1.json").write_text(json.dumps({"data": [{"title": "T", "paragraphs": paragraphs}]}), "utf-8")
@@ -161,7 +163,13 @@ def test_custom_format_free_text_path_and_multiple_choice(tmp_path):
         tmp_path / "q.jsonl",
         [
             {"question": "Who keeps bees?", "answer": "Mira", "document_path": "doc.txt"},
-            {"id": "mc", "question": "Where?", "options": ["roof", "cellar"], "answer": "A", "document_path": "doc.txt"},
+            {
+                "id": "mc",
+                "question": "Where?",
+                "options": ["roof", "cellar"],
+                "answer": "A",
+                "document_path": "doc.txt",
+            },
             {"question": "Colour?", "answers": ["red", "crimson"], "document": "The door is red."},
         ],
     )

@@ -20,7 +20,8 @@ def test_lifting_the_needle_sample_recalls_it_and_keeps_general_answers():
         answer = answer_question(model, loaded.tokenizer, question["question"], mode, **kwargs).text
         return answers_correctly(answer, question["keywords"])
 
-    base_right = [q for q in general_questions() if right(loaded.model, q, "no_context")]
+    # The first 8 fixture questions (hand-checked); `lift eval general` measures all of them.
+    base_right = [q for q in general_questions()[:8] if right(loaded.model, q, "no_context")]
     assert len(base_right) >= 6, "the fixture's general questions should be ones the base model answers"
 
     result = run_demo(loaded, config)

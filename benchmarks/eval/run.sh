@@ -9,13 +9,19 @@ LIFT="${LIFT:-.venv/bin/lift}"
 R=benchmarks/results
 export LIFT_HOME="${LIFT_HOME:-$HOME/.cache/lift-bench}"
 
-niah_lift() {  # every lifted cell is its own document: ~1 min of training per 1k tokens here
+niah_lift() {  # every lifted cell is its own document: ~3 min of training per 1k tokens here
+  $LIFT eval niah --modes lift_only,lift_icl,icl,rag,no_context \
+    --set eval.niah_lengths=1000,2000 --set eval.niah_depths=0,50,100 -o $R/niah_lift
+  $LIFT eval niah --modes lift_only,lift_icl,icl,rag,no_context \
+    --set eval.niah_lengths=4000 --set eval.niah_depths=50 -o $R/niah_lift_4k
+}
+niah_lift_m1() {  # seed 000's m = 1 QA pair per sentence (stopped after the 1k cells: none recalled)
   $LIFT eval niah -c benchmarks/eval/niah.yaml --modes lift_only,lift_icl,icl,rag,no_context \
-    --set eval.niah_lengths=1000,2000,4000 --set eval.niah_depths=0,50,100 -o $R/niah_lift
+    --set eval.niah_lengths=1000,2000,4000 --set eval.niah_depths=0,50,100 -o $R/niah_lift_m1
 }
 niah_base() {  # the base-model modes need no training: the whole length range, beyond the 8k window
-  $LIFT eval niah -c benchmarks/eval/niah.yaml --modes icl,rag,rag_bm25,no_context \
-    --set eval.niah_lengths=1000,2000,4000,8000,16000,32000 --set eval.niah_depths=0,20,40,60,80,100 \
+  $LIFT eval niah --modes icl,rag,rag_bm25,no_context \
+    --set eval.niah_lengths=1000,2000,4000,8000,16000,32000 --set eval.niah_depths=0,25,50,75,100 \
     -o $R/niah_base
 }
 squad() { $LIFT eval squad --limit 200 -o $R/squad; }

@@ -277,7 +277,7 @@ def eval_(
 ) -> None:
     """Evaluate SUITE in every mode on the same base model: writes results.jsonl (one row per question x mode),
     report.md (tables with 95% bootstrap intervals) and plots. Rerunning the same command resumes."""
-    import sys
+    import shlex
     from datetime import datetime, timezone
 
     from lift.eval.report import RUN_INFO, summary, write_report
@@ -306,8 +306,17 @@ def eval_(
         raise LiftError(f"the {suite} suite has no questions to evaluate")
     chosen = chosen or list(DEFAULT_MODES[suite])
 
+    command = ["lift", "eval", suite, "--modes", ",".join(chosen), "-o", str(out_dir)]
+    for flag, value in (("--limit", limit), ("--max-documents", max_documents), ("-c", config), ("--file", file),
+                        ("--data-dir", data_dir), ("--model", model), ("--device", device)):  # fmt: skip
+        if value is not None:
+            command += [flag, str(value)]
+    for path in document or []:
+        command += ["--document", str(path)]
+    for setting in set_ or []:
+        command += ["--set", setting]
     info = {
-        "command": " ".join(["lift", *sys.argv[1:]]),
+        "command": shlex.join(command),
         "suite": suite,
         "modes": chosen,
         "limit": limit,

@@ -134,7 +134,7 @@ class EvalConfig:
     niah_lengths: list = _help(
         "NIAH haystack lengths in tokens (needle included).", [1000, 2000, 4000, 8000, 16000, 32000]
     )
-    niah_depths: list = _help("NIAH needle depths in percent of the haystack.", list(range(0, 101, 10)))
+    niah_depths: list = _help("NIAH needle depths in percent of the haystack.", [float(d) for d in range(0, 101, 10)])
     squad_questions: int = _help("SQuAD: questions drawn (whole passages, seeded), SEAL protocol.", 200)
     longbench_tasks: list = _help(
         "LongBench tasks to run.", ["narrativeqa", "musique", "qmsum", "gov_report", "passage_retrieval_en"]

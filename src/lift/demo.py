@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from lift.adapters import load_adapter
 from lift.config import LiftConfig
+from lift.eval.metrics import all_keywords_whole_word, keywords_found
 from lift.infer import answer_question
 from lift.models import LoadedModel
 from lift.progress import ProgressLike
@@ -49,14 +49,12 @@ def general_questions() -> list[dict]:
 
 def answers_correctly(answer: str, keywords: list[str]) -> bool:
     """Every keyword occurs in the answer as a whole word (case-insensitive); 'four|4' accepts either."""
-    return all(
-        any(re.search(rf"\b{re.escape(option)}\b", answer, re.IGNORECASE) for option in keyword.split("|"))
-        for keyword in keywords
-    )
+    return all_keywords_whole_word(answer, keywords)
 
 
 def needle_keywords_in(answer: str) -> list[str]:
-    return [k for k in NEEDLE_KEYWORDS if k in answer.lower()]
+    """The NIAH keyword rule of `lift eval niah`: each keyword at a word start ('sandwiches' counts)."""
+    return keywords_found(answer, NEEDLE_KEYWORDS)
 
 
 def run_demo(loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | None = None) -> DemoResult:

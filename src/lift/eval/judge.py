@@ -18,7 +18,9 @@ JUDGE_PROMPT = (
 class Judge:
     """Callable(item, prediction) -> 1.0 / 0.0, or None when the endpoint failed or answered neither."""
 
-    def __init__(self, base_url: str, model: str, api_key_env: str, timeout_s: float = 60.0) -> None:
+    def __init__(
+        self, base_url: str, model: str, api_key_env: str, timeout_s: float = 60.0, max_retries: int = 3
+    ) -> None:
         try:
             import openai
         except ImportError:
@@ -26,7 +28,7 @@ class Judge:
         self.model = model
         self.failures = 0
         self.client = openai.OpenAI(
-            base_url=base_url, api_key=os.environ.get(api_key_env) or "none", timeout=timeout_s, max_retries=3
+            base_url=base_url, api_key=os.environ.get(api_key_env) or "none", timeout=timeout_s, max_retries=max_retries
         )
 
     def __call__(self, item: EvalItem, prediction: str) -> float | None:

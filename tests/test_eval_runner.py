@@ -1,0 +1,152 @@
+"""The eval runner and report end to end on the tiny random-init model: rows, resume, reuse, report."""
+
+import json
+
+from typer.testing import CliRunner
+
+from lift.cli import app
+from lift.config import LiftConfig
+from lift.eval.items import EvalItem
+from lift.eval.report import write_report
+from lift.eval.runner import RESULTS, read_results, run_eval
+from lift.text.documents import document_from_text
+
+FAST = {"train.epochs": 1, "train.replay_ratio": 0.0, "infer.max_new_tokens": 4}
+DOCS = [
+    "The Rivergate bakery was founded by Alice in Lisbon in 2004. The bakery is famous for its orange cake.",
+    "The secret code of the blue castle is zebra seven. The castle stands on a green hill near the sea.",
+]
+
+
+def items() -> list[EvalItem]:
+    out = []
+    for d, text in enumerate(DOCS):
+        document = document_from_text(text, title=f"doc {d}")
+        for q, question in enumerate(["Who founded it?", "What is it famous for?"]):
+            out.append(EvalItem("custom", f"{d}-{q}", document, question, ["Alice"], ("f1", "em")))
+    return out
+
+
+def test_run_eval_writes_one_row_per_question_and_mode_and_resumes(tiny, tmp_path, lift_home):
+    config = LiftConfig().with_overrides(FAST)
+    modes = ["no_context", "icl", "lift_only", "lift_icl", "rag_bm25"]
+    out = tmp_path / "eval"
+    run = run_eval(items(), modes, tiny, config, out, home=lift_home)
+    assert run.new_rows == 20 and run.lifted == 2 and run.reused == 0
+    rows = read_results(out / RESULTS)
+    assert sorted((r["item_id"], r["mode"]) for r in rows) == sorted((i.item_id, m) for i in items() for m in modes)
+    lifted = [r for r in rows if r["mode"] in ("lift_only", "lift_icl")]
+    assert all(r["adapter"] == r["doc_id"] for r in lifted)
+    assert all(r["adapter"] is None for r in rows if r["mode"] not in ("lift_only", "lift_icl"))
+    assert all(set(r["scores"]) == {"f1", "em"} for r in rows)
+    icl = next(r for r in rows if r["mode"] == "icl")
+    no_context = next(r for r in rows if r["mode"] == "no_context" and r["item_id"] == icl["item_id"])
+    assert icl["prompt_tokens"] > no_context["prompt_tokens"]
+
+    # A killed run: the last three rows are gone and the fourth-last line is torn mid-write.
+    lines = (out / RESULTS).read_text(encoding="utf-8").splitlines(keepends=True)
+    (out / RESULTS).write_text("".join(lines[:-4]) + lines[-4][:25], encoding="utf-8")
+    again = run_eval(items(), modes, tiny, config, out, home=lift_home)
+    assert again.new_rows == 4
+    assert again.lifted == 0  # the adapters came from the store, trained once
+    rows = read_results(out / RESULTS)
+    assert len(rows) == 20 and len({(r["item_id"], r["mode"]) for r in rows}) == 20
+
+    # Other training settings: the stored adapter is not reused, the document is lifted again.
+    changed = config.with_overrides({"lora.rank": 4})
+    third = run_eval(items()[:1], ["lift_only"], tiny, changed, tmp_path / "eval2", home=lift_home)
+    assert third.lifted == 1 and third.reused == 0
+
+
+def test_read_results_drops_a_torn_last_line(tmp_path):
+    path = tmp_path / RESULTS
+    path.write_text('{"a": 1}\n{"a": 2}\n{"a": 3', encoding="utf-8")
+    assert read_results(path) == [{"a": 1}, {"a": 2}]
+    assert path.read_text(encoding="utf-8") == '{"a": 1}\n{"a": 2}\n'
+    assert read_results(tmp_path / "missing.jsonl") == []
+
+
+def test_report_tables_intervals_heatmap_and_forgetting(tmp_path):
+    rows = []
+    for length in (1000, 2000):
+        for depth in (0, 50):
+            for mode, score in (("lift_only", 1.0), ("icl", 0.0 if length == 2000 else 1.0)):
+                rows.append(
+                    {
+                        "suite": "niah",
+                        "item_id": f"L{length}-d{depth}",
+                        "mode": mode,
+                        "doc_id": f"{length}{depth}",
+                        "scores": {"keywords": score},
+                        "group": {"length": length, "depth": depth},
+                        "seconds": 1.0,
+                    }
+                )
+    for mode, right in (("no_context", [1, 1, 1, 1]), ("lift_only", [1, 1, 1, 0])):
+        for q, value in enumerate(right):
+            rows.append(
+                {
+                    "suite": "general",
+                    "item_id": f"g{q}",
+                    "mode": mode,
+                    "doc_id": "d",
+                    "seconds": 0.5,
+                    "scores": {"correct": float(value)},
+                    "group": {"document": "essay"},
+                }
+            )
+    (tmp_path / RESULTS).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    text = write_report(tmp_path, samples=200).read_text(encoding="utf-8")
+    assert "| lift_only | 4 | 100.0 [100.0, 100.0] | 1.00 |" in text
+    assert "| icl | 4 | 50.0 [" in text
+    assert "| 2000 | 100.0 (n=2) | 0.0 (n=2) |" in text
+    assert "Accuracy drop after lifting: 25.0 points." in text
+    for name in ("niah_lift_only.png", "niah_icl.png", "general_forgetting.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_cli_eval_custom_end_to_end_and_resume(tiny_model_dir, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"question": "Who founded the bakery?", "answer": "Alice", "document": DOCS[0]},
+                {"question": "Where?", "options": ["Lisbon", "Porto"], "answer": "A", "document": DOCS[0]},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["eval", "custom", "--file", str(questions), "--model", str(tiny_model_dir), "-o", str(out),
+            "--modes", "no_context,lift_only,rag", "--set", "train.epochs=1", "--set", "train.replay_ratio=0",
+            "--set", "infer.max_new_tokens=4"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = read_results(out / RESULTS)
+    assert len(rows) == 6
+    assert {tuple(r["scores"]) for r in rows} == {("f1", "rouge_l", "em"), ("accuracy",)}
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## custom" in report and "| rag | 2 |" in report and "## Lifted documents" in report
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["command"].startswith("lift eval custom") and info["config"]["train"]["epochs"] == 1
+
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and "0 new answers (6 in all)" in again.output
+
+    other = CliRunner().invoke(app, [*args[:-1], "infer.max_new_tokens=5"])
+    assert other.exit_code == 1 and "another model or config" in other.output
+
+
+def test_cli_eval_errors(tmp_path, tiny_model_dir):
+    runner = CliRunner()
+    bad_mode = runner.invoke(app, ["eval", "custom", "--modes", "telepathy"])
+    assert bad_mode.exit_code == 1 and "unknown mode 'telepathy'" in bad_mode.output
+    no_file = runner.invoke(app, ["eval", "custom", "--model", str(tiny_model_dir), "-o", str(tmp_path / "o")])
+    assert no_file.exit_code == 1 and "--file" in no_file.output
+    bad_suite = runner.invoke(app, ["eval", "trivia", "--model", str(tiny_model_dir), "-o", str(tmp_path / "o2")])
+    assert bad_suite.exit_code == 1 and "unknown suite 'trivia'" in bad_suite.output
+    missing = runner.invoke(
+        app, ["eval", "squad", "--data-dir", str(tmp_path / "nope"), "--model", str(tiny_model_dir)]
+    )
+    assert missing.exit_code == 1 and "data directory not found" in missing.output
