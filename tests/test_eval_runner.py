@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from lift.cli import app
@@ -135,7 +136,7 @@ def test_cli_eval_custom_end_to_end_and_resume(tiny_model_dir, tmp_path):
     assert again.exit_code == 0 and "0 new answers (6 in all)" in again.output
 
     other = CliRunner().invoke(app, [*args[:-1], "infer.max_new_tokens=5"])
-    assert other.exit_code == 1 and "another model or config" in other.output
+    assert other.exit_code == 1 and "infer.max_new_tokens: 4 -> 5" in other.output
 
 
 def test_cli_eval_errors(tmp_path, tiny_model_dir):
@@ -150,3 +151,22 @@ def test_cli_eval_errors(tmp_path, tiny_model_dir):
         app, ["eval", "squad", "--data-dir", str(tmp_path / "nope"), "--model", str(tiny_model_dir)]
     )
     assert missing.exit_code == 1 and "data directory not found" in missing.output
+
+
+def test_run_info_lets_a_grid_grow_but_not_the_settings_change(tmp_path):
+    from lift.errors import LiftError
+    from lift.eval.run_info import config_conflicts, record_run
+
+    config = LiftConfig().to_dict()
+    info = {"command": "lift eval niah", "model": "m", "config": config, "started": "t0"}
+    record_run(tmp_path, dict(info))
+    grown = LiftConfig().with_overrides({"eval.niah_lengths": "1000,64000"}).to_dict()
+    again = record_run(tmp_path, {**info, "command": "lift eval niah --set x", "config": grown, "started": "t1"})
+    assert again["started"] == "t0" and again["commands"] == ["lift eval niah", "lift eval niah --set x"]
+    changed = LiftConfig().with_overrides({"train.lr": 1e-4}).to_dict()
+    with pytest.raises(LiftError, match=r"train.lr: 0.001 -> 0.0001"):
+        record_run(tmp_path, {**info, "config": changed})
+    with pytest.raises(LiftError, match="holds results of m"):
+        record_run(tmp_path, {**info, "model": "other"})
+    newer = {**config, "train": {**config["train"], "new_setting": 1}}
+    assert config_conflicts(config, newer) == []

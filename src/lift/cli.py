@@ -280,7 +280,8 @@ def eval_(
     import shlex
     from datetime import datetime, timezone
 
-    from lift.eval.report import RUN_INFO, summary, write_report
+    from lift.eval.report import summary, write_report
+    from lift.eval.run_info import record_run
     from lift.eval.runner import run_eval
     from lift.eval.suites import DEFAULT_MODES, load_suite
     from lift.progress import RichProgress
@@ -327,16 +328,7 @@ def eval_(
         "config": cfg.to_dict(),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    info_path = out_dir / RUN_INFO
-    if info_path.is_file():
-        previous = json.loads(info_path.read_text(encoding="utf-8"))
-        if previous.get("config") != info["config"] or previous.get("model") != info["model"]:
-            raise LiftError(
-                f"{out_dir} holds results made with another model or config; use another --out or delete it"
-            )
-        info["started"] = previous.get("started", info["started"])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    info_path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    record_run(out_dir, info)
 
     judge = None
     if cfg.eval.judge_url and suite in ("loogle", "custom"):

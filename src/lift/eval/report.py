@@ -9,10 +9,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from lift.eval.metrics import bootstrap_ci
+from lift.eval.run_info import RUN_INFO
 from lift.eval.runner import DOCUMENTS, RESULTS, read_results
 from lift.infer import MODES
 
-RUN_INFO = "run.json"
 BREAKDOWN = {"niah": "length", "loogle": "task", "longbench": "task", "general": "document"}
 
 
@@ -148,7 +148,7 @@ def write_report(out_dir: Path, samples: int = 1000, seed: int = 0) -> Path:
     lines = ["# LIFT evaluation report", ""]
     if info:
         lines += [
-            f"- command: `{info.get('command', '?')}`",
+            *(f"- command: `{c}`" for c in info.get("commands", [info.get("command", "?")])),
             f"- base model: {info.get('model', '?')}; device: {info.get('device', '?')}",
             f"- seed: {info.get('seed', '?')}; started: {info.get('started', '?')}; versions: "
             + ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items()),
