@@ -149,3 +149,32 @@ def test_synthesize_counts_rejections(tmp_path):
     assert result.stats.rejected == {"malformed_output": 1, "ungrounded": 1, "duplicate": 1}
     assert result.stats.pairs_parsed == 3 and result.stats.pairs_kept == 1
     assert result.stats.grounding_rate == 0.5
+
+
+def test_strict_grounding_needs_every_answer_word_in_the_sentence_itself(tmp_path):
+    class Scripted:
+        generator_id = "scripted-strict"
+        batch_size = 8
+
+        def sampling_params(self):
+            return {}
+
+        def generate(self, requests):
+            answers = {
+                0: "Alice founded it in Lisbon",  # every content word in sentence 0: strict
+                1: "An orange cake in Lisbon",  # "lisbon" only in the context: overlap yes, strict no
+                2: "Pancakes on the moon",  # neither
+            }
+            return [
+                json.dumps({"qa_list": [{"question": f"Q{r.index}?", "answer": answers[r.index]}]}) for r in requests
+            ]
+
+    sentences = SENTENCES[:3]
+    with GenerationCache(tmp_path / "cache.sqlite") as cache:
+        overlap = synthesize_qa("d", sentences, Scripted(), cache, SynthConfig(grounding="overlap"))
+        strict = synthesize_qa("d", sentences, Scripted(), cache, SynthConfig(grounding="strict"))
+    assert [p.answer for p in overlap.pairs] == ["Alice founded it in Lisbon", "An orange cake in Lisbon"]
+    assert [p.answer for p in strict.pairs] == ["Alice founded it in Lisbon"]
+    assert strict.stats.rejected == {"ungrounded": 2}
+    # the faithfulness figure is the same whatever the filter: 1 of 3 distinct pairs is strictly grounded
+    assert overlap.stats.strict_grounding_rate == strict.stats.strict_grounding_rate == pytest.approx(1 / 3)
