@@ -1,0 +1,100 @@
+"""Write benchmarks/results/README.md from the committed eval folders: headline tables and the team's goals.
+
+    .venv/bin/python benchmarks/eval/summarize.py
+
+Every number comes from a folder's results.jsonl (made by benchmarks/eval/run.sh); nothing is typed in.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lift.eval.report import summary
+from lift.eval.runner import read_results
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+MAIN_METRIC = {"niah": "keywords", "squad": "f1", "loogle": "f1", "longbench": None, "general": "correct"}
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def folder_table(rows: list[dict]) -> list[str]:
+    table = summary(rows)
+    metrics = list(dict.fromkeys(m for scores in table.values() for m in scores))
+    lines = ["| mode | " + " | ".join(metrics) + " |", "|" + "---|" * (len(metrics) + 1)]
+    for mode, scores in table.items():
+        lines.append(f"| {mode} | " + " | ".join(pct(scores.get(m)) for m in metrics) + " |")
+    return lines
+
+
+def row(goal: str, measured: str, met: bool) -> str:
+    return f"| {goal} | {measured} | {'yes' if met else 'no'} |"
+
+
+def goals(folders: dict[str, list[dict]]) -> list[str]:
+    lines = ["| goal | measured | met |", "|---|---|---|"]
+    niah = [r for name, rows in folders.items() if name.startswith("niah_lift") and name != "niah_lift_m1"
+            for r in rows if r["mode"] == "lift_only"]  # fmt: skip
+    if niah:
+        perfect = sum(r["scores"]["keywords"] == 1.0 for r in niah)
+        mean = pct(sum(r["scores"]["keywords"] for r in niah) / len(niah))
+        measured = f"{perfect}/{len(niah)} cells at 100 %, mean {mean} %"
+        lines.append(row("NIAH lift_only 100 % at every cell", measured, perfect == len(niah)))
+    if "squad" in folders:
+        s = summary(folders["squad"])
+        if {"lift_only", "no_context", "icl"} <= s.keys():
+            lift, none, icl = s["lift_only"]["f1"], s["no_context"]["f1"], s["icl"]["f1"]
+            ratio = lift / none if none else float("inf")
+            measured = f"{pct(lift)} vs {pct(none)} ({ratio:.2f}x)"
+            lines.append(row("SQuAD lift_only F1 >= 2x no_context", measured, lift >= 2 * none))
+            measured = f"{pct(lift)} vs {pct(icl)} ({lift / icl:.2f}x)"
+            lines.append(row("SQuAD lift_only F1 >= 0.8x icl", measured, lift >= 0.8 * icl))
+    if "loogle" in folders:
+        s = summary(folders["loogle"])
+        if {"lift_icl", "icl", "rag"} <= s.keys():
+            for metric in ("f1", "rouge_l"):
+                a, b, c = s["lift_icl"][metric], s["icl"][metric], s["rag"][metric]
+                goal = f"LooGLE lift_icl > icl and > rag ({metric})"
+                lines.append(row(goal, f"{pct(a)} vs {pct(b)} / {pct(c)}", a > b and a > c))
+    if "general" in folders:
+        s = summary(folders["general"])
+        if {"no_context", "lift_only"} <= s.keys():
+            drop = 100 * (s["no_context"]["correct"] - s["lift_only"]["correct"])
+            measured = f"{drop:.1f} points ({pct(s['no_context']['correct'])} -> {pct(s['lift_only']['correct'])})"
+            lines.append(row("general accuracy drop <= 2 points", measured, drop <= 2))
+    return lines
+
+
+def main() -> None:
+    folders = {}
+    for folder in sorted(RESULTS.iterdir()):
+        if (folder / "results.jsonl").is_file():
+            folders[folder.name] = read_results(folder / "results.jsonl")
+    lines = [
+        "# Evaluation results (embedded SmolLM2-135M-Instruct, 2-core CPU)",
+        "",
+        "Made by `bash benchmarks/eval/run.sh` (each folder's report.md lists its exact commands, config and",
+        "versions); this page by `.venv/bin/python benchmarks/eval/summarize.py`. Scores in percent.",
+        "",
+        "## Goals",
+        "",
+        *goals(folders),
+        "",
+    ]
+    for name, rows in folders.items():
+        info = json.loads((RESULTS / name / "run.json").read_text(encoding="utf-8"))
+        questions = len({r["item_id"] for r in rows})
+        documents = len({r["doc_id"] for r in rows})
+        lines += [f"## [{name}]({name}/report.md)", "", f"{questions} questions, {documents} documents, "
+                  f"{len(rows)} answers. Commands:", ""]  # fmt: skip
+        lines += [f"    {c}" for c in info.get("commands", [info.get("command")])] + [""]
+        lines += folder_table(rows) + [""]
+    (RESULTS / "README.md").write_text("\n".join(lines), encoding="utf-8")
+    print(RESULTS / "README.md")
+
+
+if __name__ == "__main__":
+    main()
