@@ -30,8 +30,8 @@ test-fast: venv
 	$(BIN)/python -m pytest -q -m "not integration"
 
 lint: venv
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
