@@ -178,3 +178,15 @@ def test_strict_grounding_needs_every_answer_word_in_the_sentence_itself(tmp_pat
     assert strict.stats.rejected == {"ungrounded": 2}
     # the faithfulness figure is the same whatever the filter: 1 of 3 distinct pairs is strictly grounded
     assert overlap.stats.strict_grounding_rate == strict.stats.strict_grounding_rate == pytest.approx(1 / 3)
+
+
+def test_long_answers_survive_parsing_whole_or_cut_at_a_word_boundary():
+    sentence = (
+        "Other institutions include " + ", ".join(f"the University number {i} of Warsaw" for i in range(16)) + "."
+    )
+    assert 500 < len(sentence) < 1000  # SQuAD's Warsaw passage has a 547-character sentence
+    (pair,) = parse_qa_pairs(json.dumps({"qa_list": [{"question": "Which?", "answer": sentence}]}))
+    assert pair[1] == sentence and is_grounded(pair[1], sentence, 1.0)
+    runaway = "word " * 400
+    (pair,) = parse_qa_pairs(json.dumps({"qa_list": [{"question": "Which?", "answer": runaway}]}))
+    assert len(pair[1]) <= 1000 and pair[1].endswith("word")

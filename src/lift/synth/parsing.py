@@ -93,6 +93,12 @@ def _parse_lines(raw: str) -> list[tuple[str, str]]:
     return pairs
 
 
+MAX_FIELD_CHARS = 1000  # a runaway generation is cut here; real sentences (SQuAD has 547-char ones) fit
+
+
 def _clean(text: str) -> str:
     text = re.sub(r"\s+", " ", str(text)).strip().strip("*").strip()
-    return text[:500]
+    if len(text) <= MAX_FIELD_CHARS:
+        return text
+    cut = text[: MAX_FIELD_CHARS + 1].rsplit(" ", 1)[0]  # at a word boundary: never leave half a word
+    return cut if cut else text[:MAX_FIELD_CHARS]
