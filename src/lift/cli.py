@@ -325,6 +325,7 @@ def eval_(
         "device": str(loaded.device),
         "seed": cfg.eval.seed,
         "versions": _versions(),
+        "git_commit": _git_commit(),
         "config": cfg.to_dict(),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -348,6 +349,19 @@ def eval_(
     for mode, scores in summary(suite_rows).items():
         out.print(f"{mode:>10}: " + ", ".join(f"{k} {100 * v:.1f}" for k, v in scores.items()), highlight=False)
     out.print(f"report: {report}")
+
+
+def _git_commit() -> str | None:
+    """The checkout's commit (with '+dirty' for local changes), when run from a git work tree."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, timeout=10, check=True)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 @app.command()

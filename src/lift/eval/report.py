@@ -151,6 +151,7 @@ def write_report(out_dir: Path, samples: int = 1000, seed: int = 0) -> Path:
             *(f"- command: `{c}`" for c in info.get("commands", [info.get("command", "?")])),
             f"- base model: {info.get('model', '?')}; device: {info.get('device', '?')}",
             *([f"- note: {info['note']}"] if info.get("note") else []),
+            *([f"- git commit: {info['git_commit']}"] if info.get("git_commit") else []),
             f"- seed: {info.get('seed', '?')}; started: {info.get('started', '?')}; versions: "
             + ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items()),
             "",
