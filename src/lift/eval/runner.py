@@ -123,19 +123,20 @@ def run_eval(
         pending = {m: [i for i in doc_items if (i.suite, i.item_id, m) not in done] for m in modes}
         if not any(pending.values()):
             continue
-        entry = None
-        if any(pending[m] for m in ADAPTER_MODES if m in pending):
-            entry, was_reused = ensure_lifted(document, loaded, config, home, progress)
-            reused += was_reused
-            lifted += not was_reused
-            documents[document.doc_id] = _document_record(entry, was_reused)
-            documents_path.write_text(json.dumps(documents, indent=2), encoding="utf-8")
         retrievers: dict[str, Retriever] = {}
         base_modes = [m for m in modes if m not in ADAPTER_MODES and pending[m]]
         adapter_modes = [m for m in modes if m in ADAPTER_MODES and pending[m]]
-        for model_modes, adapter in ((base_modes, None), (adapter_modes, entry)):
+        # Base modes first: their answers are on disk before the (long) lift starts.
+        for model_modes, needs_adapter in ((base_modes, False), (adapter_modes, True)):
             if not model_modes:
                 continue
+            adapter = None
+            if needs_adapter:
+                adapter, was_reused = ensure_lifted(document, loaded, config, home, progress)
+                reused += was_reused
+                lifted += not was_reused
+                documents[document.doc_id] = _document_record(adapter, was_reused)
+                documents_path.write_text(json.dumps(documents, indent=2), encoding="utf-8")
             model = load_adapter(loaded.model, adapter.adapter_dir) if adapter else loaded.model
             try:
                 for mode in model_modes:
