@@ -1,6 +1,6 @@
 """Run a suite: every question in every mode, one results row each, written as soon as it exists.
 
-    items grouped by document -> (lift once, or reuse the store's adapter) -> base modes -> adapter modes
+    items grouped by document -> base modes -> (lift once, or reuse the store's adapter) -> adapter modes
 
 Resumable: rows already in results.jsonl are skipped, a torn last line (a killed write) is dropped, lifting
 resumes from its own checkpoints, and a document already lifted with the same training settings is reused.
