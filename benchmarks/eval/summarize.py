@@ -52,8 +52,11 @@ def goals(folders: dict[str, list[dict]]) -> list[str]:
             lines.append(row("SQuAD lift_only F1 >= 2x no_context", measured, lift >= 2 * none))
             measured = f"{pct(lift)} vs {pct(icl)} ({lift / icl:.2f}x)"
             lines.append(row("SQuAD lift_only F1 >= 0.8x icl", measured, lift >= 0.8 * icl))
+    loogle = summary(folders.get("loogle", []))
+    if not {"lift_icl", "icl", "rag"} <= loogle.keys():
+        lines.append("| LooGLE lift_icl > icl and > rag | not measured: no lift_icl rows yet | - |")
     if "loogle" in folders:
-        s = summary(folders["loogle"])
+        s = loogle
         if {"lift_icl", "icl", "rag"} <= s.keys():
             for metric in ("f1", "rouge_l"):
                 a, b, c = s["lift_icl"][metric], s["icl"][metric], s["rag"][metric]
