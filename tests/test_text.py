@@ -53,3 +53,34 @@ def test_truncate_head_tail():
 
 def test_document_from_text_normalizes():
     assert document_from_text("  a\r\nb  ").text == "a\nb"
+
+
+# From the LooGLE sample (Wikipedia, "José Luis Picardo", CC BY-SA): a curly opening quote closed by a straight
+# one. pysbd reads everything after it as one quotation: the whole 1,200 characters came back as one sentence.
+PICARDO = (
+    "Picardo was one of the 24 signatories of the ''Manifiesto de la Alhambra'' of 1952, described as one of "
+    '“the most remarkable texts in the histiography of 20th-century Spanish architecture", of which Chueca was '
+    "the main instigator. The manifesto collected the reflections of a group of architects (Picardo among them) "
+    'and "sought inspiration in the design" of the Alhambra in Granada, Andalucía for "a distinctively Spanish '
+    "form of modern architecture\". This inspiration was to guide much of Picardo's work throughout his career. "
+    "Its influence, particularly in his work on Paradores, can be clearly seen.. During the 1950s Picardo pursued "
+    "his personal architectural ambitions, entering competitions and publishing plans and drawings of "
+    "uncommissioned buildings. In 1951 in  company with his fellow architect Carlos de Miguel he designed a centre "
+    "for the Cofradía de Pescadores (Fishermen's Brotherhood) of Altea in the province of Alicante which "
+    "attracted much attention but remained unbuilt.Picardo, working alone, designed a small hotel which could be "
+    'built on the Costa del Sol in Andalucía. He described it as "un modesto parador (a modest inn), resolved in '
+    'a simple and attractive way".In competi'
+)
+
+
+def test_an_unbalanced_quote_does_not_swallow_the_rest_of_the_text():
+    sentences = split_sentences(PICARDO)
+    assert max(len(s) for s in sentences) <= 800
+    assert "This inspiration was to guide much of Picardo's work throughout his career." in sentences
+    assert "".join(sentences).replace(" ", "") == PICARDO.replace(" ", "")  # nothing lost or reordered
+
+
+def test_text_without_any_punctuation_is_cut_at_word_boundaries():
+    text = " ".join(["word"] * 1000)
+    sentences = split_sentences(text)
+    assert all(len(s) <= 800 for s in sentences) and " ".join(sentences) == text
