@@ -190,3 +190,14 @@ def test_long_answers_survive_parsing_whole_or_cut_at_a_word_boundary():
     runaway = "word " * 400
     (pair,) = parse_qa_pairs(json.dumps({"qa_list": [{"question": "Which?", "answer": runaway}]}))
     assert len(pair[1]) <= 1000 and pair[1].endswith("word")
+
+
+def test_a_cached_output_is_only_reused_for_the_same_sentence_text(tmp_path):
+    # the same document split differently (e.g. a splitter fix) puts other text at the same index
+    config = SynthConfig(qa_per_sentence=1)
+    resplit = [SENTENCES[0], "The bakery is famous.", "Its orange cake has almonds.", *SENTENCES[2:]]
+    with GenerationCache(tmp_path / "cache.sqlite") as cache:
+        synthesize_qa("doc-sha", SENTENCES, CountingTemplate(8), cache, config)
+        result = synthesize_qa("doc-sha", resplit, CountingTemplate(8), cache, config)
+    assert result.stats.cache_hits == 1  # only sentence 0 kept its text and its preceding context
+    assert all(p.answer.rstrip(".") in " ".join(resplit) for p in result.pairs)

@@ -3,6 +3,7 @@ parsing, grounding filter, de-duplication, with counts for every item dropped.""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ def synthesize_qa(
         r.index: generation_key(
             document=document_sha256,
             sentence_index=r.index,
+            # the text asked about: a change in sentence splitting must not serve another sentence's output
+            request=hashlib.sha256(f"{r.context}\x00{r.sentence}".encode()).hexdigest(),
             prompt_version=PROMPT_VERSION,
             generator=generator.generator_id,
             params=generator.sampling_params(),
