@@ -15,13 +15,21 @@ import yaml
 
 from lift.errors import LiftError
 
-GENERATORS = ("template", "local")
+GENERATORS = ("template", "local", "openai")
+AUX_ANSWERS = ("answer", "evidence_answer")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
 
 
 TRAINING_SECTIONS = ("model", "synth", "lora", "train")
+# Settings that change how fast or where the work runs, never what the adapter learns: left out of the run key
+# so that, e.g., a rerun with another concurrency still resumes the checkpoints and reuses the store entry.
+OPERATIONAL_FIELDS = {
+    "synth": ("generator_url", "generator_api_key_env", "concurrency", "request_timeout", "max_retries",
+              "local_batch_size"),
+    "train": ("queue_size",),
+}  # fmt: skip
 
 
 def _help(text: str, default: Any) -> Any:
@@ -42,11 +50,49 @@ class ModelConfig:
 @dataclass
 class SynthConfig:
     generator: str = _help(
-        "Synthetic QA generator: 'template' (deterministic, built from each sentence) or 'local' "
-        "(the base model writes QA pairs). template is the default: on the demo essay it kept 135/135 pairs and "
-        "recalled the needle 3/3, local (the 135M model) kept 34/108 and recalled 1/3.",
+        "Synthetic QA generator: 'template' (deterministic, built from each sentence), 'local' (the base model "
+        "writes QA pairs) or 'openai' (any OpenAI-compatible server: vLLM, llama.cpp, Ollama, OpenAI). template "
+        "is the default offline: on the demo essay it kept 135/135 pairs and recalled the needle 3/3, local "
+        "(the 135M model) kept 34/108 and recalled 1/3.",
         "template",
     )
+    prompt: str = _help(
+        "Per-sentence prompt template: a built-in name (see `lift prompts`) or the path of a .yaml file.",
+        "sentence-qa-v1",
+    )
+    aux_tasks: int = _help(
+        "Seed 001's auxiliary long-range QA: windows of consecutive sentences, one question each, with verbatim "
+        "evidence (seed 001 uses 10 per document). 0 disables.",
+        0,
+    )
+    aux_window_sentences: int = _help("Sentences per auxiliary window (seed 001: 16).", 16)
+    aux_prompt: str = _help(
+        "Auxiliary prompt template: aux-qa-v1 (seed 001, LooGLE), aux-qa-brief-v1 (Musique: brief answers), "
+        "aux-qa-details-v1 (NarrativeQA), or the path of a .yaml file.",
+        "aux-qa-v1",
+    )
+    aux_answer: str = _help(
+        "Training target of an auxiliary pair: 'answer', or 'evidence_answer' (the evidence quoted, then the "
+        "answer: seed 002's evidence-augmented answers).",
+        "answer",
+    )
+    generator_url: str | None = _help(
+        "openai generator: base URL of the OpenAI-compatible API, e.g. http://localhost:8000/v1 (vLLM).", None
+    )
+    generator_model: str | None = _help("openai generator: model name at generator_url.", None)
+    generator_api_key_env: str = _help(
+        "openai generator: environment variable with the API key (unset: 'EMPTY', which local servers accept).",
+        "OPENAI_API_KEY",
+    )
+    concurrency: int = _help("openai generator: requests in flight at once (the seed system used 64).", 64)
+    request_timeout: float = _help("openai generator: seconds before a request is abandoned and retried.", 120.0)
+    max_retries: int = _help(
+        "openai generator: retries of a request after 429/5xx/timeouts/unreadable replies (exponential backoff "
+        "with jitter); then the item is skipped and counted, never the run.",
+        5,
+    )
+    temperature: float = _help("openai generator: sampling temperature.", 0.7)
+    max_tokens: int = _help("openai generator: max tokens per reply.", 512)
     qa_per_sentence: int = _help("m: QA pairs asked for per sentence (seed 000 uses 1 for NIAH, 5-10 for LooGLE).", 3)
     context_chars: int = _help(
         "Characters of preceding text shown to the generator with each sentence (the reference uses 2048).",
@@ -99,6 +145,17 @@ class TrainConfig:
     )
     replay_max_tokens: int = _help("Max tokens of each replayed base-model answer (cut back to whole sentences).", 64)
     precision: str = _help("Training compute precision: auto (bf16 where the hardware has it), fp32 or bf16.", "auto")
+    pipeline: bool = _help(
+        "Train while generating: the first epoch consumes QA pairs as they arrive (seed 000's producer-consumer "
+        "pipeline); later epochs read the cache. false: generate everything, then train.",
+        True,
+    )
+    pipeline_window: int = _help(
+        "Pipeline: the first epoch shuffles pairs within a window of this many examples as they arrive "
+        "(full shuffling would wait for the last pair; none would give steps of neighbouring sentences only).",
+        64,
+    )
+    queue_size: int = _help("Pipeline: QA pairs buffered between generator and trainer (back-pressure bound).", 1024)
     seed: int = _help("Random seed for shuffling and initialisation.", 0)
 
 
@@ -159,6 +216,21 @@ class LiftConfig:
         checks = [
             (self.model.device in DEVICES, f"model.device must be one of {DEVICES}"),
             (self.synth.generator in GENERATORS, f"synth.generator must be one of {GENERATORS}"),
+            (
+                self.synth.generator != "openai" or bool(self.synth.generator_url and self.synth.generator_model),
+                "the openai generator needs synth.generator_url and synth.generator_model "
+                "(--generator-url, --generator-model)",
+            ),
+            (self.synth.aux_tasks >= 0, "synth.aux_tasks must be >= 0"),
+            (self.synth.aux_window_sentences >= 2, "synth.aux_window_sentences must be >= 2"),
+            (self.synth.aux_answer in AUX_ANSWERS, f"synth.aux_answer must be one of {AUX_ANSWERS}"),
+            (self.synth.concurrency >= 1, "synth.concurrency must be >= 1"),
+            (self.synth.request_timeout > 0, "synth.request_timeout must be > 0"),
+            (self.synth.max_retries >= 0, "synth.max_retries must be >= 0"),
+            (self.synth.temperature >= 0, "synth.temperature must be >= 0"),
+            (self.synth.max_tokens >= 16, "synth.max_tokens must be >= 16"),
+            (self.train.pipeline_window >= 1, "train.pipeline_window must be >= 1"),
+            (self.train.queue_size >= 1, "train.queue_size must be >= 1"),
             (self.synth.qa_per_sentence >= 1, "synth.qa_per_sentence must be >= 1"),
             (self.synth.context_chars >= 0, "synth.context_chars must be >= 0"),
             (self.synth.grounding in GROUNDING, f"synth.grounding must be one of {GROUNDING}"),
@@ -202,7 +274,11 @@ class LiftConfig:
     def training_dict(self) -> dict[str, Any]:
         """The sections that decide what an adapter learns; answering and evaluation settings are left out."""
         data = self.to_dict()
-        return {name: data[name] for name in TRAINING_SECTIONS}
+        sections = {name: data[name] for name in TRAINING_SECTIONS}
+        for section, names in OPERATIONAL_FIELDS.items():
+            for name in names:
+                sections[section].pop(name, None)
+        return sections
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LiftConfig:

@@ -1,7 +1,7 @@
 """SQLite cache of generator outputs, content-addressed so a rerun or a killed run reuses finished work.
 
 The key hashes everything that determines an output: document text hash, sentence index, prompt version,
-generator id and sampling parameters. Each batch is committed as soon as it is generated.
+generator id and sampling parameters. Each output is committed as soon as it is generated.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,9 @@ class GenerationCache:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30)
+        # one connection shared by the training thread and the generation producer, serialised by a lock
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS generations ("
@@ -31,23 +34,25 @@ class GenerationCache:
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT key, output FROM generations WHERE key IN ({marks})", chunk)
-            found.update(dict(rows.fetchall()))
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT key, output FROM generations WHERE key IN ({marks})", chunk)
+                found.update(dict(rows.fetchall()))
         return found
 
     def put_many(self, generator: str, outputs: dict[str, str]) -> None:
         now = time.time()
-        with self._db:  # one transaction: a batch is either fully stored or not at all
+        with self._lock, self._db:  # one transaction: a batch is either fully stored or not at all
             self._db.executemany(
                 "INSERT OR REPLACE INTO generations (key, generator, output, created) VALUES (?, ?, ?, ?)",
                 [(key, generator, output, now) for key, output in outputs.items()],
             )
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM generations").fetchone()[0])
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM generations").fetchone()[0])
 
     def close(self) -> None:
         self._db.close()

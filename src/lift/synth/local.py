@@ -10,10 +10,10 @@ from __future__ import annotations
 from lift.infer.generation import generate_batch
 from lift.models import LoadedModel
 from lift.prompting import chat_prompt_ids
-from lift.synth.prompts import sentence_qa_messages
-from lift.synth.types import SentenceRequest
+from lift.synth.types import Job
 
 PREFILL = '{"qa_list": [{"question": "'
+AUX_PREFILL = "Question:"
 
 
 class LocalGenerator:
@@ -33,14 +33,17 @@ class LocalGenerator:
             "prefill": PREFILL,
         }
 
-    def generate(self, requests: list[SentenceRequest]) -> list[str]:
-        """Raw outputs, each beginning with the prefill so that it reads as the JSON the model was asked for."""
+    def generate(self, jobs: list[Job]) -> list[str | None]:
+        """Raw outputs, each beginning with its prefill so that it reads as the format the model was asked for."""
         tokenizer = self.loaded.tokenizer
-        prefill_ids = tokenizer(PREFILL, add_special_tokens=False)["input_ids"]
-        prompts = []
-        for request in requests:
-            system, user = sentence_qa_messages(request.context, request.sentence, self.qa_per_sentence)
-            prompts.append(chat_prompt_ids(tokenizer, user, system) + prefill_ids)
+        prompts, prefills = [], []
+        for job in jobs:
+            prefill = AUX_PREFILL if job.kind == "aux" else PREFILL
+            prefills.append(prefill)
+            prompts.append(
+                chat_prompt_ids(tokenizer, job.user, job.system)
+                + tokenizer(prefill, add_special_tokens=False)["input_ids"]
+            )
         continuations = generate_batch(
             self.loaded.model,
             tokenizer,
@@ -49,7 +52,7 @@ class LocalGenerator:
             batch_size=self.batch_size,
             on_batch=self._count_tokens,
         )
-        return [PREFILL + text for text in continuations]
+        return [prefill + text for prefill, text in zip(prefills, continuations, strict=True)]
 
     def _count_tokens(self, _prompts_done: int, tokens_written: int) -> None:
         self.tokens_written += tokens_written

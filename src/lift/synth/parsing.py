@@ -1,9 +1,10 @@
 """Lenient parsing of generator output into (question, answer) pairs.
 
-Small models rarely write clean JSON. Accepted, in order: a JSON object with a list of pairs (or a bare
-list); the complete "question"/"answer" objects of JSON that is truncated or broken further on;
-'Question:/Answer:' or 'Q:/A:' lines (optionally numbered). Anything else yields no pairs; the caller
-counts the output as malformed.
+Real model output is rarely clean JSON. Accepted, in order: a JSON object with a list of pairs (or a bare
+list), also inside a code fence or after prose; the complete "question"/"answer" objects of JSON that is
+truncated or broken further on; 'Question:/Answer:' or 'Q:/A:' lines (optionally numbered); a numbered list
+of questions, each followed by its answer on the same line or the next. Anything else yields no pairs; the
+caller counts the output as malformed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ _QA_LINE = re.compile(
     r"^\s*(?:\d+[.)]\s*)?(?:\*\*)?(?P<tag>q(?:uestion)?|a(?:nswer)?)\s*\d*\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(?P<text>.*)$",
     re.IGNORECASE,
 )
+_NUMBERED = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(?:\*\*)?(?P<question>[^?]{3,}\?)(?:\*\*)?\s*(?P<rest>.*)$")
+_ANSWER_LEAD = re.compile(r"^(?:[-–—:>]|\*\*|answer\s*[:：])\s*", re.IGNORECASE)
 _JSON_STRING = r'"((?:[^"\\]|\\.)*)"'
 _JSON_PAIR = re.compile(r'"question"\s*:\s*' + _JSON_STRING + r'\s*,\s*"answer"\s*:\s*' + _JSON_STRING)
 
@@ -22,7 +25,7 @@ _JSON_PAIR = re.compile(r'"question"\s*:\s*' + _JSON_STRING + r'\s*,\s*"answer"\
 def parse_qa_pairs(raw: str) -> list[tuple[str, str]]:
     pairs = _parse_json(raw)
     if pairs is None:
-        pairs = _parse_json_fragments(raw) or _parse_lines(raw)
+        pairs = _parse_json_fragments(raw) or _parse_lines(raw) or _parse_numbered(raw)
     cleaned = []
     for question, answer in pairs:
         question, answer = _clean(question), _clean(answer)
@@ -32,18 +35,37 @@ def parse_qa_pairs(raw: str) -> list[tuple[str, str]]:
 
 
 def _parse_json(raw: str) -> list[tuple[str, str]] | None:
-    text = raw.strip()
-    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text)
-    starts = sorted(i for i in (text.find("{"), text.find("[")) if i >= 0)  # the outermost structure first
+    for data in _json_values(raw):
+        items = _pair_items(data)
+        if items is not None:
+            return items
+    return None
+
+
+def parse_json_records(raw: str) -> list[dict] | None:
+    """The list of objects in the first JSON value of raw that holds one (a bare object counts as a list
+    of one); None when there is no such JSON."""
+    for data in _json_values(raw):
+        if isinstance(data, dict) and ("question" in data or not any(isinstance(v, list) for v in data.values())):
+            return [data]
+        if isinstance(data, dict):
+            data = next(v for v in data.values() if isinstance(v, list))
+        if isinstance(data, list):
+            return [item for item in data if isinstance(item, dict)]
+    return None
+
+
+def _json_values(raw: str):
+    """JSON values found in raw, trying the outermost structure first (prose and code fences around it
+    are skipped)."""
+    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw.strip())
+    starts = sorted(i for i in (text.find("{"), text.find("[")) if i >= 0)
     for start in starts:
         try:
             data, _ = json.JSONDecoder().raw_decode(text[start:])
         except json.JSONDecodeError:
             continue
-        items = _pair_items(data)
-        if items is not None:
-            return items
-    return None
+        yield data
 
 
 def _parse_json_fragments(raw: str) -> list[tuple[str, str]]:
@@ -90,6 +112,27 @@ def _parse_lines(raw: str) -> list[tuple[str, str]]:
         elif question is not None:
             pairs.append((question, text))
             question = None
+    return pairs
+
+
+def _parse_numbered(raw: str) -> list[tuple[str, str]]:
+    """'1. What is X? X is Y.' or '1. What is X?' with the answer on the next line."""
+    pairs: list[tuple[str, str]] = []
+    pending: str | None = None
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        match = _NUMBERED.match(line)
+        if match:
+            rest = _ANSWER_LEAD.sub("", match.group("rest").strip()).strip()
+            if rest:
+                pairs.append((match.group("question"), rest))
+                pending = None
+            else:
+                pending = match.group("question")
+        elif pending is not None:
+            pairs.append((pending, _ANSWER_LEAD.sub("", line.strip()).strip()))
+            pending = None
     return pairs
 
 

@@ -1,33 +1,83 @@
-"""The generator prompt for per-sentence QA (seed 000, appendix C, as the reference implementation words it).
+"""Generator prompts as versioned template files (prompt_templates/<name>.yaml), selectable by name.
 
-PROMPT_VERSION is part of every cache key: change it whenever the wording changes.
+A template has a kind ('sentence': QA about one sentence of a paragraph; 'aux': one question over a window of
+sentences, with evidence), an optional system message and a user message with {placeholders}. Users may pass
+a path to their own YAML file instead of a name. The version that goes into every cache key is the name plus
+a hash of the text, so editing a template (even a user's file under the same name) never reuses old outputs.
 """
 
-PROMPT_VERSION = "sentence-qa-v1"
+from __future__ import annotations
 
-SYSTEM_PROMPT = """# Instruction
-You are given a paragraph extracted from an article. Please read it and generate at most {num_questions} \
-different questions based on the content of the **last part** of the paragraph. The questions should be \
-diverse in both their form and the content they inquire about. Each answer must be short and stated in the \
-paragraph.
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 
-# Output format
-Output in the JSON format. DO NOT output anything else.
-{{"qa_list": [{{"question": "...", "answer": "..."}}, {{"question": "...", "answer": "..."}}]}}
-"""
+import yaml
 
-USER_PROMPT = """The paragraph:
-{paragraph}
+from lift.errors import LiftError
 
-The last part of the paragraph:
-{sentence}
-
-Generate {num_questions} different questions based on the content of the last part of the paragraph."""
+KINDS = ("sentence", "aux")
+PLACEHOLDERS = {"sentence": ("num_questions", "paragraph", "sentence"), "aux": ("context",)}
 
 
-def sentence_qa_messages(paragraph: str, sentence: str, num_questions: int) -> tuple[str, str]:
-    """(system, user) messages asking for num_questions QA pairs about the last sentence of a paragraph."""
-    return (
-        SYSTEM_PROMPT.format(num_questions=num_questions),
-        USER_PROMPT.format(paragraph=paragraph, sentence=sentence, num_questions=num_questions),
+@dataclass(frozen=True)
+class PromptTemplate:
+    name: str
+    kind: str
+    system: str | None
+    user: str
+    source: str = ""
+
+    @property
+    def version(self) -> str:
+        text = f"{self.system or ''}\x00{self.user}"
+        return f"{self.name}:{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}"
+
+    def messages(self, **values: object) -> tuple[str | None, str]:
+        """(system, user) with the placeholders filled in."""
+        system = self.system.format(**values) if self.system else None
+        return system, self.user.format(**values)
+
+
+def builtin_prompt_names() -> list[str]:
+    folder = resources.files("lift.synth").joinpath("prompt_templates")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_prompt(name_or_path: str, kind: str) -> PromptTemplate:
+    """A built-in template by name, or a user's YAML file by path; checked for kind and placeholders."""
+    path = Path(name_or_path)
+    if name_or_path.endswith((".yaml", ".yml")) and path.is_file():
+        text, name = path.read_text(encoding="utf-8"), path.stem
+    else:
+        resource = resources.files("lift.synth").joinpath("prompt_templates", f"{name_or_path}.yaml")
+        if not resource.is_file():
+            raise LiftError(
+                f"unknown prompt template '{name_or_path}' (built in: {', '.join(builtin_prompt_names())}; "
+                "or give the path of a .yaml file)"
+            )
+        text, name = resource.read_text(encoding="utf-8"), name_or_path
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise LiftError(f"prompt template {name_or_path} is not valid YAML: {error}".splitlines()[0]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), str):
+        raise LiftError(f"prompt template {name_or_path} needs a 'user' text (and optional 'system', 'kind')")
+    template = PromptTemplate(
+        name=name,
+        kind=str(data.get("kind", kind)),
+        system=data.get("system"),
+        user=data["user"],
+        source=str(data.get("source", "")),
     )
+    if template.kind != kind:
+        raise LiftError(f"prompt template {name_or_path} is a '{template.kind}' prompt; a '{kind}' prompt is needed")
+    try:
+        template.messages(**{key: f"<{key}>" for key in PLACEHOLDERS[kind]})
+    except (KeyError, IndexError, ValueError) as error:
+        raise LiftError(
+            f"prompt template {name_or_path} has a bad placeholder ({error}); "
+            f"a {kind} prompt may use {', '.join('{' + p + '}' for p in PLACEHOLDERS[kind])} (write {{{{ for a brace)"
+        ) from None
+    return template

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import re
 
-from lift.synth.types import SentenceRequest
+from lift.synth.aux import template_aux_pair
+from lift.synth.types import Job
 
 GENERATOR_ID = "template-v1"
 
@@ -36,12 +37,19 @@ class TemplateGenerator:
     def sampling_params(self) -> dict:
         return {"qa_per_sentence": self.qa_per_sentence}
 
-    def generate(self, requests: list[SentenceRequest]) -> list[str]:
-        """Raw outputs in the same JSON shape an LLM generator is asked for."""
-        return [
-            json.dumps({"qa_list": template_pairs(r.sentence, r.previous_sentence)[: self.qa_per_sentence]})
-            for r in requests
-        ]
+    def generate(self, jobs: list[Job]) -> list[str | None]:
+        """Raw outputs in the shapes an LLM generator is asked for (JSON pairs; Question/Answer/Evidence)."""
+        return [self._one(job) for job in jobs]
+
+    def _one(self, job: Job) -> str:
+        if job.kind == "aux":
+            pair = template_aux_pair(job.unit)  # type: ignore[arg-type]
+            if pair is None:
+                return "No question: no name recurs in this window."
+            return f"Question: {pair['question']}\n\nAnswer: {pair['answer']}\n\nEvidence: {pair['evidence']}"
+        request = job.unit
+        pairs = template_pairs(request.sentence, request.previous_sentence)[: self.qa_per_sentence]  # type: ignore[union-attr]
+        return json.dumps({"qa_list": pairs})
 
 
 def template_pairs(sentence: str, previous_sentence: str = "") -> list[dict[str, str]]:

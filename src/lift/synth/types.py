@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SentenceRequest:
-    """One unit of generation: a sentence, the text before it, and its neighbour (for templates)."""
+    """One unit of per-sentence generation: a sentence, the text before it, and its neighbour (for templates)."""
 
     index: int
     sentence: str
@@ -16,7 +16,39 @@ class SentenceRequest:
 
 
 @dataclass(frozen=True)
+class AuxWindow:
+    """One unit of auxiliary generation (seed 001): a window of consecutive sentences."""
+
+    index: int  # window number
+    first_sentence: int
+    sentences: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One generator request: what to ask (system/user messages) about which unit, and its cache key."""
+
+    number: int  # position in document order: sentence jobs first, then aux windows
+    kind: str  # "sentence" or "aux"
+    unit: SentenceRequest | AuxWindow
+    system: str | None
+    user: str
+    key: str
+
+    @property
+    def index(self) -> int:
+        return self.unit.index
+
+
+@dataclass(frozen=True)
 class QAPair:
     question: str
     answer: str
-    sentence_index: int
+    sentence_index: int  # the sentence (or, for aux pairs, the window's first sentence)
+    kind: str = "sentence"
+    evidence: str = ""  # aux pairs: verbatim sentences of the window that support the answer
+    order: tuple[int, int] = (0, 0)  # (job number, pair number): document order, whatever the arrival order
