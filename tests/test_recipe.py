@@ -2,12 +2,12 @@
 
 import pytest
 
-from lift.config import LiftConfig
+from lift.config import LiftConfig, SynthConfig
 from lift.errors import LiftError
 from lift.recipe import lift_document
 from lift.store import Store
-from lift.synth.contexts import sentence_requests
-from lift.synth.local import PREFILL, LocalGenerator
+from lift.synth.generate import build_jobs
+from lift.synth.local import AUX_PREFILL, PREFILL, LocalGenerator
 from lift.text.documents import document_from_text
 
 DOC = (
@@ -17,11 +17,13 @@ DOC = (
 FAST = {"train.epochs": 2, "train.replay_ratio": 0.2, "train.replay_max_tokens": 8, "train.batch_tokens": 64}
 
 
-def test_local_generator_writes_one_output_per_sentence(tiny):
-    requests = sentence_requests(["First sentence here.", "Second one is here.", "And a third."], 2048)
+def test_local_generator_writes_one_output_per_job(tiny):
     generator = LocalGenerator(tiny, qa_per_sentence=2, max_new_tokens=16, batch_size=2)
-    outputs = generator.generate(requests)
-    assert len(outputs) == 3 and all(o.startswith(PREFILL) for o in outputs)
+    sentences = ["First sentence here.", "Second one is here.", "And a third one."]
+    jobs = build_jobs("sha", sentences, SynthConfig(qa_per_sentence=2, aux_tasks=1, min_sentence_chars=5), generator)
+    outputs = generator.generate(jobs)
+    assert [j.kind for j in jobs] == ["sentence", "sentence", "sentence", "aux"]
+    assert all(o.startswith(PREFILL) for o in outputs[:3]) and outputs[3].startswith(AUX_PREFILL)
     assert generator.tokens_written > 0
     assert generator.generator_id == f"local:{tiny.name}"
 

@@ -2,7 +2,8 @@
 
     document -> sentences -> synthetic QA (+ replay) -> examples -> LoRA training -> store entry
 
-Everything expensive is resumable: generations live in the SQLite cache, training checkpoints each epoch
+With train.pipeline (the default) generation and the first training epoch overlap. Everything expensive is
+resumable: each generation is committed to the SQLite cache as it finishes, training checkpoints each epoch
 under $LIFT_HOME/work/, and the store entry appears atomically at the end.
 """
 
@@ -23,19 +24,20 @@ import torch
 
 from lift.adapters import attach_lora, trainable_parameters
 from lift.config import LiftConfig, dump_config
-from lift.data import qa_example
+from lift.data.tasks import ExampleMaker
 from lift.errors import LiftError
 from lift.models import LoadedModel, lift_home
 from lift.progress import NullProgress, ProgressLike
 from lift.store import Entry, Store
-from lift.synth import synthesize_qa
 from lift.synth.cache import GenerationCache
-from lift.synth.local import LocalGenerator
-from lift.synth.prompts import PROMPT_VERSION
+from lift.synth.generate import SynthStats, generate_pairs
+from lift.synth.generators import make_generator
+from lift.synth.prompts import load_prompt
 from lift.synth.replay import replay_pairs
-from lift.synth.template import TemplateGenerator
+from lift.synth.types import QAPair
 from lift.text import Document, split_sentences
-from lift.train import train_adapter
+from lift.train import NoExamplesError, train_adapter
+from lift.train.pipeline import PairStream
 
 MANIFEST_VERSION = 1
 
@@ -63,6 +65,7 @@ def lift_document(
     timings: dict[str, float] = {}
     random.seed(config.train.seed)
     torch.manual_seed(config.train.seed)
+    lift_started = time.perf_counter()
 
     # 1. Text: sentences and token count.
     started = time.perf_counter()
@@ -70,111 +73,115 @@ def lift_document(
     document_tokens = len(loaded.tokenizer(document.text, add_special_tokens=False)["input_ids"])
     timings["read_and_split"] = time.perf_counter() - started
 
-    # 2. Synthetic QA pairs per sentence, and replay pairs from the base model.
     with GenerationCache(home / "cache.sqlite") as cache:
-        generator = _make_generator(config, loaded)
-        synth = synthesize_qa(document.sha256, sentences, generator, cache, config.synth, progress)
-        timings["synthesize"] = synth.stats.seconds
-        if not synth.pairs:
-            raise LiftError(
-                f"no usable QA pairs from {len(sentences)} sentences (rejected: {synth.stats.rejected}); "
-                "try --generator template or a longer document"
-            )
+        # 2. Replay pairs: the base model's own answers to general prompts (cached per model), made while
+        #    the base model has no adapter yet.
         started = time.perf_counter()
         replay = []
         if config.train.replay_ratio > 0:
             replay = replay_pairs(
-                loaded,
-                cache,
-                config.infer.system_prompt,
-                max_new_tokens=config.train.replay_max_tokens,
-                progress=progress,
+                loaded, cache, config.infer.system_prompt, config.train.replay_max_tokens, progress=progress
             )
         timings["replay"] = time.perf_counter() - started
 
-    # 3. Examples: QA pairs plus replay, the latter repeated/cut to replay_ratio x the QA count.
-    system = config.infer.system_prompt
-    max_tokens = min(loaded.window, 4 * config.train.batch_tokens)
-    examples = [qa_example(loaded.tokenizer, p.question, p.answer, system, max_tokens) for p in synth.pairs]
-    replay_count = round(config.train.replay_ratio * len(examples))
-    replay_examples = [qa_example(loaded.tokenizer, q, a, system, max_tokens) for q, a in replay]
-    if replay_examples and replay_count:
-        rng = random.Random(config.train.seed)
-        cycled = (replay_examples * (replay_count // len(replay_examples) + 1))[:replay_count]
-        examples += rng.sample(cycled, len(cycled))
+        # 3. Synthetic QA pairs -> examples (replay mixed in). With the pipeline, a producer thread generates
+        #    while the first epoch trains on the pairs as they arrive; without it, generation finishes first.
+        generator = make_generator(config, loaded)
+        make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window)
 
-    # 4. Train a LoRA adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
-    run_key = _run_key(document, loaded.name, config)
-    work_dir = home / "work" / f"{document.doc_id}-{run_key}"
-    model = attach_lora(loaded.model, config.lora)
-    try:
-        trainable, total = trainable_parameters(model)
-        train = train_adapter(model, examples, config.train, work_dir / "checkpoints", progress)
-        timings["train"] = train.seconds
+        def produce(emit, should_stop=lambda: False) -> SynthStats:
+            return generate_pairs(
+                document.sha256, sentences, generator, cache, config.synth, emit, progress, should_stop
+            )
 
-        # 5. Write the store entry atomically.
-        manifest = {
-            "manifest_version": MANIFEST_VERSION,
-            "doc_id": document.doc_id,
-            "document_sha256": document.sha256,
-            "title": document.title,
-            "source": document.source,
-            "characters": len(document.text),
-            "tokens": document_tokens,
-            "sentences": len(sentences),
-            "base_model": loaded.name,
-            "adapter": {"type": "lora", "trainable_parameters": trainable, "total_parameters": total},
-            "config": config.to_dict(),
-            "prompt_version": PROMPT_VERSION,
-            "generator": generator.generator_id,
-            "synthesis": {
-                "sentences": synth.stats.sentences,
-                "sentences_skipped_short": synth.stats.sentences_skipped_short,
-                "generations": synth.stats.generations,
-                "cache_hits": synth.stats.cache_hits,
-                "qa_pairs_parsed": synth.stats.pairs_parsed,
-                "qa_pairs_kept": synth.stats.pairs_kept,
-                "rejected": synth.stats.rejected,
-                "grounding_rate": round(synth.stats.grounding_rate, 4),
-                "strict_grounding_rate": round(synth.stats.strict_grounding_rate, 4),
-            },
-            "training": {
-                "examples": len(examples),
-                "qa_examples": len(synth.pairs),
-                "replay_examples": len(examples) - len(synth.pairs),
-                "epochs": config.train.epochs,
-                "steps": train.steps,
-                "loss_per_epoch": [round(x, 5) for x in train.loss_per_epoch],
-                "tokens": train.tokens,
-                "tokens_per_second": round(train.tokens_per_second, 1),
-                "precision": train.precision,
-                "device": str(loaded.device),
-                "resumed_from_epoch": train.resumed_from_epoch,
-            },
-            "timings_s": {k: round(v, 2) for k, v in timings.items()},
-            "versions": _versions(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
+        # 4. Train a LoRA adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
+        run_key = _run_key(document, loaded.name, config)
+        work_dir = home / "work" / f"{document.doc_id}-{run_key}"
+        model = attach_lora(loaded.model, config.lora)
+        try:
+            trainable, total = trainable_parameters(model)
+            checkpoints = work_dir / "checkpoints"
+            try:
+                if config.train.pipeline:
+                    pairs = PairStream(produce, config.train.queue_size).start()
+                    try:
+                        stream = make_examples.stream(pairs)
+                        expected = make_examples.expected(sentences)
+                        train = train_adapter(
+                            model, None, config.train, checkpoints, progress, stream=stream, expected_examples=expected
+                        )
+                    finally:
+                        pairs.close()
+                    stats = pairs.stats
+                    timings["trainer_wait"] = pairs.wait_seconds
+                else:
+                    collected: list[QAPair] = []
+                    stats = produce(collected.append)
+                    ordered = sorted(collected, key=lambda pair: pair.order)
+                    examples = [example for _, example in make_examples.stream(ordered)]
+                    train = train_adapter(model, examples, config.train, checkpoints, progress)
+            except NoExamplesError:
+                raise LiftError(
+                    f"no usable QA pairs from {len(sentences)} sentences; try --generator template or a longer document"
+                ) from None
+            assert stats is not None
+            timings["generate"] = stats.seconds
+            timings["train"] = train.seconds
+            timings["total"] = time.perf_counter() - lift_started
 
-        def fill(staging: Path) -> None:
-            model.save_pretrained(staging / "adapter")
-            (staging / "document.txt").write_text(document.text, encoding="utf-8")
-            dump_config(config, staging / "config.yaml")
-            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            # 5. Write the store entry atomically.
+            manifest = {
+                "manifest_version": MANIFEST_VERSION,
+                "doc_id": document.doc_id,
+                "document_sha256": document.sha256,
+                "title": document.title,
+                "source": document.source,
+                "characters": len(document.text),
+                "tokens": document_tokens,
+                "sentences": len(sentences),
+                "base_model": loaded.name,
+                "adapter": {"type": "lora", "trainable_parameters": trainable, "total_parameters": total},
+                "config": config.to_dict(),
+                "prompts": _prompt_versions(config),
+                "generator": generator.generator_id,
+                "pipeline": config.train.pipeline,
+                "synthesis": stats.report(),
+                "training": {
+                    "examples": train.examples,
+                    "qa_examples": make_examples.qa_examples,
+                    "replay_examples": make_examples.replay_examples,
+                    "epochs": config.train.epochs,
+                    "steps": train.steps,
+                    "loss_per_epoch": [round(x, 5) for x in train.loss_per_epoch],
+                    "tokens": train.tokens,
+                    "tokens_per_second": round(train.tokens_per_second, 1),
+                    "precision": train.precision,
+                    "device": str(loaded.device),
+                    "resumed_from_epoch": train.resumed_from_epoch,
+                },
+                "timings_s": {k: round(v, 2) for k, v in timings.items()},
+                "versions": _versions(),
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
 
-        entry = store.write(document.doc_id, fill, overwrite=force)
-    finally:
-        model.unload()  # give the caller back the plain base model
+            def fill(staging: Path) -> None:
+                model.save_pretrained(staging / "adapter")
+                (staging / "document.txt").write_text(document.text, encoding="utf-8")
+                dump_config(config, staging / "config.yaml")
+                (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+            entry = store.write(document.doc_id, fill, overwrite=force)
+        finally:
+            model.unload()  # give the caller back the plain base model
     shutil.rmtree(work_dir, ignore_errors=True)
     return LiftResult(entry=entry, manifest=manifest)
 
 
-def _make_generator(config: LiftConfig, loaded: LoadedModel) -> TemplateGenerator | LocalGenerator:
-    if config.synth.generator == "template":
-        return TemplateGenerator(config.synth.qa_per_sentence)
-    return LocalGenerator(
-        loaded, config.synth.qa_per_sentence, config.synth.local_max_new_tokens, config.synth.local_batch_size
-    )
+def _prompt_versions(config: LiftConfig) -> dict[str, str]:
+    versions = {"sentence": load_prompt(config.synth.prompt, "sentence").version}
+    if config.synth.aux_tasks:
+        versions["aux"] = load_prompt(config.synth.aux_prompt, "aux").version
+    return versions
 
 
 def _run_key(document: Document, model_name: str, config: LiftConfig) -> str:

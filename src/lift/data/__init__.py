@@ -1,6 +1,6 @@
 """Tasks -> tokenized, loss-masked examples -> packed batches."""
 
 from lift.data.examples import IGNORE_INDEX, Example, qa_example
-from lift.data.packing import PackedBatch, pack_examples
+from lift.data.packing import PackedBatch, pack_examples, pack_stream
 
-__all__ = ["IGNORE_INDEX", "Example", "PackedBatch", "pack_examples", "qa_example"]
+__all__ = ["IGNORE_INDEX", "Example", "PackedBatch", "pack_examples", "pack_stream", "qa_example"]

@@ -8,6 +8,7 @@ a block-diagonal causal mask, so an example never attends to its neighbours (tes
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -46,6 +47,38 @@ def pack_examples(examples: list[Example], batch_tokens: int, seed: int | None =
     if current:
         rows.append(current)
     return [_to_batch(row) for row in rows]
+
+
+def pack_stream(examples: Iterable[Example], batch_tokens: int, window: int, seed: int) -> Iterator[PackedBatch]:
+    """Pack examples as they arrive (the pipeline's first epoch): each is held in a shuffle buffer of up to
+    `window` examples and a random one leaves when the buffer is full, so a step mixes pairs from a stretch of
+    the document without waiting for the whole of it. Rows fill greedily as in pack_examples."""
+    rng = random.Random(seed)
+    buffer: list[Example] = []
+    row: list[Example] = []
+    row_tokens = 0
+
+    def take() -> Example:
+        i = rng.randrange(len(buffer))
+        buffer[i], buffer[-1] = buffer[-1], buffer[i]
+        return buffer.pop()
+
+    def leaving() -> Iterator[Example]:
+        for example in examples:
+            buffer.append(example)
+            if len(buffer) >= window:
+                yield take()
+        while buffer:
+            yield take()
+
+    for example in leaving():
+        if row and row_tokens + len(example) > batch_tokens:
+            yield _to_batch(row)
+            row, row_tokens = [], 0
+        row.append(example)
+        row_tokens += len(example)
+    if row:
+        yield _to_batch(row)
 
 
 def _to_batch(row: list[Example]) -> PackedBatch:

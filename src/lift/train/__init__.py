@@ -1,5 +1,5 @@
 """Training: the loop that fits the adapter, with per-epoch checkpoints."""
 
-from lift.train.loop import TrainResult, masked_lm_loss, train_adapter
+from lift.train.loop import NoExamplesError, TrainResult, masked_lm_loss, train_adapter
 
-__all__ = ["TrainResult", "masked_lm_loss", "train_adapter"]
+__all__ = ["NoExamplesError", "TrainResult", "masked_lm_loss", "train_adapter"]

@@ -1,0 +1,64 @@
+"""Synthetic QA pairs (and replay pairs) -> training examples, in the same way for the pipeline's stream and
+for the sequential path.
+
+Replay examples are interleaved as the QA examples come: after each QA example, replay_ratio replay examples
+on average (a running credit), cycling through the replay set in a seeded order. Each example carries an
+order key, so that later epochs see the same set in the same order however the pairs arrived.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator
+
+from transformers import PreTrainedTokenizerBase
+
+from lift.config import LiftConfig
+from lift.data.examples import Example, qa_example
+from lift.synth.types import QAPair
+
+REPLAY_ORDER = 1 << 30  # replay keys sort after every QA key
+
+
+def training_answer(pair: QAPair, aux_answer: str) -> str:
+    """The text the model learns to write for a pair: seed 002's evidence-augmented answer quotes the
+    evidence before the answer."""
+    if pair.kind == "aux" and aux_answer == "evidence_answer" and pair.evidence:
+        return f'The text says: "{pair.evidence}"\nSo the answer is: {pair.answer}'
+    return pair.answer
+
+
+class ExampleMaker:
+    def __init__(
+        self, tokenizer: PreTrainedTokenizerBase, config: LiftConfig, replay: list[tuple[str, str]], window: int
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.config = config
+        self.system = config.infer.system_prompt
+        self.max_tokens = min(window, 4 * config.train.batch_tokens)
+        self.replay = [qa_example(tokenizer, q, a, self.system, self.max_tokens) for q, a in replay]
+        random.Random(config.train.seed).shuffle(self.replay)
+        self.qa_examples = 0
+        self.replay_examples = 0
+
+    def expected(self, sentences: list[str]) -> int:
+        """Examples per epoch if every request yields its m pairs (the pipeline's first-epoch estimate)."""
+        synth = self.config.synth
+        long_enough = sum(len(s) >= synth.min_sentence_chars for s in sentences)
+        qa = long_enough * synth.qa_per_sentence + synth.aux_tasks
+        return round(qa * (1 + (self.config.train.replay_ratio if self.replay else 0)))
+
+    def stream(self, pairs: Iterable[QAPair]) -> Iterator[tuple[tuple, Example]]:
+        credit = 0.0
+        for pair in pairs:
+            answer = training_answer(pair, self.config.synth.aux_answer)
+            self.qa_examples += 1
+            yield pair.order, qa_example(self.tokenizer, pair.question, answer, self.system, self.max_tokens)
+            if not self.replay:
+                continue
+            credit += self.config.train.replay_ratio
+            while credit >= 1.0:
+                credit -= 1.0
+                n = self.replay_examples
+                self.replay_examples += 1
+                yield (REPLAY_ORDER, n), self.replay[n % len(self.replay)]
