@@ -33,3 +33,33 @@ def test_lifting_the_needle_sample_recalls_it_and_keeps_general_answers():
     lifted = load_adapter(loaded.model, result.adapter_dir)
     still_right = [q["question"] for q in base_right if right(lifted, q, "lift_only")]
     assert len(still_right) >= len(base_right) - 1, ([q["question"] for q in base_right], still_right)
+
+
+def test_the_openai_generator_talks_to_a_server_running_the_embedded_model(tmp_path):
+    """The client path end to end: the openai backend asks a loopback server that really runs SmolLM2, and
+    what lands in the cache is exactly what the model writes for that prompt."""
+    from pathlib import Path
+
+    from lift.config import SynthConfig
+    from lift.samples import __file__ as samples_init
+    from lift.synth.cache import GenerationCache
+    from lift.synth.fault_server import FaultServer, model_responder
+    from lift.synth.generate import build_jobs, synthesize_qa
+    from lift.synth.openai_backend import OpenAIGenerator
+    from lift.text import split_sentences
+
+    loaded = load_model(device="cpu")
+    respond = model_responder(loaded, max_new_tokens=96)
+    sentences = split_sentences((Path(samples_init).parent / "needle_essay.txt").read_text())[:4]
+    config = SynthConfig(qa_per_sentence=2)
+    with FaultServer(responder=respond) as server, GenerationCache(tmp_path / "c.sqlite") as cache:
+        generator = OpenAIGenerator(server.url, "smollm2", concurrency=2, timeout=120, max_tokens=96)
+        result = synthesize_qa("needle", sentences, generator, cache, config)
+        jobs = build_jobs("needle", sentences, config, generator)
+        stored = cache.get_many([jobs[0].key])[jobs[0].key]
+    stats = result.stats
+    assert stats.requests == stats.generations == 4 and stats.failed == 0 and stats.retried == 0
+    assert stats.tokens_out > 0 and server.log.completions == 4
+    messages = [{"role": "system", "content": jobs[0].system}, {"role": "user", "content": jobs[0].user}]
+    assert stored == respond(messages) and stored.strip()
+    assert stats.pairs_parsed + stats.rejected.get("malformed_output", 0) > 0  # every output was judged

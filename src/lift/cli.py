@@ -80,7 +80,17 @@ def _load(model: str | None, device: str):
 def train(
     file: Annotated[Path, typer.Argument(help="Document to lift (UTF-8 text or markdown).")],
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML/JSON config file.")] = None,
-    generator: Annotated[str | None, typer.Option(help="QA generator: template or local.")] = None,
+    generator: Annotated[str | None, typer.Option(help="QA generator: template, local or openai.")] = None,
+    generator_url: Annotated[
+        str | None, typer.Option(help="openai generator: API base URL, e.g. http://localhost:8000/v1.")
+    ] = None,
+    generator_model: Annotated[str | None, typer.Option(help="openai generator: model name.")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="openai generator: requests in flight.")] = None,
+    aux_tasks: Annotated[int | None, typer.Option(help="Auxiliary long-range QA windows (seed 001); 0: none.")] = None,
+    pipeline: Annotated[
+        bool | None,
+        typer.Option("--pipeline/--no-pipeline", help="Train while generating (default), or generate first."),
+    ] = None,
     epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
     rank: Annotated[int | None, typer.Option(help="LoRA rank.")] = None,
@@ -99,6 +109,11 @@ def train(
 
     overrides = {
         "synth.generator": generator,
+        "synth.generator_url": generator_url,
+        "synth.generator_model": generator_model,
+        "synth.concurrency": concurrency,
+        "synth.aux_tasks": aux_tasks,
+        "train.pipeline": pipeline,
         "train.epochs": epochs,
         "train.lr": lr,
         "lora.rank": rank,
@@ -118,13 +133,22 @@ def train(
 
 
 def _print_lift_summary(manifest: dict, seconds: float) -> None:
-    synth, training = manifest["synthesis"], manifest["training"]
+    synth, training, timings = manifest["synthesis"], manifest["training"], manifest["timings_s"]
+    rejected = ", ".join(f"{k} {v}" for k, v in synth["rejected"].items()) or "none"
+    failures = ", ".join(f"{k} {v}" for k, v in synth["request_failures"].items())
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
     err.print(
         f"lifted '{manifest['title']}' ({manifest['tokens']} tokens, {manifest['sentences']} sentences) in "
-        f"{seconds:.0f}s: {synth['qa_pairs_kept']}/{synth['qa_pairs_parsed']} QA pairs kept "
-        f"({synth['generations']} generated, {synth['cache_hits']} from cache), "
-        f"{training['examples']} examples, loss {' -> '.join(f'{x:.3f}' for x in training['loss_per_epoch'])}, "
-        f"{training['tokens_per_second']:.0f} train tok/s ({training['precision']})",
+        f"{seconds:.0f}s ({'pipeline' if manifest['pipeline'] else 'sequential'}; {stages})\n"
+        f"  generator {manifest['generator']}: {synth['jobs']} jobs, {synth['cache_hits']} from cache, "
+        f"{synth['requests']} requests, {synth['retried']} retried, {synth['failed']} failed"
+        f"{f' ({failures})' if failures else ''}; tokens in/out {synth['generator_tokens_in']}/"
+        f"{synth['generator_tokens_out']}\n"
+        f"  QA pairs: {synth['qa_pairs_kept']}/{synth['qa_pairs_parsed']} kept (aux {synth['aux_pairs_kept']}), "
+        f"rejected: {rejected}; grounding rate {synth['grounding_rate']:.2f}\n"
+        f"  training: {training['examples']} examples, loss "
+        f"{' -> '.join(f'{x:.3f}' for x in training['loss_per_epoch'])}, "
+        f"{training['tokens_per_second']:.0f} tok/s ({training['precision']})",
         highlight=False,
     )
 
@@ -243,6 +267,30 @@ def config() -> None:
             section = head
         out.print(f"  # {help_text}", style="dim", highlight=False)
         out.print(f"  {name.split('.', 1)[1]}: {json.dumps(default)}", highlight=False)
+
+
+@app.command()
+@_user_errors
+def prompts(
+    name: Annotated[str | None, typer.Argument(help="Print this template's text (a name or a .yaml path).")] = None,
+) -> None:
+    """List the built-in generator prompt templates (synth.prompt, synth.aux_prompt), or print one."""
+    from lift.synth.prompts import builtin_prompt_names, load_prompt
+
+    if name is not None:
+        try:
+            template = load_prompt(name, "sentence")
+        except LiftError:
+            template = load_prompt(name, "aux")
+        out.print(f"# {template.version} ({template.kind}; {template.source})", highlight=False)
+        if template.system:
+            out.print(f"--- system\n{template.system}", highlight=False, markup=False)
+        out.print(f"--- user\n{template.user}", highlight=False, markup=False)
+        return
+    for builtin in builtin_prompt_names():
+        kind = "aux" if builtin.startswith("aux") else "sentence"
+        template = load_prompt(builtin, kind)
+        out.print(f"{template.version:<32} {template.kind:<9} {template.source}", highlight=False)
 
 
 @app.command("eval")

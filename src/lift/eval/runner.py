@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lift.adapters import load_adapter
-from lift.config import TRAINING_SECTIONS, LiftConfig
+from lift.config import OPERATIONAL_FIELDS, TRAINING_SECTIONS, LiftConfig
 from lift.eval.items import EvalItem, score_prediction
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
 from lift.infer.generation import generate_batch
@@ -71,9 +71,15 @@ class EvalRun:
 
 
 def same_training(manifest: dict, config: LiftConfig, model_name: str) -> bool:
+    """Same base model and the same training settings; settings that only change speed (concurrency, queue
+    size, ...) do not count, and a manifest from a version that lacked a setting does not match."""
     stored = manifest.get("config", {})
     wanted = config.training_dict()
-    return manifest.get("base_model") == model_name and all(stored.get(s) == wanted[s] for s in TRAINING_SECTIONS)
+    for section in TRAINING_SECTIONS:
+        skip = OPERATIONAL_FIELDS.get(section, ())
+        if {k: v for k, v in stored.get(section, {}).items() if k not in skip} != wanted[section]:
+            return False
+    return manifest.get("base_model") == model_name
 
 
 def ensure_lifted(
@@ -225,7 +231,8 @@ def _document_record(entry: Entry, reused: bool) -> dict:
         "strict_grounding_rate": synthesis.get("strict_grounding_rate"),
         "generator": manifest["generator"],
         "train_seconds": manifest["timings_s"].get("train"),
-        "lift_seconds": round(sum(manifest["timings_s"].values()), 2),
+        # stages overlap in the pipeline: the total is measured; older manifests had only sequential stages
+        "lift_seconds": round(manifest["timings_s"].get("total", sum(manifest["timings_s"].values())), 2),
         "train_tokens_per_second": manifest["training"]["tokens_per_second"],
         "created": manifest["created"],
         "reused_from_store": reused,
