@@ -94,3 +94,17 @@ def test_interrupted_training_resumes_from_last_epoch_and_matches_uninterrupted(
     for (name, a), (_, b) in zip(reference.named_parameters(), resumed_model.named_parameters(), strict=True):
         if "lora_" in name:
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_the_learning_rate_decays_to_zero_over_all_epochs(tiny, streamed):
+    examples = [qa_example(tiny.tokenizer, f"Question {i}?", f"Answer {i}.", None, 64) for i in range(12)]
+    config = TrainConfig(epochs=3, lr=1e-3, batch_tokens=24, precision="fp32")
+    model = attach_lora(tiny.model, LoraConfig(rank=2, alpha=4))
+    if streamed:  # the pipeline: first epoch from a stream whose size was estimated too high
+        stream = (((i,), e) for i, e in enumerate(examples))
+        result = train_adapter(model, None, config, stream=stream, expected_examples=20)
+    else:
+        result = train_adapter(model, examples, config)
+    # the last step's rate is lr x (share of the run still ahead), at most one row of examples' worth
+    assert 0 < result.last_lr <= 1e-3 * 3 / (3 * 12) + 1e-12, result.last_lr

@@ -31,6 +31,7 @@ class TrainResult:
     precision: str = "fp32"
     resumed_from_epoch: int = 0
     examples: int = 0  # examples per epoch
+    last_lr: float = 0.0  # the learning rate of the last step (the schedule decays towards 0)
 
     @property
     def tokens_per_second(self) -> float:
@@ -124,9 +125,12 @@ def train_adapter(
             batches = pack_examples(examples, config.batch_tokens, seed=config.seed + epoch)
         task = progress.task(f"train epoch {epoch + 1}/{config.epochs}", total=per_epoch, unit="examples")
         loss_sum, loss_count = 0.0, 0
+        streaming = stream is not None and epoch == 0
         for batch in batches:
-            total = config.epochs * max(per_epoch, examples_done + batch.num_examples)  # estimate may be low
-            lr = config.lr * max(0.0, 1.0 - examples_done / total)
+            # in the streaming epoch examples_done counts this epoch only, and the estimate may be low
+            epoch_size = max(per_epoch, examples_done + batch.num_examples) if streaming else per_epoch
+            lr = config.lr * max(0.0, 1.0 - examples_done / (config.epochs * epoch_size))
+            result.last_lr = lr
             for group in optimizer.param_groups:
                 group["lr"] = lr
             with autocast(precision, device):
