@@ -24,7 +24,7 @@ def test_local_generator_writes_one_output_per_job(tiny):
     outputs = generator.generate(jobs)
     assert [j.kind for j in jobs] == ["sentence", "sentence", "sentence", "aux"]
     assert all(o.startswith(PREFILL) for o in outputs[:3]) and outputs[3].startswith(AUX_PREFILL)
-    assert generator.tokens_written > 0
+    assert generator.tokens_read > 0 and generator.tokens_written > 0
     assert generator.generator_id == f"local:{tiny.name}"
 
 

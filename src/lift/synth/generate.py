@@ -268,10 +268,12 @@ def generate_pairs(
                 break
             batch = missing[start : start + batch_size]
             written_before = getattr(generator, "tokens_written", 0)
+            read_before = getattr(generator, "tokens_read", 0)
             outputs = generator.generate(batch)  # type: ignore[attr-defined]
             written = getattr(generator, "tokens_written", 0) - written_before
             counters.requests += len(batch)
             counters.tokens_out += written
+            counters.tokens_in += getattr(generator, "tokens_read", 0) - read_before
             for job, raw in zip(batch, outputs, strict=True):
                 handle(job, raw, tokens=written // len(batch))
     task.done()

@@ -24,6 +24,7 @@ class LocalGenerator:
         self.batch_size = batch_size
         self.generator_id = f"local:{loaded.name}"
         self.tokens_written = 0
+        self.tokens_read = 0  # prompt tokens
 
     def sampling_params(self) -> dict:
         return {
@@ -44,6 +45,7 @@ class LocalGenerator:
                 chat_prompt_ids(tokenizer, job.user, job.system)
                 + tokenizer(prefill, add_special_tokens=False)["input_ids"]
             )
+        self.tokens_read += sum(len(p) for p in prompts)
         continuations = generate_batch(
             self.loaded.model,
             tokenizer,
