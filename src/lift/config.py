@@ -152,8 +152,10 @@ class TrainConfig:
     )
     pipeline_window: int = _help(
         "Pipeline: the first epoch shuffles pairs within a window of this many examples as they arrive "
-        "(full shuffling would wait for the last pair; none would give steps of neighbouring sentences only).",
-        64,
+        "(full shuffling would wait for the last pair; none would give steps of neighbouring sentences only). "
+        "On the demo essay (175 examples) a window of 64 recalled 1/3 needle keywords, 256 recalled 3/3 like "
+        "--no-pipeline.",
+        256,
     )
     queue_size: int = _help("Pipeline: QA pairs buffered between generator and trainer (back-pressure bound).", 1024)
     seed: int = _help("Random seed for shuffling and initialisation.", 0)
