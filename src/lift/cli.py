@@ -278,18 +278,14 @@ def prompts(
     from lift.synth.prompts import builtin_prompt_names, load_prompt
 
     if name is not None:
-        try:
-            template = load_prompt(name, "sentence")
-        except LiftError:
-            template = load_prompt(name, "aux")
+        template = load_prompt(name, None)
         out.print(f"# {template.version} ({template.kind}; {template.source})", highlight=False)
         if template.system:
             out.print(f"--- system\n{template.system}", highlight=False, markup=False)
         out.print(f"--- user\n{template.user}", highlight=False, markup=False)
         return
     for builtin in builtin_prompt_names():
-        kind = "aux" if builtin.startswith("aux") else "sentence"
-        template = load_prompt(builtin, kind)
+        template = load_prompt(builtin, None)
         out.print(f"{template.version:<32} {template.kind:<9} {template.source}", highlight=False)
 
 

@@ -275,12 +275,7 @@ class LiftConfig:
 
     def training_dict(self) -> dict[str, Any]:
         """The sections that decide what an adapter learns; answering and evaluation settings are left out."""
-        data = self.to_dict()
-        sections = {name: data[name] for name in TRAINING_SECTIONS}
-        for section, names in OPERATIONAL_FIELDS.items():
-            for name in names:
-                sections[section].pop(name, None)
-        return sections
+        return training_sections(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LiftConfig:
@@ -305,6 +300,14 @@ class LiftConfig:
                 raise LiftError(f"invalid config: unknown setting '{key}'")
             data[section][name] = value
         return LiftConfig.from_dict(data)
+
+
+def training_sections(data: dict[str, Any]) -> dict[str, Any]:
+    """From a config dict (e.g. a stored manifest's), the training sections without the operational fields."""
+    return {
+        name: {k: v for k, v in data.get(name, {}).items() if k not in OPERATIONAL_FIELDS.get(name, ())}
+        for name in TRAINING_SECTIONS
+    }
 
 
 def _build_section(factory: Any, section: str, values: dict[str, Any]) -> Any:

@@ -29,12 +29,12 @@ def training_answer(pair: QAPair, aux_answer: str) -> str:
 
 class ExampleMaker:
     def __init__(
-        self, tokenizer: PreTrainedTokenizerBase, config: LiftConfig, replay: list[tuple[str, str]], window: int
+        self, tokenizer: PreTrainedTokenizerBase, config: LiftConfig, replay: list[tuple[str, str]], model_window: int
     ) -> None:
         self.tokenizer = tokenizer
         self.config = config
         self.system = config.infer.system_prompt
-        self.max_tokens = min(window, 4 * config.train.batch_tokens)
+        self.max_tokens = min(model_window, 4 * config.train.batch_tokens)
         # cycled in file order, so replay_ratio x N examples use the first prompts of the fixture, as before the
         # pipeline (with a shuffled subset the integration test kept 6 of 8 general answers); packing shuffles them
         self.replay = [qa_example(tokenizer, q, a, self.system, self.max_tokens) for q, a in replay]

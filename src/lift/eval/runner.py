@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lift.adapters import load_adapter
-from lift.config import OPERATIONAL_FIELDS, TRAINING_SECTIONS, LiftConfig
+from lift.config import LiftConfig, training_sections
 from lift.eval.items import EvalItem, score_prediction
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
 from lift.infer.generation import generate_batch
@@ -73,13 +73,8 @@ class EvalRun:
 def same_training(manifest: dict, config: LiftConfig, model_name: str) -> bool:
     """Same base model and the same training settings; settings that only change speed (concurrency, queue
     size, ...) do not count, and a manifest from a version that lacked a setting does not match."""
-    stored = manifest.get("config", {})
-    wanted = config.training_dict()
-    for section in TRAINING_SECTIONS:
-        skip = OPERATIONAL_FIELDS.get(section, ())
-        if {k: v for k, v in stored.get(section, {}).items() if k not in skip} != wanted[section]:
-            return False
-    return manifest.get("base_model") == model_name
+    stored = training_sections(manifest.get("config", {}))
+    return manifest.get("base_model") == model_name and stored == config.training_dict()
 
 
 def ensure_lifted(

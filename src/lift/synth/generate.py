@@ -8,7 +8,6 @@ in document order), which is what the training pipeline consumes; `synthesize_qa
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 import time
 from collections import Counter
@@ -117,10 +116,10 @@ def build_jobs(document_sha256: str, sentences: list[str], config: SynthConfig, 
         system, user = sentence_prompt.messages(
             num_questions=config.qa_per_sentence, paragraph=request.context, sentence=request.sentence
         )
-        # the text asked about is in the key: a change in sentence splitting must not serve another
-        # sentence's output from the same index
+        # the messages are in the key: a change in sentence splitting must not serve another sentence's
+        # output from the same index
         key = generation_key(
-            **base, sentence_index=request.index, request=_sha(system, user), prompt_version=sentence_prompt.version
+            **base, sentence_index=request.index, system=system, user=user, prompt_version=sentence_prompt.version
         )
         jobs.append(Job(len(jobs), "sentence", request, system, user, key))
     if config.aux_tasks > 0:
@@ -132,15 +131,12 @@ def build_jobs(document_sha256: str, sentences: list[str], config: SynthConfig, 
                 kind="aux",
                 first_sentence=window.first_sentence,
                 window=len(window.sentences),
-                request=_sha(system, user),
+                system=system,
+                user=user,
                 prompt_version=aux_prompt.version,
             )
             jobs.append(Job(len(jobs), "aux", window, system, user, key))
     return jobs
-
-
-def _sha(system: str | None, user: str) -> str:
-    return hashlib.sha256(f"{system or ''}\x00{user}".encode()).hexdigest()
 
 
 class PairFilter:
@@ -279,7 +275,7 @@ def generate_pairs(
     task.done()
 
     stats.requests, stats.retried, stats.failed = counters.requests, counters.retried, counters.failed
-    stats.request_failures = dict(counters.failures or {})
+    stats.request_failures = dict(counters.failures)
     stats.tokens_in, stats.tokens_out = counters.tokens_in, counters.tokens_out
     stats.rejected = dict(keep.rejected)
     stats.seconds = time.perf_counter() - started

@@ -15,7 +15,7 @@ import json
 import os
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import openai
 
@@ -34,10 +34,9 @@ class RequestCounters:
     failed: int = 0  # items skipped after the last retry
     tokens_in: int = 0
     tokens_out: int = 0
-    failures: dict[str, int] | None = None  # reason -> count, over all failed attempts
+    failures: dict[str, int] = field(default_factory=dict)  # reason -> count, over all failed attempts
 
     def note_failure(self, reason: str) -> None:
-        self.failures = self.failures or {}
         self.failures[reason] = self.failures.get(reason, 0) + 1
 
 

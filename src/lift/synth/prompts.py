@@ -45,8 +45,9 @@ def builtin_prompt_names() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def load_prompt(name_or_path: str, kind: str) -> PromptTemplate:
-    """A built-in template by name, or a user's YAML file by path; checked for kind and placeholders."""
+def load_prompt(name_or_path: str, kind: str | None) -> PromptTemplate:
+    """A built-in template by name, or a user's YAML file by path; checked for kind (None: any) and
+    placeholders."""
     path = Path(name_or_path)
     if name_or_path.endswith((".yaml", ".yml")) and path.is_file():
         text, name = path.read_text(encoding="utf-8"), path.stem
@@ -66,18 +67,21 @@ def load_prompt(name_or_path: str, kind: str) -> PromptTemplate:
         raise LiftError(f"prompt template {name_or_path} needs a 'user' text (and optional 'system', 'kind')")
     template = PromptTemplate(
         name=name,
-        kind=str(data.get("kind", kind)),
+        kind=str(data.get("kind", kind or "sentence")),
         system=data.get("system"),
         user=data["user"],
         source=str(data.get("source", "")),
     )
-    if template.kind != kind:
+    if template.kind not in KINDS:
+        raise LiftError(f"prompt template {name_or_path} has kind '{template.kind}'; known: {', '.join(KINDS)}")
+    if kind is not None and template.kind != kind:
         raise LiftError(f"prompt template {name_or_path} is a '{template.kind}' prompt; a '{kind}' prompt is needed")
     try:
-        template.messages(**{key: f"<{key}>" for key in PLACEHOLDERS[kind]})
+        template.messages(**{key: f"<{key}>" for key in PLACEHOLDERS[template.kind]})
     except (KeyError, IndexError, ValueError) as error:
         raise LiftError(
             f"prompt template {name_or_path} has a bad placeholder ({error}); "
-            f"a {kind} prompt may use {', '.join('{' + p + '}' for p in PLACEHOLDERS[kind])} (write {{{{ for a brace)"
+            f"a {template.kind} prompt may use {', '.join('{' + p + '}' for p in PLACEHOLDERS[template.kind])} "
+            "(write {{ for a brace)"
         ) from None
     return template

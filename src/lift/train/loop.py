@@ -76,8 +76,6 @@ def train_adapter(
     device = next(model.parameters()).device
     precision = resolve_precision(config.precision, device)
     result = TrainResult(precision=precision)
-    if stream is None and not any(e.loss_tokens for e in examples or []):
-        raise NoExamplesError("no training examples with answer tokens")
 
     torch.manual_seed(config.seed)
     random.seed(config.seed)
@@ -107,9 +105,7 @@ def train_adapter(
             pass
         stream = None
     if stream is None:
-        examples = examples if examples is not None else [e for _, e in sorted(collected, key=lambda c: c[0])]
-        if not any(e.loss_tokens for e in examples):
-            raise NoExamplesError("no training examples with answer tokens")
+        examples = _checked(examples if examples is not None else _in_order(collected))
         per_epoch = len(examples)
     else:
         per_epoch = max(1, expected_examples)
@@ -117,7 +113,8 @@ def train_adapter(
     model.train()
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
-        if stream is not None and epoch == 0:
+        streaming = stream is not None and epoch == 0
+        if streaming:
             batches: Iterable[PackedBatch] = pack_stream(
                 collect(stream), config.batch_tokens, config.pipeline_window, config.seed
             )
@@ -125,7 +122,6 @@ def train_adapter(
             batches = pack_examples(examples, config.batch_tokens, seed=config.seed + epoch)
         task = progress.task(f"train epoch {epoch + 1}/{config.epochs}", total=per_epoch, unit="examples")
         loss_sum, loss_count = 0.0, 0
-        streaming = stream is not None and epoch == 0
         for batch in batches:
             # in the streaming epoch examples_done counts this epoch only, and the estimate may be low
             epoch_size = max(per_epoch, examples_done + batch.num_examples) if streaming else per_epoch
@@ -149,13 +145,9 @@ def train_adapter(
             result.tokens += batch.num_tokens
             task.advance(batch.num_examples, tokens=batch.num_tokens)
         task.done()
-        if stream is not None and epoch == 0:  # the real count is known now: the schedule follows it
-            stream = None
-            examples = [e for _, e in sorted(collected, key=lambda c: c[0])]
-            if not any(e.loss_tokens for e in examples):
-                raise NoExamplesError("no training examples with answer tokens")
+        if streaming:  # the real count is known now (examples_done == it): the schedule follows it
+            examples = _checked(_in_order(collected))
             per_epoch = len(examples)
-            examples_done = per_epoch
         result.loss_per_epoch.append(loss_sum / max(1, loss_count))
         if checkpoint_dir is not None:
             state = {
@@ -168,3 +160,14 @@ def train_adapter(
     result.examples = per_epoch
     model.eval()
     return result
+
+
+def _in_order(collected: list[tuple[tuple, Example]]) -> list[Example]:
+    """The streamed examples in order-key order, however they arrived."""
+    return [example for _, example in sorted(collected, key=lambda item: item[0])]
+
+
+def _checked(examples: list[Example]) -> list[Example]:
+    if not any(e.loss_tokens for e in examples):
+        raise NoExamplesError("no training examples with answer tokens")
+    return examples
