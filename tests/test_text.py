@@ -84,3 +84,12 @@ def test_text_without_any_punctuation_is_cut_at_word_boundaries():
     text = " ".join(["word"] * 1000)
     sentences = split_sentences(text)
     assert all(len(s) <= 800 for s in sentences) and " ".join(sentences) == text
+
+
+def test_re_splitting_a_runaway_segment_keeps_closing_quotes():
+    from lift.text.sentences import _split_runaway
+
+    segment = " ".join(f'He said "parador {i} is done." Then he left.' for i in range(40))  # > 800 characters
+    parts = _split_runaway(segment)
+    assert parts[:2] == ['He said "parador 0 is done."', "Then he left."]
+    assert " ".join(parts) == segment

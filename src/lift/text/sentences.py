@@ -14,7 +14,8 @@ import re
 import pysbd
 
 MAX_SENTENCE_CHARS = 800  # above any real sentence we have seen (SQuAD's longest is 547)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# a sentence end, closing quotes/brackets included, followed by space and a capital (or digit) opening the next
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,9 +40,10 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _split_runaway(text: str) -> list[str]:
+    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
     parts = []
-    for piece in _SENTENCE_END.split(text):
-        piece = piece.strip()
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        piece = text[start:end].strip()
         while len(piece) > MAX_SENTENCE_CHARS:
             cut = piece.rfind(" ", 0, MAX_SENTENCE_CHARS)
             cut = cut if cut > 0 else MAX_SENTENCE_CHARS
