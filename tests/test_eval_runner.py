@@ -164,7 +164,7 @@ def test_run_info_lets_a_grid_grow_but_not_the_settings_change(tmp_path):
     again = record_run(tmp_path, {**info, "command": "lift eval niah --set x", "config": grown, "started": "t1"})
     assert again["started"] == "t0" and again["commands"] == ["lift eval niah", "lift eval niah --set x"]
     changed = LiftConfig().with_overrides({"train.lr": 1e-4}).to_dict()
-    with pytest.raises(LiftError, match=r"train.lr: 0.001 -> 0.0001"):
+    with pytest.raises(LiftError, match=r"train.lr: None -> 0.0001"):
         record_run(tmp_path, {**info, "config": changed})
     with pytest.raises(LiftError, match="holds results of m"):
         record_run(tmp_path, {**info, "model": "other"})

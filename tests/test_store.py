@@ -71,13 +71,13 @@ def test_saved_adapter_loads_with_plain_peft_and_gives_the_same_logits(tiny, tin
 
     model = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
     with torch.no_grad():
-        for name, param in model.named_parameters():
+        for name, param in model.model.named_parameters():
             if "lora_B" in name:
                 param.normal_(0, 0.1)  # a non-trivial adapter
     ids = torch.tensor([[5, 17, 42, 99, 3]])
     with torch.no_grad():
-        expected = model(input_ids=ids).logits
-    model.save_pretrained(tmp_path / "adapter")
+        expected = model.model(input_ids=ids).logits
+    model.save(tmp_path / "adapter")
     assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
 
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)

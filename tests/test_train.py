@@ -4,7 +4,7 @@ import peft
 import pytest
 import torch
 
-from lift.adapters import attach_lora, trainable_parameters
+from lift.adapters import attach_lora
 from lift.config import LoraConfig, TrainConfig
 from lift.data import qa_example
 from lift.infer import answer_question
@@ -20,10 +20,10 @@ def _fact_examples(tok):
 
 def test_lora_trains_only_adapter_parameters(tiny):
     model = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
-    trainable, total = trainable_parameters(model)
+    trainable, total = model.parameter_counts()
     assert 0 < trainable < total
-    assert all("lora_" in name for name, p in model.named_parameters() if p.requires_grad)
-    targets = {name.split(".")[-1] for name, m in model.named_modules() if isinstance(m, peft.tuners.lora.Linear)}
+    assert all("lora_" in name for name, p in model.model.named_parameters() if p.requires_grad)
+    targets = {name.split(".")[-1] for name, m in model.model.named_modules() if isinstance(m, peft.tuners.lora.Linear)}
     assert targets == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
 
 
@@ -91,7 +91,9 @@ def test_interrupted_training_resumes_from_last_epoch_and_matches_uninterrupted(
     assert resumed.resumed_from_epoch == 1
     assert len(resumed.loss_per_epoch) == 3
     assert resumed.loss_per_epoch == pytest.approx(full.loss_per_epoch, rel=1e-4)
-    for (name, a), (_, b) in zip(reference.named_parameters(), resumed_model.named_parameters(), strict=True):
+    for (name, a), (_, b) in zip(
+        reference.model.named_parameters(), resumed_model.model.named_parameters(), strict=True
+    ):
         if "lora_" in name:
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 

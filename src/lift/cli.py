@@ -91,9 +91,13 @@ def train(
         bool | None,
         typer.Option("--pipeline/--no-pipeline", help="Train while generating (default), or generate first."),
     ] = None,
+    objective: Annotated[
+        str | None, typer.Option(help="Training preset: qa, segments, contextualized, two_stage or mix.")
+    ] = None,
+    adapter: Annotated[str | None, typer.Option(help="Adapter type: lora, pissa or gated_memory.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
-    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
-    rank: Annotated[int | None, typer.Option(help="LoRA rank.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate (default: by adapter type).")] = None,
+    rank: Annotated[int | None, typer.Option(help="LoRA/PiSSA rank.")] = None,
     qa_per_sentence: Annotated[int | None, typer.Option(help="QA pairs per sentence (m).")] = None,
     model: ModelOption = None,
     device: DeviceOption = None,
@@ -102,7 +106,8 @@ def train(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing adapter for this document.")] = False,
 ) -> None:
-    """Lift FILE: generate synthetic QA, train an adapter, store it. Prints the document id and adapter path."""
+    """Lift FILE: train an adapter on it (synthetic QA and/or its own segments, per --objective) and store it.
+    Prints the document id and adapter path."""
     from lift.progress import RichProgress
     from lift.recipe import lift_document
     from lift.text import read_document
@@ -114,6 +119,8 @@ def train(
         "synth.concurrency": concurrency,
         "synth.aux_tasks": aux_tasks,
         "train.pipeline": pipeline,
+        "train.objective": objective,
+        "adapter.type": adapter,
         "train.epochs": epochs,
         "train.lr": lr,
         "lora.rank": rank,
@@ -146,7 +153,9 @@ def _print_lift_summary(manifest: dict, seconds: float) -> None:
         f"{synth['generator_tokens_out']}\n"
         f"  QA pairs: {synth['qa_pairs_kept']}/{synth['qa_pairs_parsed']} kept (aux {synth['aux_pairs_kept']}), "
         f"rejected: {rejected}; grounding rate {synth['grounding_rate']:.2f}\n"
-        f"  training: {training['examples']} examples, loss "
+        f"  training ({training.get('objective', 'qa')}, {manifest['adapter']['type']}, "
+        f"{manifest['adapter']['trainable_parameters']:,} trainable parameters): "
+        f"{training['examples']} examples ({training.get('segments', 0)} segments), loss "
         f"{' -> '.join(f'{x:.3f}' for x in training['loss_per_epoch'])}, "
         f"{training['tokens_per_second']:.0f} tok/s ({training['precision']})",
         highlight=False,

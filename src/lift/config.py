@@ -20,9 +20,11 @@ AUX_ANSWERS = ("answer", "evidence_answer")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
+ADAPTERS = ("lora", "pissa", "gated_memory")
+OBJECTIVES = ("qa", "segments", "contextualized", "two_stage", "mix")
 
 
-TRAINING_SECTIONS = ("model", "synth", "lora", "train")
+TRAINING_SECTIONS = ("model", "synth", "adapter", "lora", "train")
 # Settings that change how fast or where the work runs, never what the adapter learns: left out of the run key
 # so that, e.g., a rerun with another concurrency still resumes the checkpoints and reuses the store entry.
 OPERATIONAL_FIELDS = {
@@ -125,11 +127,67 @@ class LoraConfig:
 
 
 @dataclass
+class AdapterConfig:
+    type: str = _help(
+        "What is trained: 'lora' (low-rank deltas on every linear layer), 'pissa' (LoRA initialised from the "
+        "principal singular vectors of each weight, seed 001's baseline; saved as a plain LoRA of rank 2r) or "
+        "'gated_memory' (seed 001's attention adapter: per head a gate g(q) and a memory m(q) from the query; "
+        "attention output becomes (1-g)*attention + g*memory).",
+        "lora",
+    )
+    pissa_niter: int = _help(
+        "pissa: 0 for an exact SVD of every weight; N for peft's fast randomized SVD with N iterations (7B+ models).",
+        0,
+    )
+    memory_hidden: int = _help("gated_memory: hidden width of each head's memory MLP m(q).", 64)
+    gate_hidden: int = _help("gated_memory: hidden width of each head's gate MLP g(q).", 16)
+    gate_init_bias: float = _help(
+        "gated_memory: initial bias of the gate's output (sigmoid(-4) = 0.018: the model starts close to the base).",
+        -4.0,
+    )
+
+
+@dataclass
 class TrainConfig:
+    objective: str = _help(
+        "Training preset: 'qa' (synthetic QA per sentence, seed 000), 'segments' (language modelling on "
+        "overlapping segments of the document: the Finetune-Raw baseline), 'contextualized' (seed 001: recite "
+        "each segment after head/tail context), 'two_stage' (seed 001: stage1_epochs of contextualized segments, "
+        "then contextualized segments + QA) or 'mix' (seed 002: segments + qa_weight x QA in one run).",
+        "qa",
+    )
+    segment_tokens: int = _help(
+        "Segment length l in tokens; 0: a quarter of the model window (seed 001: 2048 for 8k-window models).", 0
+    )
+    segment_stride: int = _help("Offset s between segment starts in tokens; 0: 3/8 of the segment length.", 0)
+    context_tokens: int = _help(
+        "contextualized: the most document tokens (head + tail) put before a segment; each segment draws its "
+        "amount r uniformly up to this, never overlapping the segment itself. 0: half the model window (seed 001: "
+        "4096 of 8k).",
+        0,
+    )
+    recite_prompt: str = _help(
+        "contextualized: the instruction after the context (seed 001's wording).",
+        "Given above context, please recite following segment of the context:",
+    )
+    qa_weight: float = _help(
+        "gamma: weight of QA tokens against segment tokens in the loss (seed 002); the loss is the "
+        "weighted sum of token losses over the number of loss tokens.",
+        1.0,
+    )
+    stage1_epochs: int = _help(
+        "two_stage: epochs on contextualized segments alone before `epochs` of segments + QA (seed 001: 1 for "
+        "PiSSA, 3 for Gated Memory).",
+        1,
+    )
     epochs: int = _help(
         "Passes over the synthetic tasks (seed 000: 5; 4 recall the demo needle on the embedded model).", 4
     )
-    lr: float = _help("AdamW learning rate (seed 000: 3e-4 for NIAH on 8B; scaled up for the 135M model).", 1e-3)
+    lr: float | None = _help(
+        "AdamW learning rate; None: the adapter's default (lora 1e-3, pissa 1e-4, gated_memory 3e-3; seed 000: "
+        "3e-4 for LoRA on 8B, seed 001: 3e-5 PiSSA / 1e-3 Gated Memory; scaled for the 135M model).",
+        None,
+    )
     beta1: float = _help("AdamW beta1 (seed 000: 0.9).", 0.9)
     beta2: float = _help("AdamW beta2 (seed 000: 0.95).", 0.95)
     eps: float = _help("AdamW epsilon (seed 000: 1e-8).", 1e-8)
@@ -208,7 +266,8 @@ class EvalConfig:
 class LiftConfig:
     model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "Base model."})
     synth: SynthConfig = field(default_factory=SynthConfig, metadata={"help": "Synthetic task generation."})
-    lora: LoraConfig = field(default_factory=LoraConfig, metadata={"help": "LoRA adapter."})
+    adapter: AdapterConfig = field(default_factory=AdapterConfig, metadata={"help": "Adapter type."})
+    lora: LoraConfig = field(default_factory=LoraConfig, metadata={"help": "LoRA and PiSSA adapters."})
     train: TrainConfig = field(default_factory=TrainConfig, metadata={"help": "Training."})
     infer: InferConfig = field(default_factory=InferConfig, metadata={"help": "Answering."})
     rag: RagConfig = field(default_factory=RagConfig, metadata={"help": "Retrieval baseline (rag modes)."})
@@ -243,7 +302,23 @@ class LiftConfig:
             (self.lora.alpha > 0, "lora.alpha must be > 0"),
             (0.0 <= self.lora.dropout < 1.0, "lora.dropout must be in [0, 1)"),
             (self.train.epochs >= 1, "train.epochs must be >= 1"),
-            (self.train.lr > 0, "train.lr must be > 0"),
+            (self.train.lr is None or self.train.lr > 0, "train.lr must be > 0"),
+            (self.adapter.type in ADAPTERS, f"adapter.type must be one of {ADAPTERS}"),
+            (self.adapter.pissa_niter >= 0, "adapter.pissa_niter must be >= 0"),
+            (self.adapter.memory_hidden >= 1 and self.adapter.gate_hidden >= 1, "adapter hidden widths must be >= 1"),
+            (self.train.objective in OBJECTIVES, f"train.objective must be one of {OBJECTIVES}"),
+            (
+                self.train.segment_tokens == 0 or self.train.segment_tokens >= 16,
+                "train.segment_tokens must be 0 or >= 16",
+            ),
+            (
+                self.train.segment_stride >= 0
+                and (self.train.segment_tokens == 0 or self.train.segment_stride <= self.train.segment_tokens),
+                "train.segment_stride must be >= 0 and at most train.segment_tokens (larger strides skip text)",
+            ),
+            (self.train.context_tokens >= 0, "train.context_tokens must be >= 0"),
+            (self.train.qa_weight >= 0, "train.qa_weight must be >= 0"),
+            (self.train.stage1_epochs >= 0, "train.stage1_epochs must be >= 0"),
             (0 <= self.train.beta1 < 1 and 0 <= self.train.beta2 < 1, "train.beta1/beta2 must be in [0, 1)"),
             (self.train.batch_tokens >= 16, "train.batch_tokens must be >= 16"),
             (self.train.max_grad_norm >= 0, "train.max_grad_norm must be >= 0"),
@@ -323,8 +398,15 @@ def _build_section(factory: Any, section: str, values: dict[str, Any]) -> Any:
     return factory(**kwargs)
 
 
+_OPTIONAL_FLOATS = {"train.lr"}
+
+
 def _coerce(key: str, default: Any, value: Any) -> Any:
     """Check a value against the default's type; numbers from YAML or the command line are converted."""
+    if key in _OPTIONAL_FLOATS and value is not None and not (isinstance(value, str) and value.lower() == "none"):
+        default = 0.0
+    if isinstance(value, str) and value.lower() in ("none", "null") and default is None:
+        return None
     if value is None or default is None:
         return value
     try:

@@ -1,8 +1,11 @@
 """Lift one document: the whole path, read top to bottom.
 
-    document -> sentences -> synthetic QA (+ replay) -> examples -> LoRA training -> store entry
+    document -> sentences -> synthetic QA (+ replay) ─┐
+    document -> overlapping segments (per preset) ────┴> examples -> adapter training -> store entry
 
-With train.pipeline (the default) generation and the first training epoch overlap. Everything expensive is
+train.objective picks the examples (QA, segments, contextualized segments, two stages, or a weighted mix);
+adapter.type what is trained (LoRA, PiSSA, Gated Memory). With train.pipeline (the default) generation and
+the first QA epoch overlap; stage-1 segment epochs run while the generator works. Everything expensive is
 resumable: each generation is committed to the SQLite cache as it finishes, training checkpoints each epoch
 under $LIFT_HOME/work/, and the store entry appears atomically at the end.
 """
@@ -22,8 +25,9 @@ from pathlib import Path
 
 import torch
 
-from lift.adapters import attach_lora, trainable_parameters
+from lift.adapters import attach_adapter
 from lift.config import LiftConfig, dump_config
+from lift.data import training_plan
 from lift.data.tasks import ExampleMaker
 from lift.errors import LiftError
 from lift.models import LoadedModel, lift_home
@@ -40,6 +44,7 @@ from lift.train import NoExamplesError, train_adapter
 from lift.train.pipeline import PairStream
 
 MANIFEST_VERSION = 1
+DEFAULT_LR = {"lora": 1e-3, "pissa": 1e-4, "gated_memory": 3e-3}  # train.lr None: by adapter type
 
 
 @dataclass
@@ -73,43 +78,53 @@ def lift_document(
     document_tokens = len(loaded.tokenizer(document.text, add_special_tokens=False)["input_ids"])
     timings["read_and_split"] = time.perf_counter() - started
 
+    plan = training_plan(config.train, loaded.tokenizer, document.text, loaded.window, config.infer.system_prompt)
     with GenerationCache(home / "cache.sqlite") as cache:
         # 2. Replay pairs: the base model's own answers to general prompts (cached per model), made while
         #    the base model has no adapter yet.
         started = time.perf_counter()
         replay = []
-        if config.train.replay_ratio > 0:
+        if config.train.replay_ratio > 0 and plan.uses_qa:  # replay is mixed in with the QA examples
             replay = replay_pairs(
                 loaded, cache, config.infer.system_prompt, config.train.replay_max_tokens, progress=progress
             )
         timings["replay"] = time.perf_counter() - started
 
-        # 3. Synthetic QA pairs -> examples (replay mixed in). With the pipeline, a producer thread generates
-        #    while the first epoch trains on the pairs as they arrive; without it, generation finishes first.
-        generator = make_generator(config, loaded)
-        make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window)
+        # 3. The document's own examples (segments) for the chosen preset, and synthetic QA pairs -> examples
+        #    (replay mixed in). With the pipeline, a producer thread generates while the first QA epoch trains
+        #    on the pairs as they arrive; without it, generation finishes first.
+        generator = make_generator(config, loaded) if plan.uses_qa else None
+        make_examples = ExampleMaker(
+            loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight if plan.fixed else 1.0
+        )
 
         def produce(emit, should_stop=lambda: False) -> SynthStats:
             return generate_pairs(
                 document.sha256, sentences, generator, cache, config.synth, emit, progress, should_stop
             )
 
-        # 4. Train a LoRA adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
+        # 4. Train the adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
         run_key = _run_key(document, loaded.name, config)
         work_dir = home / "work" / f"{document.doc_id}-{run_key}"
-        model = attach_lora(loaded.model, config.lora)
+        lr = config.train.lr if config.train.lr is not None else DEFAULT_LR[config.adapter.type]
+        adapter = attach_adapter(loaded.model, config.adapter, config.lora)
         try:
-            trainable, total = trainable_parameters(model)
+            trainable, total = adapter.parameter_counts()
             checkpoints = work_dir / "checkpoints"
+            schedule = {"fixed": plan.fixed, "stage1_epochs": plan.stage1_epochs, "lr": lr}
             try:
-                if config.train.pipeline:
+                if not plan.uses_qa:
+                    stats = SynthStats()
+                    train = train_adapter(adapter, [], config.train, checkpoints, progress, **schedule)
+                elif config.train.pipeline:
                     pairs = PairStream(produce, config.train.queue_size).start()
                     try:
                         stream = make_examples.stream(pairs)
                         expected = make_examples.expected(sentences)
                         train = train_adapter(
-                            model, None, config.train, checkpoints, progress, stream=stream, expected_examples=expected
-                        )
+                            adapter, None, config.train, checkpoints, progress,
+                            stream=stream, expected_examples=expected, **schedule,
+                        )  # fmt: skip
                     finally:
                         pairs.close()
                     stats = pairs.stats
@@ -119,7 +134,7 @@ def lift_document(
                     stats = produce(collected.append)
                     ordered = sorted(collected, key=lambda pair: pair.order)
                     examples = [example for _, example in make_examples.stream(ordered)]
-                    train = train_adapter(model, examples, config.train, checkpoints, progress)
+                    train = train_adapter(adapter, examples, config.train, checkpoints, progress, **schedule)
             except NoExamplesError:
                 raise LiftError(
                     f"no usable QA pairs from {len(sentences)} sentences; try --generator template or a longer document"
@@ -140,13 +155,19 @@ def lift_document(
                 "tokens": document_tokens,
                 "sentences": len(sentences),
                 "base_model": loaded.name,
-                "adapter": {"type": "lora", "trainable_parameters": trainable, "total_parameters": total},
+                "adapter": {"type": adapter.kind, "trainable_parameters": trainable, "total_parameters": total},
                 "config": config.to_dict(),
-                "prompts": _prompt_versions(config),
-                "generator": generator.generator_id,
-                "pipeline": config.train.pipeline,
+                "prompts": _prompt_versions(config) if plan.uses_qa else {},
+                "generator": generator.generator_id if generator else None,
+                "pipeline": config.train.pipeline and plan.uses_qa,
                 "synthesis": stats.report(),
                 "training": {
+                    "objective": config.train.objective,
+                    "learning_rate": lr,
+                    "segments": len(plan.fixed),
+                    "segment_tokens": plan.segment_tokens,
+                    "segment_stride": plan.segment_stride,
+                    "stage1_epochs": plan.stage1_epochs,
                     "examples": train.examples,
                     "qa_examples": make_examples.qa_examples,
                     "replay_examples": make_examples.replay_examples,
@@ -165,14 +186,14 @@ def lift_document(
             }
 
             def fill(staging: Path) -> None:
-                model.save_pretrained(staging / "adapter")
+                adapter.save(staging / "adapter")
                 (staging / "document.txt").write_text(document.text, encoding="utf-8")
                 dump_config(config, staging / "config.yaml")
                 (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
             entry = store.write(document.doc_id, fill, overwrite=force)
         finally:
-            model.unload()  # give the caller back the plain base model
+            adapter.unload()  # give the caller back the plain base model
     shutil.rmtree(work_dir, ignore_errors=True)
     return LiftResult(entry=entry, manifest=manifest)
 

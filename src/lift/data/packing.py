@@ -2,7 +2,9 @@
 tokens, examples laid end to end with position ids restarting at 0 for each.
 
 transformers (>= 4.54) reads restarting position ids with no attention mask as packed sequences and builds
-a block-diagonal causal mask, so an example never attends to its neighbours (tests check the logits).
+a block-diagonal causal mask, so an example never attends to its neighbours (tests check the logits). The
+loss side of the separation: an example's first token is never a target (its predictor would be the previous
+example's last token), which _to_batch enforces for every task type.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lift.data.examples import Example
+from lift.data.examples import IGNORE_INDEX, Example
 
 
 @dataclass
@@ -22,6 +24,7 @@ class PackedBatch:
     labels: torch.Tensor  # (1, T), IGNORE_INDEX outside answers
     position_ids: torch.Tensor  # (1, T), restarting at every example
     num_examples: int
+    weights: torch.Tensor | None = None  # (1, T) loss weight per token; None: all 1
 
     @property
     def num_tokens(self) -> int:
@@ -82,6 +85,9 @@ def pack_stream(examples: Iterable[Example], batch_tokens: int, window: int, see
 
 
 def _to_batch(row: list[Example]) -> PackedBatch:
+    for example in row:
+        if example.labels and example.labels[0] != IGNORE_INDEX:
+            raise ValueError("an example's first token cannot be a training target in a packed row")
     input_ids = [t for e in row for t in e.input_ids]
     labels = [t for e in row for t in e.labels]
     positions = [p for e in row for p in range(len(e))]
@@ -90,4 +96,7 @@ def _to_batch(row: list[Example]) -> PackedBatch:
         labels=torch.tensor([labels], dtype=torch.long),
         position_ids=torch.tensor([positions], dtype=torch.long),
         num_examples=len(row),
+        weights=None
+        if all(e.weight == 1.0 for e in row)
+        else torch.tensor([[e.weight for e in row for _ in e.input_ids]], dtype=torch.float32),
     )

@@ -8,6 +8,7 @@ order key, so that later epochs see the same set in the same order however the p
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 
 from transformers import PreTrainedTokenizerBase
@@ -29,9 +30,15 @@ def training_answer(pair: QAPair, aux_answer: str) -> str:
 
 class ExampleMaker:
     def __init__(
-        self, tokenizer: PreTrainedTokenizerBase, config: LiftConfig, replay: list[tuple[str, str]], model_window: int
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        config: LiftConfig,
+        replay: list[tuple[str, str]],
+        model_window: int,
+        qa_weight: float = 1.0,
     ) -> None:
         self.tokenizer = tokenizer
+        self.qa_weight = qa_weight  # gamma when QA trains beside document segments
         self.config = config
         self.system = config.infer.system_prompt
         self.max_tokens = min(model_window, 4 * config.train.batch_tokens)
@@ -53,7 +60,10 @@ class ExampleMaker:
         for pair in pairs:
             answer = training_answer(pair, self.config.synth.aux_answer)
             self.qa_examples += 1
-            yield pair.order, qa_example(self.tokenizer, pair.question, answer, self.system, self.max_tokens)
+            example = qa_example(self.tokenizer, pair.question, answer, self.system, self.max_tokens)
+            if self.qa_weight != 1.0:
+                example = dataclasses.replace(example, weight=self.qa_weight)
+            yield pair.order, example
             if not self.replay:
                 continue
             credit += self.config.train.replay_ratio

@@ -138,7 +138,8 @@ def run_eval(
                 lifted += not was_reused
                 documents[document.doc_id] = _document_record(adapter, was_reused)
                 documents_path.write_text(json.dumps(documents, indent=2), encoding="utf-8")
-            model = load_adapter(loaded.model, adapter.adapter_dir) if adapter else loaded.model
+            handle = load_adapter(loaded.model, adapter.adapter_dir) if adapter else None
+            model = handle.model if handle is not None else loaded.model
             try:
                 for mode in model_modes:
                     for batch_rows in _answer(model, loaded, config, mode, pending[mode], adapter, retrievers):
@@ -150,8 +151,8 @@ def run_eval(
                         new_rows += len(batch_rows)
                         overall.advance(len(batch_rows))
             finally:
-                if adapter is not None:
-                    model.unload()
+                if handle is not None:
+                    handle.unload()
     overall.done()
     return EvalRun(out_dir=out_dir, rows=rows, new_rows=new_rows, lifted=lifted, reused=reused)
 
@@ -226,6 +227,9 @@ def _document_record(entry: Entry, reused: bool) -> dict:
         "strict_grounding_rate": synthesis.get("strict_grounding_rate"),
         "generator": manifest["generator"],
         "train_seconds": manifest["timings_s"].get("train"),
+        "adapter": manifest["adapter"]["type"],
+        "trainable_parameters": manifest["adapter"].get("trainable_parameters"),
+        "objective": manifest["training"].get("objective", "qa"),
         # stages overlap in the pipeline: the total is measured; older manifests had only sequential stages
         "lift_seconds": round(manifest["timings_s"].get("total", sum(manifest["timings_s"].values())), 2),
         "train_tokens_per_second": manifest["training"]["tokens_per_second"],

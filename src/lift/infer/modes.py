@@ -14,9 +14,9 @@ import contextlib
 import time
 from dataclasses import dataclass
 
-import peft
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from lift.adapters.base import Adapter
 from lift.config import RagConfig
 from lift.errors import LiftError
 from lift.infer.generation import generate_batch
@@ -73,7 +73,7 @@ def build_prompt_ids(
 
 
 def answer_question(
-    model: PreTrainedModel,
+    model: PreTrainedModel | Adapter,
     tokenizer: PreTrainedTokenizerBase,
     question: str,
     mode: str,
@@ -84,17 +84,18 @@ def answer_question(
     system: str | None = None,
     rag: RagConfig | None = None,
 ) -> Answer:
-    """Greedy answer. For adapter modes `model` must carry the adapter; base modes switch it off.
+    """Greedy answer. For adapter modes `model` must be an Adapter (load_adapter); base modes switch it off.
     The rag modes rank chunks of `document` for the question (settings from `rag`)."""
     if mode in RAG_RETRIEVERS and document:
         rag = rag or RagConfig()
         document = retrieved_context(Retriever(document, RAG_RETRIEVERS[mode], rag.chunk_tokens), question, rag.top_k)
     prompt = build_prompt_ids(tokenizer, question, mode, document, window, max_new_tokens, system)
     uses_adapter = mode in ADAPTER_MODES
-    if uses_adapter and not isinstance(model, peft.PeftModel):
+    adapter = model if isinstance(model, Adapter) else None
+    if uses_adapter and adapter is None:
         raise LiftError(f"mode {mode} needs a lifted adapter")
-    switch_off = isinstance(model, peft.PeftModel) and not uses_adapter
     started = time.perf_counter()
-    with model.disable_adapter() if switch_off else contextlib.nullcontext():
-        text = generate_batch(model, tokenizer, [prompt], max_new_tokens=max_new_tokens)[0]
+    with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():
+        net = adapter.model if adapter is not None else model
+        text = generate_batch(net, tokenizer, [prompt], max_new_tokens=max_new_tokens)[0]
     return Answer(text=text, mode=mode, prompt_tokens=len(prompt), seconds=time.perf_counter() - started)

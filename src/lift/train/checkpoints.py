@@ -8,18 +8,19 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import peft
 import torch
 from safetensors.torch import load_file, save_file
+
+from lift.adapters.base import Adapter
 
 _EPOCH_DIR = re.compile(r"^epoch-(\d+)$")
 
 
-def save_checkpoint(directory: Path, epoch: int, model: peft.PeftModel, state: dict) -> Path:
+def save_checkpoint(directory: Path, epoch: int, adapter: Adapter, state: dict) -> Path:
     """Write directory/epoch-N; an interrupted write leaves only a hidden temp dir, never a partial epoch."""
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".epoch-", dir=directory))
-    save_file(peft.get_peft_model_state_dict(model), str(staging / "adapter.safetensors"))
+    save_file({k: v.contiguous() for k, v in adapter.state_dict().items()}, str(staging / "adapter.safetensors"))
     torch.save(state, staging / "trainer_state.pt")
     target = directory / f"epoch-{epoch}"
     if target.exists():
@@ -39,6 +40,6 @@ def latest_checkpoint(directory: Path) -> tuple[int, Path] | None:
     return max(epochs) if epochs else None
 
 
-def load_checkpoint(path: Path, model: peft.PeftModel) -> dict:
-    peft.set_peft_model_state_dict(model, load_file(str(path / "adapter.safetensors")))
+def load_checkpoint(path: Path, adapter: Adapter) -> dict:
+    adapter.load_state_dict(load_file(str(path / "adapter.safetensors")))
     return torch.load(path / "trainer_state.pt", weights_only=False)

@@ -1,9 +1,10 @@
 """The training loop: packed batches, loss on answer tokens only, AdamW, linear decay, a checkpoint per
-epoch. Readable top to bottom; no callbacks. In the pipeline the first epoch reads a stream of examples that
-are still being generated."""
+epoch. Readable top to bottom; no callbacks. In the pipeline the first QA epoch reads a stream of examples
+that are still being generated; stage-1 epochs (document segments only) need no generation at all."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import time
@@ -11,10 +12,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import peft
 import torch
 import torch.nn.functional as F
 
+from lift.adapters.base import Adapter
 from lift.config import TrainConfig
 from lift.data import IGNORE_INDEX, Example, PackedBatch, pack_examples, pack_stream
 from lift.progress import NullProgress, ProgressLike
@@ -39,8 +40,10 @@ class TrainResult:
 
 
 def masked_lm_loss(model: torch.nn.Module, batch: PackedBatch, device: torch.device) -> torch.Tensor:
-    """Mean next-token cross-entropy over answer tokens. Logits are computed only where a loss is taken
-    (logits_to_keep), which skips the vocabulary projection for every prompt token."""
+    """Next-token cross-entropy over answer tokens: sum of weight x token loss over the number of answer
+    tokens (the plain mean when every weight is 1; seed 002's L_input + gamma L_AT with QA weighted gamma).
+    Logits are computed only where a loss is taken (logits_to_keep), which skips the vocabulary projection
+    for every prompt token."""
     labels = batch.labels[0]
     targets_at = torch.nonzero(labels[1:] != IGNORE_INDEX).squeeze(-1)  # position t predicts token t+1
     outputs = model(
@@ -50,7 +53,11 @@ def masked_lm_loss(model: torch.nn.Module, batch: PackedBatch, device: torch.dev
         use_cache=False,
     )
     logits = outputs.logits[0].float()
-    return F.cross_entropy(logits, labels[targets_at + 1].to(device))
+    targets = labels[targets_at + 1].to(device)
+    if batch.weights is None:
+        return F.cross_entropy(logits, targets)
+    losses = F.cross_entropy(logits, targets, reduction="none")
+    return (losses * batch.weights[0, targets_at + 1].to(device)).sum() / len(targets)
 
 
 class NoExamplesError(ValueError):
@@ -58,7 +65,7 @@ class NoExamplesError(ValueError):
 
 
 def train_adapter(
-    model: peft.PeftModel,
+    adapter: Adapter,
     examples: list[Example] | None,
     config: TrainConfig,
     checkpoint_dir: Path | None = None,
@@ -66,28 +73,38 @@ def train_adapter(
     *,
     stream: Iterable[tuple[tuple, Example]] | None = None,
     expected_examples: int = 0,
+    fixed: list[Example] | None = None,
+    stage1_epochs: int = 0,
+    lr: float | None = None,
 ) -> TrainResult:
-    """Fit the adapter on `examples` for config.epochs epochs, or, in the pipeline, on `stream`: (order key,
-    example) pairs arriving while they are generated. The first epoch then trains on them as they come
-    (shuffled within config.pipeline_window); later epochs use all of them, in order-key order, shuffled per
-    epoch like the sequential path. The learning rate decays linearly with the examples seen, over
-    epochs x expected_examples until the first epoch has shown the real count."""
+    """Fit the adapter for stage1_epochs on the `fixed` examples alone (seed 001's stage 1: document
+    segments, known before any generation), then config.epochs on fixed + QA examples. QA examples come as a
+    list (`examples`), or, in the pipeline, as `stream`: (order key, example) pairs arriving while they are
+    generated. The first QA epoch then trains on them as they come (shuffled within config.pipeline_window);
+    later epochs use all of them, in order-key order, shuffled per epoch like the sequential path. The
+    learning rate (`lr`, else config.lr) decays linearly with the examples seen, over all epochs, with
+    expected_examples standing in for the QA count until the first QA epoch has shown it."""
     progress = progress or NullProgress()
+    fixed = list(fixed or [])
+    base_lr = lr if lr is not None else config.lr
+    if base_lr is None:
+        raise ValueError("no learning rate: pass lr or set config.lr")
+    model = adapter.model
     device = next(model.parameters()).device
     precision = resolve_precision(config.precision, device)
     result = TrainResult(precision=precision)
 
     torch.manual_seed(config.seed)
     random.seed(config.seed)
-    trainable = [p for p in model.parameters() if p.requires_grad]
+    trainable = adapter.trainable()
     optimizer = torch.optim.AdamW(
-        trainable, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps, weight_decay=config.weight_decay
+        trainable, lr=base_lr, betas=(config.beta1, config.beta2), eps=config.eps, weight_decay=config.weight_decay
     )
 
     start_epoch, examples_done = 0, 0
     if checkpoint_dir is not None and (found := latest_checkpoint(checkpoint_dir)) is not None:
         start_epoch, path = found
-        state = load_checkpoint(path, model)
+        state = load_checkpoint(path, adapter)
         optimizer.load_state_dict(state["optimizer"])
         result.loss_per_epoch = list(state["loss_per_epoch"])
         examples_done = int(state["examples_done"])
@@ -100,35 +117,45 @@ def train_adapter(
             collected.append((key, example))
             yield example
 
-    if stream is not None and start_epoch > 0:  # resumed after the first epoch: every pair comes from the cache
+    stage1 = stage1_epochs if fixed else 0
+    total_epochs = stage1 + config.epochs
+    if stream is not None and start_epoch > stage1:  # resumed after the streamed epoch: all pairs are cached
         for _ in collect(stream):
             pass
         stream = None
     if stream is None:
-        examples = _checked(examples if examples is not None else _in_order(collected))
-        per_epoch = len(examples)
+        qa = examples if examples is not None else _in_order(collected)
+        qa_count = len(qa)
+        _checked(fixed + qa)
     else:
-        per_epoch = max(1, expected_examples)
+        qa, qa_count = [], max(1, expected_examples)
 
     model.train()
     started = time.perf_counter()
-    for epoch in range(start_epoch, config.epochs):
-        streaming = stream is not None and epoch == 0
+    for epoch in range(start_epoch, total_epochs):
+        in_stage1 = epoch < stage1
+        streaming = stream is not None and epoch == stage1
+        epoch_examples = fixed if in_stage1 else fixed + qa
         if streaming:
+            items = itertools.chain(fixed, collect(stream))
             batches: Iterable[PackedBatch] = pack_stream(
-                collect(stream), config.batch_tokens, config.pipeline_window, config.seed
+                items, config.batch_tokens, config.pipeline_window, config.seed
             )
         else:
-            batches = pack_examples(examples, config.batch_tokens, seed=config.seed + epoch)
-        task = progress.task(f"train epoch {epoch + 1}/{config.epochs}", total=per_epoch, unit="examples")
-        loss_sum, loss_count = 0.0, 0
+            batches = pack_examples(epoch_examples, config.batch_tokens, seed=config.seed + epoch)
+        size = len(fixed) if in_stage1 else len(fixed) + qa_count
+        name = f"train epoch {epoch + 1}/{total_epochs}" + (" (segments)" if in_stage1 else "")
+        task = progress.task(name, total=size, unit="examples")
+        loss_sum, loss_count, done_in_epoch = 0.0, 0, 0
         for batch in batches:
-            # in the streaming epoch examples_done counts this epoch only, and the estimate may be low
-            epoch_size = max(per_epoch, examples_done + batch.num_examples) if streaming else per_epoch
-            lr = config.lr * max(0.0, 1.0 - examples_done / (config.epochs * epoch_size))
-            result.last_lr = lr
+            # in the streaming epoch the QA count is an estimate, raised when more examples arrive
+            if streaming:
+                qa_count = max(qa_count, done_in_epoch + batch.num_examples - len(fixed))
+            total = stage1 * len(fixed) + config.epochs * (len(fixed) + qa_count)
+            step_lr = base_lr * max(0.0, 1.0 - examples_done / total)
+            result.last_lr = step_lr
             for group in optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = step_lr
             with autocast(precision, device):
                 loss = masked_lm_loss(model, batch, device)
             if not math.isfinite(loss.item()):
@@ -141,13 +168,15 @@ def train_adapter(
             loss_sum += loss.item()
             loss_count += 1
             examples_done += batch.num_examples
+            done_in_epoch += batch.num_examples
             result.steps += 1
             result.tokens += batch.num_tokens
             task.advance(batch.num_examples, tokens=batch.num_tokens)
         task.done()
-        if streaming:  # the real count is known now (examples_done == it): the schedule follows it
-            examples = _checked(_in_order(collected))
-            per_epoch = len(examples)
+        if streaming:  # the real count is known now: the schedule follows it
+            qa = _in_order(collected)
+            qa_count = len(qa)
+            _checked(fixed + qa)
         result.loss_per_epoch.append(loss_sum / max(1, loss_count))
         if checkpoint_dir is not None:
             state = {
@@ -155,9 +184,9 @@ def train_adapter(
                 "loss_per_epoch": result.loss_per_epoch,
                 "examples_done": examples_done,
             }
-            save_checkpoint(checkpoint_dir, epoch + 1, model, state)
+            save_checkpoint(checkpoint_dir, epoch + 1, adapter, state)
     result.seconds = time.perf_counter() - started
-    result.examples = per_epoch
+    result.examples = len(fixed) + qa_count
     model.eval()
     return result
 
@@ -167,7 +196,6 @@ def _in_order(collected: list[tuple[tuple, Example]]) -> list[Example]:
     return [example for _, example in sorted(collected, key=lambda item: item[0])]
 
 
-def _checked(examples: list[Example]) -> list[Example]:
+def _checked(examples: list[Example]) -> None:
     if not any(e.loss_tokens for e in examples):
         raise NoExamplesError("no training examples with answer tokens")
-    return examples

@@ -1,0 +1,11 @@
+"""Seed 001's Gated Memory attention adapter."""
+
+from lift.adapters.gated_memory.adapter import (
+    CONFIG_FILE,
+    GatedMemoryAdapter,
+    attach_gated_memory,
+    load_gated_memory,
+)
+from lift.adapters.gated_memory.module import GatedMemoryAttention
+
+__all__ = ["CONFIG_FILE", "GatedMemoryAdapter", "GatedMemoryAttention", "attach_gated_memory", "load_gated_memory"]
