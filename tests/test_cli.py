@@ -108,3 +108,33 @@ def test_config_command_lists_every_field():
     assert result.exit_code == 0
     for field in ("qa_per_sentence", "replay_ratio", "batch_tokens", "rank"):
         assert field in result.stdout
+
+
+def test_train_with_a_preset_and_gated_memory_then_ask_in_every_mode(doc_file, tiny_model_dir, lift_home):
+    result = invoke("train", doc_file, "--model", tiny_model_dir, "--objective", "two_stage", "--adapter",
+                    "gated_memory", *FAST)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc_id = result.stdout.split("document id:")[1].split()[0]
+    adapter_dir = lift_home / "documents" / doc_id / "adapter"
+    assert (adapter_dir / "gated_memory.safetensors").is_file() and (adapter_dir / "gated_memory.json").is_file()
+    manifest = json.loads(invoke("show", doc_id).stdout)
+    assert manifest["adapter"]["type"] == "gated_memory" and manifest["training"]["objective"] == "two_stage"
+    assert len(manifest["training"]["loss_per_epoch"]) == 2  # stage 1 + one epoch of stage 2
+    for mode in ("lift_only", "lift_icl", "icl", "no_context"):
+        asked = invoke("ask", doc_id, "Who founded the bakery?", "--mode", mode, "--max-new-tokens", "4")
+        assert asked.exit_code == 0, (mode, asked.output)
+
+
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--objective", "recite"], "train.objective must be one of"),
+        (["--adapter", "ia3"], "adapter.type must be one of"),
+        (["--set", "train.segment_stride=5000", "--set", "train.segment_tokens=100"], "segment_stride"),
+    ],
+)
+def test_bad_preset_or_adapter_is_one_error_line(doc_file, tiny_model_dir, lift_home, flags, message):
+    result = invoke("train", doc_file, "--model", tiny_model_dir, *flags)
+    assert result.exit_code == 1 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (lift_home / "documents").exists() or not any((lift_home / "documents").iterdir())

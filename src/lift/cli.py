@@ -164,6 +164,47 @@ def _print_lift_summary(manifest: dict, seconds: float) -> None:
 
 @app.command()
 @_user_errors
+def pretrain(
+    out: Annotated[Path, typer.Option("--out", "-o", help="New model directory to write (use it with --model).")],
+    articles: Annotated[int, typer.Option(help="Train-half SQuAD articles to use, in title order; 0: all 24.")] = 0,
+    epochs: Annotated[int | None, typer.Option(help="Epochs over the corpus.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate (default 1e-3).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML/JSON config file.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Benchmark data folder (default $LIFT_DATA or ../shared/data).")
+    ] = None,
+    model: ModelOption = None,
+    device: DeviceOption = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Any config field, e.g. --set train.qa_weight=0.5.")
+    ] = None,
+) -> None:
+    """Pre-LIFT SFT (seed 002): fine-tune the base model on the train half of SQuAD's articles (their
+    segments + their QA, gamma-weighted), merge the LoRA and save a model directory for --model. The held-out
+    half is what `lift eval squad --model OUT` then draws from."""
+    from lift.eval.data_dir import resolve_data_dir
+    from lift.pretrain import pretrain as run_pretrain
+    from lift.progress import RichProgress
+
+    if articles < 0:
+        raise LiftError("--articles must be >= 0")
+    overrides = {"train.epochs": epochs, "train.lr": lr, "model.name": model, "model.device": device}
+    cfg = _build_config(config, overrides, set_)
+    root = resolve_data_dir(data_dir, cfg.eval.data_dir)
+    loaded = _load(cfg.model.name, cfg.model.device)
+    with RichProgress(err) as progress:
+        record = run_pretrain(loaded, cfg, root, out, articles=articles, progress=progress)
+    err.print(
+        f"pretrained on {len(record['train_articles'])} articles ({record['segments']} segments, "
+        f"{record['qa_examples']} QA) in {record['train_seconds']:.0f}s; loss "
+        f"{' -> '.join(f'{x:.3f}' for x in record['loss_per_epoch'])}",
+        highlight=False,
+    )
+    out.print(f"model: {out.resolve()}")
+
+
+@app.command()
+@_user_errors
 def ask(
     doc: Annotated[str, typer.Argument(help="Document: a file path or a document id (prefix) from `lift list`.")],
     question: Annotated[str, typer.Argument(help="The question.")],

@@ -44,7 +44,7 @@ from lift.train import NoExamplesError, train_adapter
 from lift.train.pipeline import PairStream
 
 MANIFEST_VERSION = 1
-DEFAULT_LR = {"lora": 1e-3, "pissa": 1e-4, "gated_memory": 3e-3}  # train.lr None: by adapter type
+DEFAULT_LR = {"lora": 1e-3, "pissa": 1e-3, "gated_memory": 1e-2}  # train.lr None: by adapter type
 
 
 @dataclass

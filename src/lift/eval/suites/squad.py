@@ -18,7 +18,11 @@ from lift.text.documents import document_from_text
 INSTRUCTION = "Answer in a few words."
 
 
-def squad_items(data_dir: Path, questions: int, seed: int) -> list[EvalItem]:
+def squad_items(
+    data_dir: Path, questions: int, seed: int, exclude: set[str] | frozenset = frozenset()
+) -> list[EvalItem]:
+    """`questions` questions from whole passages in seeded order; articles in `exclude` (a pretrained
+    model's train half, see lift.pretrain) are never drawn."""
     path = suite_dir(data_dir, "squad") / "dev-v1.1.json"
     if not path.is_file():
         raise LiftError(f"SQuAD file not found: {path}")
@@ -26,6 +30,7 @@ def squad_items(data_dir: Path, questions: int, seed: int) -> list[EvalItem]:
     passages = [
         (article["title"], number, paragraph)
         for article in data["data"]
+        if article["title"] not in exclude
         for number, paragraph in enumerate(article["paragraphs"])
     ]
     random.Random(seed).shuffle(passages)
