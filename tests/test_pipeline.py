@@ -27,7 +27,7 @@ FAST = {"train.epochs": 2, "train.replay_ratio": 0.0, "train.batch_tokens": 64, 
 
 
 def test_pack_stream_uses_every_example_once_and_a_window_of_one_keeps_the_order():
-    examples = [Example(input_ids=[i] * (1 + i % 5), labels=[i] * (1 + i % 5)) for i in range(40)]
+    examples = [Example(input_ids=[i] * (1 + i % 5), labels=[-100] + [i] * (i % 5)) for i in range(40)]
     rows = list(pack_stream(iter(examples), batch_tokens=12, window=8, seed=0))
     seen = sorted(tuple(t for t in row.input_ids[0].tolist()) for row in rows)
     assert sum(r.num_examples for r in rows) == 40
