@@ -2,7 +2,7 @@ import copy
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, LlamaConfig, MistralConfig, MistralForCausalLM
+from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
 
 from lift.adapters import attach_adapter, load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE, GatedMemoryAttention
@@ -82,34 +82,19 @@ def test_gated_memory_save_load_round_trip_reproduces_logits(tiny, tiny_model_di
     torch.testing.assert_close(_logits(loaded.model), expected, atol=0, rtol=0)
 
 
+def _small(model_class, config_class, layers):
+    sizes = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2, "num_key_value_heads": 1}
+    return model_class(config_class(vocab_size=64, num_hidden_layers=layers, **sizes))
+
+
 def test_gated_memory_refuses_other_architectures_and_mismatched_shapes(tiny, tmp_path):
-    mistral = MistralForCausalLM(
-        MistralConfig(
-            vocab_size=64,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-        )  # fmt: skip
-    )
+    mistral = _small(MistralForCausalLM, MistralConfig, layers=1)
     with pytest.raises(LiftError, match="Llama-family.*'mistral'"):
         attach_adapter(mistral, AdapterConfig(type="gated_memory"), LoraConfig())
     adapter = attach_adapter(tiny.model, AdapterConfig(type="gated_memory"), LoraConfig())
     adapter.save(tmp_path / "gm")
     adapter.unload()
-    from transformers import LlamaForCausalLM
-
-    other = LlamaForCausalLM(
-        LlamaConfig(
-            vocab_size=64,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=3,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-        )  # fmt: skip
-    )
+    other = _small(LlamaForCausalLM, LlamaConfig, layers=3)
     with pytest.raises(LiftError, match="was made for"):
         load_adapter(other, tmp_path / "gm")
 

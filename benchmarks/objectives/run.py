@@ -26,7 +26,7 @@ from lift.demo import NEEDLE_KEYWORDS, NEEDLE_QUESTION, needle_sample  # noqa: E
 from lift.eval.data_dir import resolve_data_dir, suite_dir  # noqa: E402
 from lift.eval.items import EvalItem  # noqa: E402
 from lift.eval.runner import run_eval  # noqa: E402
-from lift.eval.suites.squad import INSTRUCTION  # noqa: E402
+from lift.eval.suites.squad import squad_item  # noqa: E402
 from lift.models import load_model  # noqa: E402
 from lift.progress import RichProgress  # noqa: E402
 from lift.text.documents import document_from_text  # noqa: E402
@@ -46,19 +46,7 @@ def items(questions: int) -> list[EvalItem]:
     document = document_from_text(
         "\n\n".join(p["context"] for p in paragraphs), title=f"SQuAD: {ARTICLE} (paragraphs 1-{PARAGRAPHS})"
     )
-    squad = [
-        EvalItem(
-            suite="squad",
-            item_id=qa["id"],
-            document=document,
-            question=f"{qa['question']}\n{INSTRUCTION}",
-            references=[a["text"] for a in qa["answers"]],
-            metrics=("em", "f1"),
-            max_new_tokens=32,
-        )  # fmt: skip
-        for p in paragraphs
-        for qa in p["qas"]
-    ][:questions]
+    squad = [squad_item(qa, document, ARTICLE) for p in paragraphs for qa in p["qas"]][:questions]
     return [needle, *squad]
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from lift.adapters import attach_lora
+from lift.adapters import attach_lora, learning_rate
 from lift.config import LiftConfig, TrainConfig
 from lift.data import qa_example, training_plan
 from lift.data.examples import Example
@@ -81,7 +81,7 @@ def pretrain(
     by_title = {article["title"]: article for article in all_articles}
     chosen = split.train[:articles] if articles > 0 else split.train
     train_config: TrainConfig = config.train
-    lr = train_config.lr if train_config.lr is not None else 1e-3
+    lr = learning_rate(train_config, "lora")
     tokenizer, system = loaded.tokenizer, config.infer.system_prompt
     segments: list[Example] = []
     qa: list[Example] = []

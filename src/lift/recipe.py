@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from lift.adapters import attach_adapter
+from lift.adapters import attach_adapter, learning_rate
 from lift.config import LiftConfig, dump_config
 from lift.data import training_plan
 from lift.data.tasks import ExampleMaker
@@ -44,7 +44,6 @@ from lift.train import NoExamplesError, train_adapter
 from lift.train.pipeline import PairStream
 
 MANIFEST_VERSION = 1
-DEFAULT_LR = {"lora": 1e-3, "pissa": 1e-3, "gated_memory": 1e-2}  # train.lr None: by adapter type
 
 
 @dataclass
@@ -94,9 +93,7 @@ def lift_document(
         #    (replay mixed in). With the pipeline, a producer thread generates while the first QA epoch trains
         #    on the pairs as they arrive; without it, generation finishes first.
         generator = make_generator(config, loaded) if plan.uses_qa else None
-        make_examples = ExampleMaker(
-            loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight if plan.fixed else 1.0
-        )
+        make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight)
 
         def produce(emit, should_stop=lambda: False) -> SynthStats:
             return generate_pairs(
@@ -106,7 +103,7 @@ def lift_document(
         # 4. Train the adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
         run_key = _run_key(document, loaded.name, config)
         work_dir = home / "work" / f"{document.doc_id}-{run_key}"
-        lr = config.train.lr if config.train.lr is not None else DEFAULT_LR[config.adapter.type]
+        lr = learning_rate(config.train, config.adapter.type)
         adapter = attach_adapter(loaded.model, config.adapter, config.lora)
         try:
             trainable, total = adapter.parameter_counts()

@@ -9,8 +9,15 @@ from transformers import PreTrainedModel
 from lift.adapters.base import Adapter
 from lift.adapters.gated_memory import CONFIG_FILE, attach_gated_memory, load_gated_memory
 from lift.adapters.lora import attach_lora, load_peft_adapter
-from lift.config import AdapterConfig, LoraConfig
+from lift.config import AdapterConfig, LoraConfig, TrainConfig
 from lift.errors import LiftError
+
+DEFAULT_LR = {"lora": 1e-3, "pissa": 1e-3, "gated_memory": 1e-2}  # train.lr None: by adapter type
+
+
+def learning_rate(train: TrainConfig, adapter_type: str) -> float:
+    """train.lr, or the adapter type's default when it is unset."""
+    return train.lr if train.lr is not None else DEFAULT_LR[adapter_type]
 
 
 def attach_adapter(model: PreTrainedModel, adapter: AdapterConfig, lora: LoraConfig) -> Adapter:
@@ -30,4 +37,4 @@ def load_adapter(model: PreTrainedModel, adapter_dir: str | Path) -> Adapter:
     raise LiftError(f"no adapter in {adapter_dir} (neither adapter_config.json nor {CONFIG_FILE})")
 
 
-__all__ = ["Adapter", "attach_adapter", "attach_lora", "load_adapter"]
+__all__ = ["DEFAULT_LR", "Adapter", "attach_adapter", "attach_lora", "learning_rate", "load_adapter"]

@@ -37,7 +37,7 @@ class TrainingPlan:
     fixed: list[Example] = field(default_factory=list)
     uses_qa: bool = True
     stage1_epochs: int = 0
-    qa_weight: float = 1.0
+    qa_weight: float = 1.0  # gamma for QA examples; set only when segments train beside them
     segment_tokens: int = 0
     segment_stride: int = 0
     spans: list[tuple[int, int]] = field(default_factory=list)

@@ -93,14 +93,14 @@ class GatedMemoryAdapter(Adapter):
 
 def attach_gated_memory(model: PreTrainedModel, config: AdapterConfig) -> GatedMemoryAdapter:
     _check_supported(model)
-    first = _decoder_layers(model)[0].self_attn
+    layers = _decoder_layers(model)
     settings = {
         "type": "gated_memory",
         "format_version": FORMAT_VERSION,
         "model_type": model.config.model_type,
-        "num_layers": len(_decoder_layers(model)),
+        "num_layers": len(layers),
         "num_heads": model.config.num_attention_heads,
-        "head_dim": first.head_dim,
+        "head_dim": layers[0].self_attn.head_dim,
         "memory_hidden": config.memory_hidden,
         "gate_hidden": config.gate_hidden,
         "gate_init_bias": config.gate_init_bias,

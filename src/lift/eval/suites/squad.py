@@ -13,6 +13,7 @@ from pathlib import Path
 from lift.errors import LiftError
 from lift.eval.data_dir import suite_dir
 from lift.eval.items import EvalItem
+from lift.text import Document
 from lift.text.documents import document_from_text
 
 INSTRUCTION = "Answer in a few words."
@@ -42,16 +43,19 @@ def squad_items(
         for qa in paragraph["qas"]:
             if len(items) == questions:
                 return items
-            items.append(
-                EvalItem(
-                    suite="squad",
-                    item_id=qa["id"],
-                    document=document,
-                    question=f"{qa['question']}\n{INSTRUCTION}",
-                    references=[a["text"] for a in qa["answers"]],
-                    metrics=("em", "f1"),
-                    max_new_tokens=32,
-                    group={"article": title},
-                )
-            )
+            items.append(squad_item(qa, document, title))
     return items
+
+
+def squad_item(qa: dict, document: Document, article: str) -> EvalItem:
+    """One SQuAD question (a `qas` entry) asked about `document`, scored by EM and F1 against its answers."""
+    return EvalItem(
+        suite="squad",
+        item_id=qa["id"],
+        document=document,
+        question=f"{qa['question']}\n{INSTRUCTION}",
+        references=[a["text"] for a in qa["answers"]],
+        metrics=("em", "f1"),
+        max_new_tokens=32,
+        group={"article": article},
+    )
