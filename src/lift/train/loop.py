@@ -4,6 +4,7 @@ that are still being generated; stage-1 epochs (document segments only) need no 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import random
@@ -19,8 +20,10 @@ from lift.adapters.base import Adapter
 from lift.config import TrainConfig
 from lift.data import IGNORE_INDEX, Example, PackedBatch, pack_examples, pack_stream
 from lift.progress import NullProgress, ProgressLike
+from lift.train.attention import packed_attention
 from lift.train.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
-from lift.train.precision import autocast, resolve_precision
+from lift.train.compiled import compiled_layers
+from lift.train.precision import autocast, no_redundant_casts, resolve_precision
 
 
 @dataclass
@@ -76,6 +79,7 @@ def train_adapter(
     fixed: list[Example] | None = None,
     stage1_epochs: int = 0,
     lr: float | None = None,
+    lean_casts: bool = True,
 ) -> TrainResult:
     """Fit the adapter for stage1_epochs on the `fixed` examples alone (seed 001's stage 1: document
     segments, known before any generation), then config.epochs on fixed + QA examples. QA examples come as a
@@ -83,7 +87,10 @@ def train_adapter(
     generated. The first QA epoch then trains on them as they come (shuffled within config.pipeline_window);
     later epochs use all of them, in order-key order, shuffled per epoch like the sequential path. The
     learning rate (`lr`, else config.lr) decays linearly with the examples seen, over all epochs, with
-    expected_examples standing in for the QA count until the first QA epoch has shown it."""
+    expected_examples standing in for the QA count until the first QA epoch has shown it.
+    Speed (none of it changes what is computed beyond rounding): bf16 autocast where the hardware has it,
+    per-example attention in packed rows (config.packed_attention), no redundant casts of frozen weights
+    under bf16 (lean_casts; benchmarks switch it off to measure it), optionally compiled decoder layers."""
     progress = progress or NullProgress()
     fixed = list(fixed or [])
     base_lr = lr if lr is not None else config.lr
@@ -132,59 +139,63 @@ def train_adapter(
 
     model.train()
     started = time.perf_counter()
-    for epoch in range(start_epoch, total_epochs):
-        in_stage1 = epoch < stage1
-        streaming = stream is not None and epoch == stage1
-        epoch_examples = fixed if in_stage1 else fixed + qa
-        if streaming:
-            items = itertools.chain(fixed, collect(stream))
-            batches: Iterable[PackedBatch] = pack_stream(
-                items, config.batch_tokens, config.pipeline_window, config.seed
-            )
-        else:
-            batches = pack_examples(epoch_examples, config.batch_tokens, seed=config.seed + epoch)
-        size = len(fixed) if in_stage1 else len(fixed) + qa_count
-        name = f"train epoch {epoch + 1}/{total_epochs}" + (" (segments)" if in_stage1 else "")
-        task = progress.task(name, total=size, unit="examples")
-        loss_sum, loss_count, done_in_epoch = 0.0, 0, 0
-        for batch in batches:
-            # in the streaming epoch the QA count is an estimate, raised when more examples arrive
+    with contextlib.ExitStack() as speedups:
+        speedups.enter_context(no_redundant_casts(model, precision if lean_casts else "fp32"))
+        speedups.enter_context(packed_attention(model, config.packed_attention and not config.compile))
+        speedups.enter_context(compiled_layers(model, config.compile))
+        for epoch in range(start_epoch, total_epochs):
+            in_stage1 = epoch < stage1
+            streaming = stream is not None and epoch == stage1
+            epoch_examples = fixed if in_stage1 else fixed + qa
             if streaming:
-                qa_count = max(qa_count, done_in_epoch + batch.num_examples - len(fixed))
-            total = stage1 * len(fixed) + config.epochs * (len(fixed) + qa_count)
-            step_lr = base_lr * max(0.0, 1.0 - examples_done / total)
-            result.last_lr = step_lr
-            for group in optimizer.param_groups:
-                group["lr"] = step_lr
-            with autocast(precision, device):
-                loss = masked_lm_loss(model, batch, device)
-            if not math.isfinite(loss.item()):
-                raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch + 1}; lower train.lr")
-            loss.backward()
-            if config.max_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            loss_sum += loss.item()
-            loss_count += 1
-            examples_done += batch.num_examples
-            done_in_epoch += batch.num_examples
-            result.steps += 1
-            result.tokens += batch.num_tokens
-            task.advance(batch.num_examples, tokens=batch.num_tokens)
-        task.done()
-        if streaming:  # the real count is known now: the schedule follows it
-            qa = _in_order(collected)
-            qa_count = len(qa)
-            _checked(fixed + qa)
-        result.loss_per_epoch.append(loss_sum / max(1, loss_count))
-        if checkpoint_dir is not None:
-            state = {
-                "optimizer": optimizer.state_dict(),
-                "loss_per_epoch": result.loss_per_epoch,
-                "examples_done": examples_done,
-            }
-            save_checkpoint(checkpoint_dir, epoch + 1, adapter, state)
+                items = itertools.chain(fixed, collect(stream))
+                batches: Iterable[PackedBatch] = pack_stream(
+                    items, config.batch_tokens, config.pipeline_window, config.seed
+                )
+            else:
+                batches = pack_examples(epoch_examples, config.batch_tokens, seed=config.seed + epoch)
+            size = len(fixed) if in_stage1 else len(fixed) + qa_count
+            name = f"train epoch {epoch + 1}/{total_epochs}" + (" (segments)" if in_stage1 else "")
+            task = progress.task(name, total=size, unit="examples")
+            loss_sum, loss_count, done_in_epoch = 0.0, 0, 0
+            for batch in batches:
+                # in the streaming epoch the QA count is an estimate, raised when more examples arrive
+                if streaming:
+                    qa_count = max(qa_count, done_in_epoch + batch.num_examples - len(fixed))
+                total = stage1 * len(fixed) + config.epochs * (len(fixed) + qa_count)
+                step_lr = base_lr * max(0.0, 1.0 - examples_done / total)
+                result.last_lr = step_lr
+                for group in optimizer.param_groups:
+                    group["lr"] = step_lr
+                with autocast(precision, device):
+                    loss = masked_lm_loss(model, batch, device)
+                if not math.isfinite(loss.item()):
+                    raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch + 1}; lower train.lr")
+                loss.backward()
+                if config.max_grad_norm > 0:
+                    torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                loss_sum += loss.item()
+                loss_count += 1
+                examples_done += batch.num_examples
+                done_in_epoch += batch.num_examples
+                result.steps += 1
+                result.tokens += batch.num_tokens
+                task.advance(batch.num_examples, tokens=batch.num_tokens)
+            task.done()
+            if streaming:  # the real count is known now: the schedule follows it
+                qa = _in_order(collected)
+                qa_count = len(qa)
+                _checked(fixed + qa)
+            result.loss_per_epoch.append(loss_sum / max(1, loss_count))
+            if checkpoint_dir is not None:
+                state = {
+                    "optimizer": optimizer.state_dict(),
+                    "loss_per_epoch": result.loss_per_epoch,
+                    "examples_done": examples_done,
+                }
+                save_checkpoint(checkpoint_dir, epoch + 1, adapter, state)
     result.seconds = time.perf_counter() - started
     result.examples = len(fixed) + qa_count
     model.eval()

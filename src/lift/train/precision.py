@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -30,3 +31,42 @@ def autocast(precision: str, device: torch.device) -> contextlib.AbstractContext
     if precision == "bf16":
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def no_redundant_casts(model: torch.nn.Module, precision: str) -> Iterator[None]:
+    """Under bf16 autocast, skip casts whose result autocast throws away or redoes:
+    - the frozen Linear weights are held in bf16 for the duration (originals put back afterwards). Autocast
+      casts every weight to bf16 before each matmul, but caches the cast only for weights that require grad,
+      so a frozen base model was re-cast at every forward. Weights shared with an embedding (tied lm_head)
+      stay as they are, so the residual stream keeps its dtype.
+    - peft's LoRA layers stop casting their input to the fp32 adapter weights' dtype (autocast casts it
+      straight back to bf16 for the matmul).
+    The matmuls see the same bf16 values either way; tests check the losses match exactly."""
+    if precision != "bf16":
+        yield
+        return
+    peft_layers = [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")]
+    for layer in peft_layers:
+        layer.cast_input_dtype_enabled = False
+    embeddings = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
+    originals: dict[torch.nn.Parameter, torch.Tensor] = {}
+    for module in model.modules():
+        weight = getattr(module, "weight", None)
+        if (
+            isinstance(module, torch.nn.Linear)
+            and isinstance(weight, torch.nn.Parameter)
+            and not weight.requires_grad
+            and weight.dtype == torch.float32
+            and id(weight) not in embeddings
+            and weight not in originals
+        ):
+            originals[weight] = weight.data
+            weight.data = weight.data.to(torch.bfloat16)
+    try:
+        yield
+    finally:
+        for weight, data in originals.items():
+            weight.data = data
+        for layer in peft_layers:
+            layer.cast_input_dtype_enabled = True
