@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast lint clean
+.PHONY: venv demo test test-fast bench lint clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,11 @@ test: venv
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not integration"
+
+# quick efficiency benchmarks (throughput, scaling, lift_vs_icl; ~20 min here), tables + plots in
+# benchmarks/results/perf/; the full grid: .venv/bin/python benchmarks/perf/run.py --full
+bench: venv
+	$(BIN)/python benchmarks/perf/run.py
 
 lint: venv
 	$(BIN)/ruff check src tests scripts benchmarks

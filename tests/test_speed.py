@@ -80,7 +80,7 @@ def test_packed_and_unpacked_batches_give_the_same_loss(tiny):
 def test_bf16_loss_stays_within_tolerance_of_fp32(tiny):
     """Same batch, same weights: the bf16 autocast loss is within 2% of fp32's, and 20 epochs of training in
     each precision stay within 10% (or 0.05 nats) of each other epoch by epoch (the embedded model's curves
-    are plotted in benchmarks/results/throughput)."""
+    are plotted in benchmarks/results/perf)."""
     examples = _examples(tiny.tokenizer)
     (batch,) = pack_examples(examples, batch_tokens=10_000)
     with torch.no_grad():

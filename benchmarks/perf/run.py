@@ -1,0 +1,367 @@
+"""Efficiency benchmarks on the embedded model: throughput (share of peak), scaling (lift time per input
+token), lift_vs_icl (answer latency and memory, break-even). Quick by default (`make bench`); --full for the
+whole grid. Results: benchmarks/results/perf/{README.md, throughput.csv, scaling.csv, lift_vs_icl.csv, *.png}.
+
+    .venv/bin/python benchmarks/perf/run.py [--full] [--only throughput,scaling,lift_vs_icl]
+
+Each part writes its CSV as it finishes; README.md is rebuilt from whatever CSVs exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "benchmarks" / "results" / "perf"
+QUICK = {"scaling_template": [1000, 2000, 4000], "scaling_local": [1000], "icl": [1000, 2000, 4000, 8000]}
+FULL = {
+    "scaling_template": [1000, 2000, 4000, 8000, 16000, 32000],
+    "scaling_local": [1000, 2000, 4000],
+    "icl": [1000, 2000, 4000, 8000],
+}
+ANSWER_TOKENS = 32
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="The complete grid (hours on this CPU).")
+    parser.add_argument("--only", default="throughput,scaling,lift_vs_icl")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--answer", nargs=2, metavar=("MODE", "LENGTH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.answer:  # child process of lift_vs_icl: one measurement, peak memory of its own
+        print(json.dumps(_answer_once(args.answer[0], int(args.answer[1]), args.data_dir)))
+        return
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    grid = FULL if args.full else QUICK
+    parts = args.only.split(",")
+    command = "make bench" if not args.full else ".venv/bin/python benchmarks/perf/run.py --full"
+    if "throughput" in parts:
+        _write(out / "throughput.csv", throughput())
+    if "scaling" in parts:
+        _write(out / "scaling.csv", scaling(grid, args.data_dir))
+    if "lift_vs_icl" in parts:
+        _write(out / "lift_vs_icl.csv", lift_vs_icl(grid, args.data_dir))
+    report(out, command)
+
+
+# ---------------------------------------------------------------- throughput
+
+
+def throughput() -> list[dict]:
+    import torch
+
+    from lift.adapters import attach_adapter
+    from lift.bench.flops import matmul_peak, model_shape, training_flops
+    from lift.config import LiftConfig
+    from lift.train import train_adapter
+
+    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    print(f"matmul peak: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s", flush=True)
+    loaded, examples = _demo_examples()
+    config = LiftConfig()
+    variants = [  # name, precision, train overrides, lean casts, epochs
+        ("fp32 plain (masked attention)", "fp32", {"packed_attention": False}, False, 4),
+        ("bf16 autocast only (masked attention, casts)", "bf16", {"packed_attention": False}, False, 1),
+        ("bf16 default (packed attention, lean casts)", "bf16", {}, True, 4),
+        ("bf16 compiled, first run (compile included)", "bf16", {"compile": True}, True, 1),
+        ("bf16 compiled, warm", "bf16", {"compile": True}, True, 1),
+    ]
+    rows = []
+    for name, precision, overrides, lean, epochs in variants:
+        torch.manual_seed(0)
+        adapter = attach_adapter(loaded.model, config.adapter, config.lora)
+        shape = model_shape(adapter.model)
+        train = dataclasses.replace(config.train, precision=precision, epochs=epochs, **overrides)
+        result = train_adapter(adapter, examples, train, lr=1e-3, lean_casts=lean)
+        adapter.unload()
+        flops = training_flops(shape, examples) * epochs
+        achieved = flops / result.seconds
+        row = {
+            "variant": name, "precision": precision, "epochs": epochs, "tokens": result.tokens,
+            "seconds": round(result.seconds, 1), "tokens_per_s": round(result.tokens_per_second, 1),
+            "gflop": round(flops / 1e9, 1), "gflop_per_s": round(achieved / 1e9, 1),
+            "share_of_bf16_peak": round(achieved / peaks["bf16"], 3),
+            "share_of_own_peak": round(achieved / peaks[precision], 3),
+            "peak_fp32_gflops": round(peaks["fp32"] / 1e9), "peak_bf16_gflops": round(peaks["bf16"] / 1e9),
+            "loss_per_epoch": " ".join(f"{x:.4f}" for x in result.loss_per_epoch),
+        }  # fmt: skip
+        print(row, flush=True)
+        rows.append(row)
+    return rows
+
+
+def _demo_examples():
+    """The demo essay's template QA examples (no generation model needed, the same for every variant)."""
+    from importlib import resources
+
+    from lift.config import LiftConfig
+    from lift.data.tasks import ExampleMaker
+    from lift.models import load_model
+    from lift.synth.cache import GenerationCache
+    from lift.synth.generate import synthesize_qa
+    from lift.synth.generators import make_generator
+    from lift.text import split_sentences
+
+    loaded = load_model(None, "cpu")
+    config = LiftConfig().with_overrides({"synth.generator": "template"})
+    text = resources.files("lift.samples").joinpath("needle_essay.txt").read_text("utf-8")
+    with tempfile.TemporaryDirectory() as tmp, GenerationCache(Path(tmp) / "cache.sqlite") as cache:
+        pairs = synthesize_qa("bench", split_sentences(text), make_generator(config, loaded), cache, config.synth).pairs
+    maker = ExampleMaker(loaded.tokenizer, config, [], loaded.window)
+    return loaded, [example for _, example in maker.stream(pairs)]
+
+
+# ---------------------------------------------------------------- scaling
+
+
+def scaling(grid: dict, data_dir: str | None) -> list[dict]:
+    from lift.config import LiftConfig
+    from lift.models import lift_home
+    from lift.recipe import lift_document
+    from lift.text.documents import document_from_text
+
+    loaded, haystacks = _haystacks(sorted(set(grid["scaling_template"]) | set(grid["scaling_local"])), data_dir)
+    rows = []
+    plan = [("template", n) for n in grid["scaling_template"]] + [("local", n) for n in grid["scaling_local"]]
+    for generator, length in plan:
+        home = Path(tempfile.mkdtemp(prefix="lift-bench-"))
+        (home / "models").symlink_to(lift_home() / "models", target_is_directory=True)
+        config = LiftConfig().with_overrides({"synth.generator": generator, "train.epochs": 1, "model.device": "cpu"})
+        document = document_from_text(haystacks[length], title=f"haystack-{length}")
+        manifest = lift_document(document, loaded, config, home=home).manifest
+        shutil.rmtree(home, ignore_errors=True)
+        timings = manifest["timings_s"]
+        row = {
+            "generator": generator, "length": length, "tokens": manifest["tokens"], "sentences": manifest["sentences"],
+            "epochs": 1, "total_s": timings["total"], "replay_s": timings.get("replay", 0.0),
+            "generate_s": timings["generate"], "train_s": timings["train"],
+            "trainer_wait_s": timings.get("trainer_wait", 0.0),
+            "train_tokens": manifest["training"]["tokens"],
+            "train_tok_per_s": manifest["training"]["tokens_per_second"],
+            "ms_per_input_token": round(1000 * timings["total"] / manifest["tokens"], 2),
+        }  # fmt: skip
+        print(row, flush=True)
+        rows.append(row)
+    return rows
+
+
+def _haystacks(lengths: list[int], data_dir: str | None):
+    from lift.eval.data_dir import resolve_data_dir, suite_dir
+    from lift.eval.suites.niah import build_haystack, load_essays
+    from lift.models import load_model
+
+    loaded = load_model(None, "cpu")
+    essays = load_essays(suite_dir(resolve_data_dir(data_dir), "niah") / "PaulGrahamEssays")
+    return loaded, {n: build_haystack(essays, loaded.tokenizer, n, 50.0).text for n in lengths}
+
+
+# ---------------------------------------------------------------- lift_vs_icl
+
+
+def lift_vs_icl(grid: dict, data_dir: str | None) -> list[dict]:
+    rows = []
+    for mode, lengths in (("lift_only", [0]), ("icl", grid["icl"])):
+        for length in lengths:
+            command = [sys.executable, __file__, "--answer", mode, str(length)]
+            if data_dir:
+                command += ["--data-dir", data_dir]
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            print(row, flush=True)
+            rows.append(row)
+    return rows
+
+
+def _answer_once(mode: str, length: int, data_dir: str | None) -> dict:
+    """Latency of one greedy answer of exactly ANSWER_TOKENS tokens (best of 3), and this process's peak
+    resident memory above what it held with the model loaded. lift_only runs with a LoRA attached (unmerged,
+    as `lift ask` runs it): its latency does not depend on what the adapter learned."""
+    import torch
+
+    from lift.adapters import attach_adapter
+    from lift.config import LiftConfig
+    from lift.infer import build_prompt_ids
+    from lift.models import load_model
+
+    torch.set_grad_enabled(False)
+    loaded = load_model(None, "cpu")
+    config = LiftConfig()
+    question = "What is the best thing to do in San Francisco?"
+    document = _haystacks([length], data_dir)[1][length] if mode == "icl" else None
+    model = loaded.model
+    if mode == "lift_only":
+        model = attach_adapter(loaded.model, config.adapter, config.lora).model
+    model.eval()
+    prompt = build_prompt_ids(
+        loaded.tokenizer, question, mode, document, loaded.window, ANSWER_TOKENS, config.infer.system_prompt
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ids = torch.tensor([prompt])
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        model.generate(
+            input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=ANSWER_TOKENS,
+            min_new_tokens=ANSWER_TOKENS, do_sample=False, pad_token_id=loaded.tokenizer.eos_token_id,
+        )  # fmt: skip
+        best = min(best, time.perf_counter() - started)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "mode": mode, "length": length, "prompt_tokens": len(prompt), "answer_tokens": ANSWER_TOKENS,
+        "latency_s": round(best, 3), "peak_extra_mib": round(max(0, peak - before) / 1024, 1),
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------- report
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _read(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def report(out: Path, command: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = [
+        "# Efficiency (embedded SmolLM2-135M-Instruct, 2-core CPU)",
+        "",
+        f"Made by `{command}` (`benchmarks/perf/run.py`); the FLOP formula is in `src/lift/bench/flops.py`.",
+        "",
+    ]
+    thr = _read(out / "throughput.csv")
+    if thr:
+        lines += [
+            "## throughput",
+            "",
+            f"Matmul peak measured in the same run (2048x2048): fp32 {thr[0]['peak_fp32_gflops']} GFLOP/s, "
+            f"bf16 {thr[0]['peak_bf16_gflops']} GFLOP/s. Training data: the demo essay's template QA examples "
+            "(LoRA r=8 on every linear layer, 384-token packed rows).",
+            "",
+            "| variant | epochs | tokens/s | GFLOP/s | share of bf16 peak | loss per epoch |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['variant']} | {r['epochs']} | {r['tokens_per_s']} | {r['gflop_per_s']} | "
+            f"{100 * float(r['share_of_bf16_peak']):.1f} % | {r['loss_per_epoch']} |"
+            for r in thr
+        ]
+        curves = {r["precision"]: [float(x) for x in r["loss_per_epoch"].split()] for r in thr if r["epochs"] == "4"}
+        if len(curves) == 2:
+            figure, axis = plt.subplots(figsize=(5, 3.2))
+            for precision, losses in curves.items():
+                axis.plot(range(1, len(losses) + 1), losses, marker="o", label=precision)
+            axis.set(xlabel="epoch", ylabel="mean training loss", title="bf16 vs fp32 training loss (demo essay)")
+            axis.legend()
+            figure.tight_layout()
+            figure.savefig(out / "loss_bf16_vs_fp32.png", dpi=120)
+            plt.close(figure)
+            lines += ["", "![bf16 vs fp32 loss](loss_bf16_vs_fp32.png)"]
+        lines.append("")
+    sca = _read(out / "scaling.csv")
+    if sca:
+        lines += [
+            "## scaling",
+            "",
+            "Time to lift a haystack (Paul Graham essays, 1 epoch, pipeline on), split by stage.",
+            "",
+            "| generator | tokens | total s | generate s | train s | trainer wait s | train tok/s "
+            "| ms per input token |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['generator']} | {r['tokens']} | {r['total_s']} | {r['generate_s']} | {r['train_s']} | "
+            f"{r['trainer_wait_s']} | {r['train_tok_per_s']} | {r['ms_per_input_token']} |"
+            for r in sca
+        ]
+        for generator in sorted({r["generator"] for r in sca}):
+            per = [float(r["ms_per_input_token"]) for r in sca if r["generator"] == generator]
+            mean = sum(per) / len(per)
+            lines.append(
+                f"\n{generator}: ms per input token within {100 * max(abs(p - mean) / mean for p in per):.0f} % "
+                f"of its mean {mean:.1f} (goal: flat within 20 %)."
+            )
+        lines.append("")
+    icl = _read(out / "lift_vs_icl.csv")
+    if icl:
+        lift = next(r for r in icl if r["mode"] == "lift_only")
+        lines += [
+            "## lift_vs_icl",
+            "",
+            f"One greedy answer of exactly {ANSWER_TOKENS} tokens, best of 3, each mode in its own process "
+            "(peak memory = that process's peak resident memory above what it held with the model loaded). "
+            "lift_only reads only the question; icl reads the haystack and the question.",
+            "",
+            "| mode | document tokens | prompt tokens | latency s | lift_only / icl | peak extra MiB |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in icl:
+            ratio = float(lift["latency_s"]) / float(r["latency_s"])
+            lines.append(
+                f"| {r['mode']} | {r['length']} | {r['prompt_tokens']} | {r['latency_s']} | {ratio:.2f} | "
+                f"{r['peak_extra_mib']} |"
+            )
+        template = {int(r["length"]): r for r in sca if r["generator"] == "template"}
+        breakeven = []
+        for r in icl:
+            n = int(r["length"])
+            saved = float(r["latency_s"]) - float(lift["latency_s"])
+            if n in template and saved > 0:
+                # the lift's one-off cost at the default 4 epochs: generation once + 4 x the measured epoch
+                cost = float(template[n]["total_s"]) + 3 * float(template[n]["train_s"])
+                breakeven.append((n, cost, saved, cost / saved))
+        if breakeven:
+            lines += [
+                "",
+                "Break-even: questions after which lifting once (template generator, default 4 epochs = the "
+                "measured 1-epoch lift + 3 more epochs of its measured training time) costs less than "
+                "answering each question with the document in context.",
+                "",
+                "| document tokens | lift cost s | saved per question s | break-even questions |",
+                "|---|---|---|---|",
+            ]
+            lines += [f"| {n} | {c:.0f} | {s:.2f} | {q:.0f} |" for n, c, s, q in breakeven]
+            figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+            xs = [int(r["length"]) for r in icl if r["mode"] == "icl"]
+            left.plot(xs, [float(r["latency_s"]) for r in icl if r["mode"] == "icl"], marker="o", label="icl")
+            left.axhline(float(lift["latency_s"]), color="C1", label="lift_only")
+            left.set(xlabel="document tokens", ylabel="answer latency s", title="answer latency")
+            left.legend()
+            right.plot([b[0] for b in breakeven], [b[3] for b in breakeven], marker="o")
+            right.set(xlabel="document tokens", ylabel="questions", title="break-even questions (lift vs icl)")
+            figure.tight_layout()
+            figure.savefig(out / "lift_vs_icl.png", dpi=120)
+            plt.close(figure)
+            lines += ["", "![lift vs icl](lift_vs_icl.png)"]
+    (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()

@@ -1,0 +1,1 @@
+"""Efficiency measurements: matmul peak, training FLOPs, answer latency."""
