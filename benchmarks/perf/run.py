@@ -130,11 +130,13 @@ def _demo_examples():
 
 def scaling(grid: dict, data_dir: str | None) -> list[dict]:
     from lift.config import LiftConfig
-    from lift.models import lift_home
+    from lift.models import lift_home, load_model
     from lift.recipe import lift_document
     from lift.text.documents import document_from_text
 
-    loaded, haystacks = _haystacks(sorted(set(grid["scaling_template"]) | set(grid["scaling_local"])), data_dir)
+    loaded = load_model(None, "cpu")
+    lengths = sorted(set(grid["scaling_template"]) | set(grid["scaling_local"]))
+    haystacks = _haystacks(loaded.tokenizer, lengths, data_dir)
     rows = []
     plan = [("template", n) for n in grid["scaling_template"]] + [("local", n) for n in grid["scaling_local"]]
     for generator, length in plan:
@@ -159,14 +161,13 @@ def scaling(grid: dict, data_dir: str | None) -> list[dict]:
     return rows
 
 
-def _haystacks(lengths: list[int], data_dir: str | None):
+def _haystacks(tokenizer, lengths: list[int], data_dir: str | None) -> dict[int, str]:
+    """NIAH haystacks (Paul Graham essays, needle at 50 %) of each length in tokens."""
     from lift.eval.data_dir import resolve_data_dir, suite_dir
     from lift.eval.suites.niah import build_haystack, load_essays
-    from lift.models import load_model
 
-    loaded = load_model(None, "cpu")
     essays = load_essays(suite_dir(resolve_data_dir(data_dir), "niah") / "PaulGrahamEssays")
-    return loaded, {n: build_haystack(essays, loaded.tokenizer, n, 50.0).text for n in lengths}
+    return {n: build_haystack(essays, tokenizer, n, 50.0).text for n in lengths}
 
 
 # ---------------------------------------------------------------- lift_vs_icl
@@ -201,7 +202,7 @@ def _answer_once(mode: str, length: int, data_dir: str | None) -> dict:
     loaded = load_model(None, "cpu")
     config = LiftConfig()
     question = "What is the best thing to do in San Francisco?"
-    document = _haystacks([length], data_dir)[1][length] if mode == "icl" else None
+    document = _haystacks(loaded.tokenizer, [length], data_dir)[length] if mode == "icl" else None
     model = loaded.model
     if mode == "lift_only":
         model = attach_adapter(loaded.model, config.adapter, config.lora).model

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from lift.data import Example
+from lift.train.precision import frozen_linears
 
 
 @dataclass
@@ -36,16 +37,8 @@ class ModelShape:
 
 def model_shape(model: torch.nn.Module) -> ModelShape:
     config = model.config
-    embeddings = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
     output = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-    frozen = 0
-    for module in model.modules():
-        weight = getattr(module, "weight", None)
-        if not isinstance(module, torch.nn.Linear) or weight is None or weight.requires_grad:
-            continue
-        if id(weight) in embeddings or module is output:
-            continue
-        frozen += weight.numel()
+    frozen = sum(m.weight.numel() for m in frozen_linears(model) if m is not output)  # lm_head: its own term
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
     return ModelShape(
         frozen_linear=frozen,

@@ -140,7 +140,7 @@ def train_adapter(
     model.train()
     started = time.perf_counter()
     with contextlib.ExitStack() as speedups:
-        speedups.enter_context(no_redundant_casts(model, precision if lean_casts else "fp32"))
+        speedups.enter_context(no_redundant_casts(model, lean_casts and precision == "bf16"))
         speedups.enter_context(packed_attention(model, config.packed_attention and not config.compile))
         speedups.enter_context(compiled_layers(model, config.compile))
         for epoch in range(start_epoch, total_epochs):

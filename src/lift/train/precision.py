@@ -33,9 +33,26 @@ def autocast(precision: str, device: torch.device) -> contextlib.AbstractContext
     return contextlib.nullcontext()
 
 
+def frozen_linears(model: torch.nn.Module) -> list[torch.nn.Linear]:
+    """The Linear layers whose weight is frozen and not shared with an embedding (a tied lm_head is left
+    out), each weight once: the base model's matmuls around an adapter."""
+    embeddings = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
+    found: dict[int, torch.nn.Linear] = {}
+    for module in model.modules():
+        weight = getattr(module, "weight", None)
+        if (
+            isinstance(module, torch.nn.Linear)
+            and isinstance(weight, torch.nn.Parameter)
+            and not weight.requires_grad
+            and id(weight) not in embeddings
+        ):
+            found.setdefault(id(weight), module)
+    return list(found.values())
+
+
 @contextlib.contextmanager
-def no_redundant_casts(model: torch.nn.Module, precision: str) -> Iterator[None]:
-    """Under bf16 autocast, skip casts whose result autocast throws away or redoes:
+def no_redundant_casts(model: torch.nn.Module, enabled: bool = True) -> Iterator[None]:
+    """For training under bf16 autocast (enabled): skip casts whose result autocast throws away or redoes:
     - the frozen Linear weights are held in bf16 for the duration (originals put back afterwards). Autocast
       casts every weight to bf16 before each matmul, but caches the cast only for weights that require grad,
       so a frozen base model was re-cast at every forward. Weights shared with an embedding (tied lm_head)
@@ -43,26 +60,17 @@ def no_redundant_casts(model: torch.nn.Module, precision: str) -> Iterator[None]
     - peft's LoRA layers stop casting their input to the fp32 adapter weights' dtype (autocast casts it
       straight back to bf16 for the matmul).
     The matmuls see the same bf16 values either way; tests check the losses match exactly."""
-    if precision != "bf16":
+    if not enabled:
         yield
         return
     peft_layers = [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")]
     for layer in peft_layers:
         layer.cast_input_dtype_enabled = False
-    embeddings = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
     originals: dict[torch.nn.Parameter, torch.Tensor] = {}
-    for module in model.modules():
-        weight = getattr(module, "weight", None)
-        if (
-            isinstance(module, torch.nn.Linear)
-            and isinstance(weight, torch.nn.Parameter)
-            and not weight.requires_grad
-            and weight.dtype == torch.float32
-            and id(weight) not in embeddings
-            and weight not in originals
-        ):
-            originals[weight] = weight.data
-            weight.data = weight.data.to(torch.bfloat16)
+    for module in frozen_linears(model):
+        if module.weight.dtype == torch.float32:
+            originals[module.weight] = module.weight.data
+            module.weight.data = module.weight.data.to(torch.bfloat16)
     try:
         yield
     finally:
