@@ -152,3 +152,19 @@ def test_training_with_every_speedup_on_or_off_ends_at_the_same_loss(tiny):
         results[name] = train_adapter(adapter, examples, config, lean_casts=lean).loss_per_epoch
     for name in ("packed", "compiled"):
         assert results[name] == pytest.approx(results["plain"], rel=1e-4), name
+
+
+def test_fused_adamw_takes_the_same_steps_as_the_plain_one(tiny):
+    """train_adapter uses torch's fused AdamW on CPU/CUDA: the same parameter updates as the per-tensor one."""
+    batch = pack_examples(_examples(tiny.tokenizer), 512)[0]
+    params = {}
+    for fused in (False, True):
+        torch.manual_seed(0)
+        adapter = attach_lora(copy.deepcopy(tiny.model), LoraConfig(rank=4, alpha=8))
+        optimizer = torch.optim.AdamW(adapter.trainable(), lr=1e-2, betas=(0.9, 0.95), fused=fused or None)
+        for _ in range(3):
+            _loss_and_grads(adapter, batch)
+            optimizer.step()
+        params[fused] = [p.detach().clone() for p in adapter.trainable()]
+    for plain, fused in zip(params[False], params[True], strict=True):
+        torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-6)
