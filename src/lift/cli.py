@@ -305,6 +305,55 @@ def rm(doc: Annotated[str, typer.Argument(help="Document id (prefix) or file pat
     out.print(f"removed {entry.doc_id}")
 
 
+EXPORT_FORMATS = ("peft", "merged")
+
+
+@app.command()
+@_user_errors
+def export(
+    doc: Annotated[str, typer.Argument(help="Document id (prefix) or file path.")],
+    out_dir: Annotated[
+        Path, typer.Argument(metavar="OUT", help="Directory to write; must not exist or be empty (see --force).")
+    ],
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="peft: the adapter as a PEFT directory (PeftModel.from_pretrained, vLLM --lora-modules); "
+            "merged: the base model with the adapter merged into its weights, plus the tokenizer.",
+        ),
+    ] = "peft",
+    force: Annotated[bool, typer.Option("--force", help="Replace an earlier export in OUT.")] = False,
+    device: Annotated[
+        str | None, typer.Option("--device", help="merged: auto, cpu or cuda (on cuda the weights are bf16).")
+    ] = None,
+) -> None:
+    """Export DOC's adapter to OUT for other tools. peft prints the `vllm serve` line that serves it; merged
+    loads with plain AutoModelForCausalLM.from_pretrained(OUT)."""
+    import shlex
+
+    from lift.models import EMBEDDED_MODEL, lift_home
+    from lift.store import Store
+    from lift.store.export import check_merged_export, export_merged, export_name, export_peft, vllm_serve_command
+
+    if format_ not in EXPORT_FORMATS:
+        raise LiftError(f"unknown format '{format_}' (choose from {', '.join(EXPORT_FORMATS)})")
+    entry = Store(lift_home()).resolve(doc)
+    if format_ == "peft":
+        path = export_peft(entry, out_dir, force=force)
+        out.print(f"PEFT adapter: {path}", highlight=False, markup=False)
+        out.print(vllm_serve_command(path, export_name(entry)), highlight=False, markup=False)
+        return
+    check_merged_export(entry, out_dir, force)  # before the model loads
+    base = entry.manifest["base_model"]
+    defaults = LiftConfig.from_dict(entry.manifest["config"])
+    loaded = _load(None if base == EMBEDDED_MODEL else base, device or defaults.model.device)
+    with err.status(f"merging the adapter into {base} ..."):
+        path = export_merged(entry, loaded, out_dir, force=force)
+    out.print(f"merged model: {path}", highlight=False, markup=False)
+    out.print(shlex.join(["vllm", "serve", str(path)]), highlight=False, markup=False)
+
+
 @app.command()
 @_user_errors
 def config() -> None:
@@ -470,6 +519,53 @@ def report(
     if not (out_dir / RESULTS).is_file():
         raise LiftError(f"no {RESULTS} in {out_dir}")
     out.print(f"report: {write_report(out_dir)}")
+
+
+@app.command()
+@_user_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default serve.host: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default serve.port: 8000).")] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(help="API key clients must send as 'Authorization: Bearer KEY' (default: $LIFT_API_KEY)."),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Allow a non-loopback address without an API key.")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML/JSON config (lifting settings for uploads).")
+    ] = None,
+    model: ModelOption = None,
+    device: DeviceOption = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Any config field, e.g. --set serve.queue_size=128.")
+    ] = None,
+) -> None:
+    """Serve lifted documents: an OpenAI-compatible API (/v1/chat/completions with model 'lift:<doc-id>',
+    /v1/models, /v1/documents to upload and lift) and a web page at /."""
+    import os
+
+    import uvicorn
+
+    from lift.models import lift_home
+    from lift.serve import build_server, check_bind, stop_server
+
+    cfg = _build_config(
+        config, {"serve.host": host, "serve.port": port, "model.name": model, "model.device": device}, set_
+    )
+    key = api_key or os.environ.get(cfg.serve.api_key_env) or None
+    check_bind(cfg.serve.host, key, insecure)
+    loaded = _load(cfg.model.name, cfg.model.device)
+    app_ = build_server(loaded, cfg, lift_home(), api_key=key)
+    err.print(
+        f"serving {loaded.name} and its lifted documents on http://{cfg.serve.host}:{cfg.serve.port} "
+        f"({'API key required' if key else 'no API key'}); web page at /, API under /v1"
+    )
+    try:
+        uvicorn.run(app_, host=cfg.serve.host, port=cfg.serve.port, log_level="warning")
+    finally:
+        stop_server(app_)
 
 
 @app.command()

@@ -276,6 +276,25 @@ class EvalConfig:
 
 
 @dataclass
+class ServeConfig:
+    host: str = _help("Address `lift serve` binds; a non-loopback one needs an API key (or --insecure).", "127.0.0.1")
+    port: int = _help("Port `lift serve` listens on.", 8000)
+    api_key_env: str = _help(
+        "Environment variable holding the server's API key (--api-key overrides it); every endpoint but "
+        "/health and the web page then needs `Authorization: Bearer KEY`.",
+        "LIFT_API_KEY",
+    )
+    max_body_bytes: int = _help("Largest request body accepted (documents are uploaded as text): 413 above.", 8 << 20)
+    max_tokens: int = _help("Largest max_tokens a chat request may ask for: 400 above.", 512)
+    request_timeout_s: float = _help("A chat request still unanswered after this many seconds gets 504.", 120.0)
+    queue_size: int = _help("Chat requests waiting for the model at most; one more gets 429.", 64)
+    batch_size: int = _help("Waiting chat requests for the same model, mode and length answered as one batch.", 8)
+    adapter_slots: int = _help(
+        "Lifted documents whose adapters stay loaded beside the base model (least recently used goes first).", 8
+    )
+
+
+@dataclass
 class LiftConfig:
     model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "Base model."})
     synth: SynthConfig = field(default_factory=SynthConfig, metadata={"help": "Synthetic task generation."})
@@ -285,10 +304,18 @@ class LiftConfig:
     infer: InferConfig = field(default_factory=InferConfig, metadata={"help": "Answering."})
     rag: RagConfig = field(default_factory=RagConfig, metadata={"help": "Retrieval baseline (rag modes)."})
     eval: EvalConfig = field(default_factory=EvalConfig, metadata={"help": "Evaluation (`lift eval`)."})
+    serve: ServeConfig = field(default_factory=ServeConfig, metadata={"help": "The server (`lift serve`)."})
 
     def validate(self) -> LiftConfig:
         checks = [
             (self.model.device in DEVICES, f"model.device must be one of {DEVICES}"),
+            (0 < self.serve.port < 65536, "serve.port must be in 1..65535"),
+            (self.serve.max_body_bytes >= 1024, "serve.max_body_bytes must be >= 1024"),
+            (self.serve.max_tokens >= 1, "serve.max_tokens must be >= 1"),
+            (self.serve.request_timeout_s > 0, "serve.request_timeout_s must be > 0"),
+            (self.serve.queue_size >= 1, "serve.queue_size must be >= 1"),
+            (self.serve.batch_size >= 1, "serve.batch_size must be >= 1"),
+            (self.serve.adapter_slots >= 1, "serve.adapter_slots must be >= 1"),
             (self.synth.generator in GENERATORS, f"synth.generator must be one of {GENERATORS}"),
             (
                 self.synth.generator != "openai" or bool(self.synth.generator_url and self.synth.generator_model),

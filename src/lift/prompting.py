@@ -5,18 +5,29 @@ from __future__ import annotations
 from transformers import PreTrainedTokenizerBase
 
 
-def chat_prompt_ids(tokenizer: PreTrainedTokenizerBase, user: str, system: str | None = None) -> list[int]:
-    """Token ids of a one-turn conversation up to where the assistant starts writing.
+def chat_prompt_ids(
+    tokenizer: PreTrainedTokenizerBase, user: str, system: str | None = None, history: list[dict] | None = None
+) -> list[int]:
+    """Token ids of a conversation up to where the assistant starts writing: the system message, earlier
+    turns (`history`: {"role", "content"} dicts, user and assistant; a system message there replaces
+    `system`), then `user`.
 
     Models without a chat template (base models) get a plain 'Question/Answer' layout instead.
     """
+    history = list(history or [])
+    if history and history[0]["role"] == "system":
+        system, history = history[0]["content"], history[1:]
     if tokenizer.chat_template:
-        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        messages = [{"role": "system", "content": system}] if system else []
+        messages += [*history, {"role": "user", "content": user}]
         ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         if isinstance(ids, dict) or hasattr(ids, "input_ids"):  # transformers 5 returns a BatchEncoding
             ids = ids["input_ids"]
         return list(ids)
-    text = (f"{system}\n\n" if system else "") + f"Question: {user}\nAnswer:"
+    turns = "".join(
+        f"Question: {m['content']}\n" if m["role"] == "user" else f"Answer: {m['content']}\n" for m in history
+    )
+    text = (f"{system}\n\n" if system else "") + turns + f"Question: {user}\nAnswer:"
     ids = tokenizer(text, add_special_tokens=True)["input_ids"]
     return list(ids)
 

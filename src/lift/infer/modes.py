@@ -47,16 +47,24 @@ def build_prompt_ids(
     window: int,
     max_new_tokens: int,
     system: str | None,
+    history: list[dict] | None = None,
 ) -> list[int]:
     """The prompt for a mode; with a document, its head and tail are kept so prompt + answer fit the window.
-    For the rag modes `document` is the retrieved text."""
+    For the rag modes `document` is the retrieved text. `history`: earlier turns of a chat (the document goes
+    into the last question only)."""
     if mode not in MODES:
         raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
     if mode in ("lift_only", "no_context"):
-        return chat_prompt_ids(tokenizer, question, system)
+        prompt = chat_prompt_ids(tokenizer, question, system, history)
+        if len(prompt) + max_new_tokens > window:
+            raise LiftError(
+                f"the prompt ({len(prompt)} tokens) and {max_new_tokens} answer tokens do not fit the "
+                f"{window}-token window"
+            )
+        return prompt
     if not document:
         raise LiftError(f"mode {mode} needs the document text")
-    overhead = len(chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document="", question=question), system))
+    overhead = len(chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document="", question=question), system, history))
     document_ids = tokenizer(document, add_special_tokens=False)["input_ids"]
     budget = window - max_new_tokens - overhead
     if budget <= 0:
@@ -64,7 +72,7 @@ def build_prompt_ids(
     # Decoding and re-encoding can shift a few tokens at the cut, so shrink until it really fits.
     while budget > 0:
         kept = tokenizer.decode(truncate_head_tail(document_ids, budget))
-        prompt = chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document=kept, question=question), system)
+        prompt = chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document=kept, question=question), system, history)
         overflow = len(prompt) + max_new_tokens - window
         if overflow <= 0:
             return prompt

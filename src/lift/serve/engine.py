@@ -1,0 +1,257 @@
+"""The chat engine behind `lift serve`: one base model, many lifted documents.
+
+One worker thread owns the model (generation is not thread-safe). Requests wait in a bounded queue; when it
+is full, `submit` raises QueueFull and the server answers 429. Waiting requests for the same document, mode
+and answer length (not streamed) are answered as one batch. LoRA adapters of recently used documents stay
+loaded side by side in one PeftModel (`adapter_slots`, least recently used unloaded first); switching
+document is peft's set_adapter, never a reload of the base weights. Gated Memory adapters are attached for
+the request and taken off after it.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import peft
+import torch
+from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+from lift.adapters import load_adapter
+from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
+from lift.adapters.lora import _quiet_peft
+from lift.config import LiftConfig
+from lift.infer.generation import Continuation, generate_rows
+from lift.infer.modes import build_prompt_ids
+from lift.models import LoadedModel
+from lift.store import Entry
+
+CHAT_MODES = ("lift_only", "lift_icl")  # for a lifted document; the base model answers with no_context
+
+
+class QueueFull(Exception):
+    """The engine's queue is full: the caller should retry later."""
+
+
+@dataclass
+class ChatJob:
+    history: list[dict]  # earlier turns (may start with a system message)
+    question: str  # the last user message
+    entry: Entry | None  # None: the base model alone
+    mode: str  # lift_only | lift_icl | no_context
+    max_tokens: int
+    deadline: float  # time.monotonic() after which generation stops
+    stream: bool = False
+    prompt: list[int] = field(default_factory=list)
+    future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+    streamer: TextIteratorStreamer | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def batch_key(self) -> tuple:
+        return (self.entry.doc_id if self.entry else None, self.mode, self.max_tokens)
+
+
+@dataclass
+class ChatResult:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str  # stop | length | timeout
+    adapter_loaded_s: float  # time spent loading this document's adapter (0 when it was already loaded)
+
+
+class _Deadline(StoppingCriteria):
+    def __init__(self, jobs: list[ChatJob]) -> None:
+        self.jobs = jobs
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.Tensor:
+        stop = all(job.cancelled.is_set() or time.monotonic() > job.deadline for job in self.jobs)
+        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+
+
+class ChatEngine:
+    def __init__(self, loaded: LoadedModel, config: LiftConfig) -> None:
+        self.loaded = loaded
+        self.config = config
+        self._queue: queue.Queue[ChatJob | None] = queue.Queue(maxsize=config.serve.queue_size)
+        self._held: collections.deque[ChatJob] = collections.deque()  # taken off the queue, not batchable
+        self._model_lock = threading.Lock()
+        self._peft: peft.PeftModel | None = None
+        self._slots: collections.OrderedDict[str, str] = collections.OrderedDict()  # doc id -> adapter name
+        self._worker = threading.Thread(target=self._run, name="lift-chat-engine", daemon=True)
+        self.batches_run = 0
+        self.loaded.model.eval()
+
+    # ------------------------------------------------------------------ public
+
+    def start(self) -> ChatEngine:
+        self._worker.start()
+        return self
+
+    def close(self) -> None:
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
+        self._worker.join(timeout=30)
+
+    def prepare(self, job: ChatJob) -> ChatJob:
+        """Build the prompt (raises LiftError when it cannot fit the window); the job is then ready to submit."""
+        document = job.entry.document_text if job.mode == "lift_icl" and job.entry else None
+        prompt = build_prompt_ids(
+            self.loaded.tokenizer,
+            job.question,
+            job.mode,
+            document,
+            self.loaded.window,
+            job.max_tokens,
+            self.config.infer.system_prompt,
+            history=job.history,
+        )
+        job.prompt = prompt
+        if job.stream:
+            job.streamer = TextIteratorStreamer(
+                self.loaded.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=1.0
+            )
+        return job
+
+    def submit(self, job: ChatJob) -> concurrent.futures.Future:
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            raise QueueFull from None
+        return job.future
+
+    def queued(self) -> int:
+        return self._queue.qsize() + len(self._held)
+
+    def forget(self, doc_id: str) -> None:
+        """Unload a document's adapter (its entry was deleted or replaced)."""
+        with self._model_lock:
+            name = self._slots.pop(doc_id, None)
+            if name is not None and self._peft is not None:
+                self._peft.delete_adapter(name)
+
+    def loaded_documents(self) -> list[str]:
+        return list(self._slots)
+
+    # ------------------------------------------------------------------ worker
+
+    def _next_batch(self) -> list[ChatJob] | None:
+        first = self._held.popleft() if self._held else self._queue.get()
+        if first is None:
+            return None
+        batch = [first]
+        if first.stream:
+            return batch
+        while len(batch) < self.config.serve.batch_size:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                self._queue.put(None)  # keep the stop signal for after this batch
+                break
+            if not job.stream and job.batch_key == first.batch_key:
+                batch.append(job)
+            else:
+                self._held.append(job)
+        return batch
+
+    def _run(self) -> None:
+        while (batch := self._next_batch()) is not None:
+            live = []
+            for job in batch:
+                if job.cancelled.is_set() or not job.future.set_running_or_notify_cancel():
+                    continue
+                if time.monotonic() > job.deadline:  # waited in the queue past its deadline: do not start it
+                    job.future.set_result(ChatResult("", len(job.prompt), 0, "timeout", 0.0))
+                    if job.streamer is not None:
+                        job.streamer.end()
+                    continue
+                live.append(job)
+            if not live:
+                continue
+            try:
+                with self._model_lock:
+                    results = self._answer(live)
+                for job, result in zip(live, results, strict=True):
+                    job.future.set_result(result)
+            except Exception as error:  # the request fails, the server keeps serving
+                for job in live:
+                    if not job.future.done():
+                        job.future.set_exception(error)
+                    if job.streamer is not None:
+                        job.streamer.end()
+            self.batches_run += 1
+
+    def _answer(self, jobs: list[ChatJob]) -> list[ChatResult]:
+        first = jobs[0]
+        started = time.perf_counter()
+        with self._network(first.entry, first.mode) as net:
+            loaded_s = time.perf_counter() - started
+            continuations = generate_rows(
+                net,
+                self.loaded.tokenizer,
+                [job.prompt for job in jobs],
+                max_new_tokens=first.max_tokens,
+                streamer=first.streamer,
+                stopping_criteria=StoppingCriteriaList([_Deadline(jobs)]),
+            )
+        return [self._result(job, c, loaded_s) for job, c in zip(jobs, continuations, strict=True)]
+
+    @staticmethod
+    def _result(job: ChatJob, continuation: Continuation, loaded_s: float) -> ChatResult:
+        if continuation.finished:
+            reason = "stop"
+        elif continuation.tokens >= job.max_tokens:
+            reason = "length"
+        else:
+            reason = "timeout"
+        return ChatResult(continuation.text, len(job.prompt), continuation.tokens, reason, round(loaded_s, 3))
+
+    # ------------------------------------------------------------------ adapters
+
+    @contextlib.contextmanager
+    def _network(self, entry: Entry | None, mode: str):
+        """The model to generate with: the base (adapters off), or the base with this document's adapter."""
+        if entry is None or mode not in CHAT_MODES:
+            with self._peft.disable_adapter() if self._peft is not None else contextlib.nullcontext():
+                yield self._peft if self._peft is not None else self.loaded.model
+            return
+        if (entry.adapter_dir / GATED_MEMORY_CONFIG).is_file():
+            base = self._peft.get_base_model() if self._peft is not None else self.loaded.model
+            with self._peft.disable_adapter() if self._peft is not None else contextlib.nullcontext():
+                adapter = load_adapter(base, entry.adapter_dir)
+                try:
+                    yield adapter.model
+                finally:
+                    adapter.unload()
+            return
+        yield self._activate_lora(entry.doc_id, entry.adapter_dir)
+
+    def _activate_lora(self, doc_id: str, adapter_dir: Path) -> peft.PeftModel:
+        name = self._slots.get(doc_id)
+        if name is not None:
+            self._slots.move_to_end(doc_id)
+        else:
+            name = f"doc_{doc_id}"
+            with _quiet_peft():
+                if self._peft is None:
+                    self._peft = peft.PeftModel.from_pretrained(
+                        self.loaded.model, str(adapter_dir), adapter_name=name, is_trainable=False
+                    )
+                else:
+                    self._peft.load_adapter(str(adapter_dir), adapter_name=name, is_trainable=False)
+            self._peft.eval()
+            self._slots[doc_id] = name
+        self._peft.set_adapter(name)
+        while len(self._slots) > self.config.serve.adapter_slots:
+            _, oldest = self._slots.popitem(last=False)
+            self._peft.delete_adapter(oldest)
+        return self._peft

@@ -1,0 +1,199 @@
+"""Export a lifted document's adapter for other tools: a self-contained PEFT directory (PeftModel.from_pretrained,
+vLLM --lora-modules) or the base model with the adapter merged in (plain AutoModelForCausalLM.from_pretrained).
+
+An export is built in a hidden staging directory next to OUT and renamed into place, so a failed export never
+leaves half a directory behind, and an earlier export is only replaced once the new one is complete.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import secrets
+import shlex
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from transformers import PreTrainedModel
+
+from lift.adapters import load_adapter
+from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
+from lift.errors import LiftError
+from lift.models import EMBEDDED_MODEL, LoadedModel, embedded_model_dir, lift_home
+from lift.store.library import Entry
+
+PEFT_CONFIG = "adapter_config.json"
+MODEL_CONFIG = "config.json"
+# vllm/config/lora.py: --max-lora-rank must be one of these; LoRAConfig.max_lora_rank defaults to 16.
+VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+VLLM_DEFAULT_LORA_RANK = 16
+
+
+def export_name(entry: Entry) -> str:
+    """The adapter's name for servers (vLLM's --lora-modules NAME=PATH)."""
+    return f"lift-{entry.doc_id[:12]}"
+
+
+def base_model_source(entry: Entry) -> str:
+    """What loads the entry's base model outside LIFT: its Hugging Face id or local directory; for the embedded
+    default, our converted safetensors directory (neither transformers' default path nor vLLM reads the GGUF)."""
+    base = entry.manifest["base_model"]
+    return str(embedded_model_dir().resolve()) if base == EMBEDDED_MODEL else base
+
+
+def export_peft(entry: Entry, out: Path, force: bool = False) -> Path:
+    """Copy the entry's adapter to OUT as a PEFT directory whose adapter_config.json names a base model that
+    loads (base_model_source). Returns OUT as an absolute path."""
+    adapter_dir = _peft_adapter_dir(entry, "exported as a PEFT adapter")
+    target = _export_target(entry, out, force)
+    base = base_model_source(entry)
+
+    def fill(staging: Path) -> None:
+        shutil.copytree(adapter_dir, staging, dirs_exist_ok=True)
+        _name_base(staging, base)
+
+    return _write_atomically(target, fill)
+
+
+def _name_base(peft_dir: Path, base: str) -> None:
+    """Point a PEFT directory's adapter_config.json (and peft's model card metadata) at BASE."""
+    config_path = peft_dir / PEFT_CONFIG
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    saved_base = config.get("base_model_name_or_path")
+    config["base_model_name_or_path"] = base
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    model_card = peft_dir / "README.md"
+    if saved_base and saved_base != base and model_card.is_file():
+        text = model_card.read_text(encoding="utf-8")
+        model_card.write_text(text.replace(saved_base, base), encoding="utf-8")
+
+
+def check_merged_export(entry: Entry, out: Path, force: bool = False) -> Path:
+    """OUT as an absolute path, once it is known that the entry's adapter can be merged and OUT may be
+    written. Cheap: call it before loading the base model, so a doomed export fails at once."""
+    _peft_adapter_dir(entry, "merged into the base model")
+    return _export_target(entry, out, force)
+
+
+def export_merged(entry: Entry, loaded: LoadedModel, out: Path, force: bool = False) -> Path:
+    """Write the entry's base model with its adapter merged into the weights, plus the tokenizer, to OUT (in
+    the loaded model's dtype). `loaded` must be the entry's base model; it is left unchanged. Returns OUT."""
+    target = check_merged_export(entry, out, force)
+    if loaded.name != entry.manifest["base_model"]:
+        raise LiftError(f"document {entry.doc_id} was lifted on {entry.manifest['base_model']}, not {loaded.name}")
+
+    def fill(staging: Path) -> None:
+        merged_model(loaded.model, entry.adapter_dir).save_pretrained(staging)
+        loaded.tokenizer.save_pretrained(staging)
+
+    return _write_atomically(target, fill)
+
+
+def merged_model(base: PreTrainedModel, adapter_dir: Path) -> PreTrainedModel:
+    """A copy of `base` with the PEFT adapter's deltas added to its weights. The copy costs a second model's
+    memory, but the caller's model (shared by every adapter) is never touched, not even transiently."""
+    adapter = load_adapter(copy.deepcopy(base), adapter_dir)
+    return adapter.model.merge_and_unload()
+
+
+def vllm_serve_command(peft_dir: Path, name: str) -> str:
+    """The `vllm serve` line that serves an exported PEFT directory as model NAME on its base model."""
+    config = json.loads((peft_dir / PEFT_CONFIG).read_text(encoding="utf-8"))
+    base = config["base_model_name_or_path"]
+    args = ["vllm", "serve", base, "--enable-lora", "--lora-modules", f"{name}={peft_dir}"]
+    rank = lora_rank(config)
+    if rank > VLLM_DEFAULT_LORA_RANK:
+        args += ["--max-lora-rank", str(vllm_max_lora_rank(rank))]
+    return shlex.join(args)
+
+
+def lora_rank(peft_config: dict) -> int:
+    """The largest rank any layer of a PEFT LoRA config uses (PiSSA exports have rank 2r)."""
+    return max([int(peft_config["r"]), *(int(r) for r in (peft_config.get("rank_pattern") or {}).values())])
+
+
+def vllm_max_lora_rank(rank: int) -> int:
+    """The smallest --max-lora-rank value vLLM accepts that fits `rank` (beyond 512 vLLM has none; it says so)."""
+    return next((allowed for allowed in VLLM_LORA_RANKS if allowed >= rank), rank)
+
+
+def _peft_adapter_dir(entry: Entry, action: str) -> Path:
+    adapter_dir = entry.adapter_dir
+    if (adapter_dir / GATED_MEMORY_CONFIG).is_file():
+        raise LiftError(
+            f"document {entry.doc_id} has a gated_memory adapter, which cannot be {action}: it adds attention "
+            f"modules that PEFT, vLLM and plain transformers do not know; lift it again with --adapter lora "
+            f"(or pissa) to export it"
+        )
+    if not (adapter_dir / PEFT_CONFIG).is_file():
+        raise LiftError(f"document {entry.doc_id} has no PEFT adapter ({adapter_dir / PEFT_CONFIG} is missing)")
+    return adapter_dir
+
+
+def _export_target(entry: Entry, out: Path, force: bool) -> Path:
+    """OUT as an absolute path, once it is known that writing there is allowed."""
+    target = out.expanduser().resolve()
+    entry_path = entry.path.resolve()
+    inside_entry = target.is_relative_to(entry_path)
+    for protected in (entry_path, *_local_base_dir(entry)):
+        if inside_entry or protected.is_relative_to(target):
+            raise LiftError(f"{out} would replace LIFT's own files ({protected}); export somewhere else")
+    if target.exists() and not target.is_dir():
+        raise LiftError(f"{out} exists and is not a directory")
+    if target.is_dir() and any(target.iterdir()):
+        if not force:
+            raise LiftError(f"{out} is not empty; pass --force to replace it")
+        # --force replaces an earlier export, never an arbitrary folder (`--force .` must not wipe a project)
+        if not ((target / PEFT_CONFIG).is_file() or (target / MODEL_CONFIG).is_file()):
+            raise LiftError(f"{out} is not empty and holds no adapter or model to replace; choose another path")
+    return target
+
+
+def _local_base_dir(entry: Entry) -> list[Path]:
+    """The base model's directory when it is a local one (an export must not replace it or a folder above it)."""
+    base = entry.manifest["base_model"]
+    if base == EMBEDDED_MODEL:
+        return [(lift_home() / "models" / EMBEDDED_MODEL).resolve()]
+    return [Path(base).resolve()] if Path(base).is_absolute() else []
+
+
+def _write_atomically(target: Path, fill: Callable[[Path], None]) -> Path:
+    """fill(staging) next to TARGET, then move it into place; on any failure TARGET stays as it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = _sibling(target, "staging")
+    try:
+        fill(staging)
+        if target.exists():
+            _swap_into_place(staging, target)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Replace the existing TARGET by STAGING, putting the old TARGET back if the second rename fails."""
+    trash = _sibling(target, "trash")
+    try:
+        os.replace(target, trash / target.name)
+    except BaseException:
+        trash.rmdir()
+        raise
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(trash / target.name, target)
+        trash.rmdir()
+        raise
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _sibling(target: Path, kind: str) -> Path:
+    # A plain mkdir (not mkdtemp, which makes it 0700) so the export gets the user's usual permissions.
+    path = target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+    path.mkdir()
+    return path
