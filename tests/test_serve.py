@@ -15,7 +15,6 @@ from pathlib import Path
 
 import openai
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from lift.adapters import load_adapter
@@ -23,10 +22,11 @@ from lift.cli import app as cli_app
 from lift.config import LiftConfig
 from lift.infer import answer_question
 from lift.models import load_model
-from lift.serve import build_server, check_bind, stop_server
+from lift.serve import build_server, check_bind
 from lift.serve.app import Server, create_app
-from lift.serve.engine import ChatEngine
+from lift.serve.engine import ChatEngine, ChatJob
 from lift.serve.jobs import LiftJobs
+from lift.serve.local import ServerThread
 from lift.store import Store
 from lift.synth.template import template_pairs
 from lift.text.documents import document_from_text
@@ -44,20 +44,11 @@ def _config(tiny_model_dir: Path, **extra) -> LiftConfig:
     return LiftConfig().with_overrides(overrides)
 
 
-class Running:
-    """A uvicorn server on a free loopback port in a thread, stopped by close()."""
+class Running(ServerThread):
+    """The server on a free loopback port, with helpers to call it."""
 
     def __init__(self, app) -> None:
-        self.app = app
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        super().__init__(app)
         self.state: Server = app.state.server
 
     def call(self, method: str, path: str, body=None, key: str | None = KEY, raw: bytes | None = None, headers=None):
@@ -92,11 +83,6 @@ class Running:
             assert doc["status"] in ("queued", "running"), doc.get("error", doc)
             assert time.monotonic() < deadline, f"job still {doc['status']} after {timeout_s}s"
             time.sleep(0.2)
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        stop_server(self.app)
 
 
 @pytest.fixture(scope="module")
@@ -254,8 +240,7 @@ def test_full_queue_gets_429_and_a_stuck_request_504(tiny, tiny_model_dir, lift_
             status, error = first.result(timeout=30)
             assert status == 504 and error["error"]["code"] == "timeout"
     finally:
-        running.server.should_exit = True
-        running.thread.join(timeout=30)
+        running.close(stop_app=False)
 
 
 def test_deleting_a_document_removes_its_model(served, tiny_model_dir):
@@ -358,3 +343,18 @@ def test_status_file_survives_two_threads_reporting_at_once(tmp_path):
     assert errors == []
     status = read_status(tmp_path)
     assert status["state"] == "running" and {t["stage"] for t in status["tasks"]} == {"generate", "train"}
+
+
+def test_waiting_requests_for_the_same_model_share_a_batch_even_when_interleaved(tiny, tiny_model_dir):
+    """A, B, A, B, A waiting: one batch of the three A's, then the two B's (A and B differ in answer length)."""
+    engine = ChatEngine(tiny, _config(tiny_model_dir, **{"serve.batch_size": 8}))  # worker not started
+
+    def job(max_tokens: int) -> ChatJob:
+        return ChatJob([], "q", None, "no_context", max_tokens, deadline=time.monotonic() + 60)
+
+    jobs = [job(4), job(5), job(4), job(5), job(4)]
+    for waiting in jobs:
+        engine.submit(waiting)
+    assert engine._next_batch() == [jobs[0], jobs[2], jobs[4]]
+    assert engine._next_batch() == [jobs[1], jobs[3]]
+    assert engine.queued() == 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
-import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -80,8 +79,9 @@ class ChatEngine:
     def __init__(self, loaded: LoadedModel, config: LiftConfig) -> None:
         self.loaded = loaded
         self.config = config
-        self._queue: queue.Queue[ChatJob | None] = queue.Queue(maxsize=config.serve.queue_size)
-        self._held: collections.deque[ChatJob] = collections.deque()  # taken off the queue, not batchable
+        self._waiting: collections.deque[ChatJob] = collections.deque()  # at most serve.queue_size
+        self._changed = threading.Condition()
+        self._closing = False
         self._model_lock = threading.Lock()
         self._peft: peft.PeftModel | None = None
         self._slots: collections.OrderedDict[str, str] = collections.OrderedDict()  # doc id -> adapter name
@@ -96,9 +96,12 @@ class ChatEngine:
         return self
 
     def close(self) -> None:
-        with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(None)
-        self._worker.join(timeout=30)
+        """Stop after the requests already waiting."""
+        with self._changed:
+            self._closing = True
+            self._changed.notify()
+        if self._worker.is_alive():
+            self._worker.join(timeout=60)
 
     def prepare(self, job: ChatJob) -> ChatJob:
         """Build the prompt (raises LiftError when it cannot fit the window); the job is then ready to submit."""
@@ -121,14 +124,15 @@ class ChatEngine:
         return job
 
     def submit(self, job: ChatJob) -> concurrent.futures.Future:
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            raise QueueFull from None
+        with self._changed:
+            if len(self._waiting) >= self.config.serve.queue_size or self._closing:
+                raise QueueFull
+            self._waiting.append(job)
+            self._changed.notify()
         return job.future
 
     def queued(self) -> int:
-        return self._queue.qsize() + len(self._held)
+        return len(self._waiting)
 
     def forget(self, doc_id: str) -> None:
         """Unload a document's adapter (its entry was deleted or replaced)."""
@@ -143,25 +147,22 @@ class ChatEngine:
     # ------------------------------------------------------------------ worker
 
     def _next_batch(self) -> list[ChatJob] | None:
-        first = self._held.popleft() if self._held else self._queue.get()
-        if first is None:
-            return None
-        batch = [first]
-        if first.stream:
+        """The oldest waiting request, with up to batch_size - 1 later ones it can share a generate call with."""
+        with self._changed:
+            while not self._waiting and not self._closing:
+                self._changed.wait()
+            if not self._waiting:
+                return None
+            first = self._waiting.popleft()
+            batch = [first]
+            if not first.stream:
+                for job in list(self._waiting):
+                    if len(batch) >= self.config.serve.batch_size:
+                        break
+                    if not job.stream and job.batch_key == first.batch_key:
+                        batch.append(job)
+                        self._waiting.remove(job)
             return batch
-        while len(batch) < self.config.serve.batch_size:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if job is None:
-                self._queue.put(None)  # keep the stop signal for after this batch
-                break
-            if not job.stream and job.batch_key == first.batch_key:
-                batch.append(job)
-            else:
-                self._held.append(job)
-        return batch
 
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
