@@ -358,3 +358,9 @@ def test_waiting_requests_for_the_same_model_share_a_batch_even_when_interleaved
     assert engine._next_batch() == [jobs[0], jobs[2], jobs[4]]
     assert engine._next_batch() == [jobs[1], jobs[3]]
     assert engine.queued() == 0
+
+
+def test_a_plain_text_upload_is_the_same_document(served):
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    status, doc = served.call("POST", "/v1/documents?title=Paris%20again", raw=OTHER.encode(), headers=headers)
+    assert status == 200 and doc["id"] == served.other_id and doc["status"] == "done"  # already lifted

@@ -37,6 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="The complete grid (hours on this CPU).")
     parser.add_argument("--only", default="throughput,scaling,lift_vs_icl")
+    parser.add_argument("--template-lengths", help="Override the grid: scaling lengths, template generator.")
+    parser.add_argument("--local-lengths", help="Override the grid: scaling lengths, local generator.")
+    parser.add_argument("--icl-lengths", help="Override the grid: lift_vs_icl document lengths.")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--answer", nargs=2, metavar=("MODE", "LENGTH"), help=argparse.SUPPRESS)
@@ -46,9 +49,15 @@ def main() -> None:
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    grid = FULL if args.full else QUICK
+    grid = dict(FULL if args.full else QUICK)
+    for key, given in (("scaling_template", args.template_lengths), ("scaling_local", args.local_lengths),
+                       ("icl", args.icl_lengths)):  # fmt: skip
+        if given is not None:
+            grid[key] = [int(x) for x in given.split(",") if x]
     parts = args.only.split(",")
-    command = "make bench" if not args.full else ".venv/bin/python benchmarks/perf/run.py --full"
+    command = ".venv/bin/python benchmarks/perf/run.py " + " ".join(sys.argv[1:])
+    if command.strip() == ".venv/bin/python benchmarks/perf/run.py":
+        command = "make bench"
     if "throughput" in parts:
         _write(out / "throughput.csv", throughput())
     if "scaling" in parts:
