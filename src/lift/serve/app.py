@@ -213,7 +213,7 @@ def create_app(server: Server) -> FastAPI:
             deadline=time.monotonic() + limits.request_timeout_s,
             stream=body.stream,
         )
-        server.engine.prepare(job)
+        await asyncio.to_thread(server.engine.prepare, job)  # tokenizes the document for lift_icl
         try:
             future = server.engine.submit(job)
         except QueueFull:
