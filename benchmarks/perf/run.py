@@ -14,11 +14,11 @@ import csv
 import dataclasses
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -82,15 +82,21 @@ def throughput() -> list[dict]:
     print(f"matmul peak: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s", flush=True)
     loaded, examples = _demo_examples()
     config = LiftConfig()
-    variants = [  # name, precision, train overrides, lean casts, epochs
-        ("fp32 plain (masked attention)", "fp32", {"packed_attention": False}, False, 4),
-        ("bf16 autocast only (masked attention, casts)", "bf16", {"packed_attention": False}, False, 1),
-        ("bf16 default (packed attention, lean casts)", "bf16", {}, True, 4),
-        ("bf16 compiled, first run (compile included)", "bf16", {"compile": True}, True, 1),
-        ("bf16 compiled, warm", "bf16", {"compile": True}, True, 1),
-    ]
-    rows = []
-    for name, precision, overrides, lean, epochs in variants:
+    variants = {  # name: precision, train overrides, lean casts, epochs per run
+        "fp32 plain (masked attention)": ("fp32", {"packed_attention": False}, False, 4),
+        "bf16 default, 4 epochs (loss curve)": ("bf16", {}, True, 4),
+        "bf16 autocast only (masked attention, casts)": ("bf16", {"packed_attention": False}, False, 1),
+        "bf16 default (packed attention, lean casts)": ("bf16", {}, True, 1),
+        "bf16 compiled, first run (compile included)": ("bf16", {"compile": True}, True, 1),
+        "bf16 compiled, warm": ("bf16", {"compile": True}, True, 1),
+    }
+    names = list(variants)
+    # The one-epoch variants run twice, interleaved, and keep their faster run: this machine's speed drifts by
+    # +-10 % over minutes, more than some of the differences measured here.
+    schedule = names[:2] + names[2:] + [names[2], names[3], names[5]]
+    best: dict[str, dict] = {}
+    for name in schedule:
+        precision, overrides, lean, epochs = variants[name]
         torch.manual_seed(0)
         adapter = attach_adapter(loaded.model, config.adapter, config.lora)
         shape = model_shape(adapter.model)
@@ -100,8 +106,9 @@ def throughput() -> list[dict]:
         flops = training_flops(shape, examples) * epochs
         achieved = flops / result.seconds
         row = {
-            "variant": name, "precision": precision, "epochs": epochs, "tokens": result.tokens,
-            "seconds": round(result.seconds, 1), "tokens_per_s": round(result.tokens_per_second, 1),
+            "variant": name, "precision": precision, "epochs": epochs, "runs": schedule.count(name),
+            "tokens": result.tokens, "seconds": round(result.seconds, 1),
+            "tokens_per_s": round(result.tokens_per_second, 1),
             "gflop": round(flops / 1e9, 1), "gflop_per_s": round(achieved / 1e9, 1),
             "share_of_bf16_peak": round(achieved / peaks["bf16"], 3),
             "share_of_own_peak": round(achieved / peaks[precision], 3),
@@ -109,8 +116,9 @@ def throughput() -> list[dict]:
             "loss_per_epoch": " ".join(f"{x:.4f}" for x in result.loss_per_epoch),
         }  # fmt: skip
         print(row, flush=True)
-        rows.append(row)
-    return rows
+        if name not in best or row["seconds"] < best[name]["seconds"]:
+            best[name] = row
+    return [best[name] for name in names]
 
 
 def _demo_examples():
@@ -232,8 +240,12 @@ def _answer_once(mode: str, length: int, data_dir: str | None) -> dict:
     prompt = build_prompt_ids(
         loaded.tokenizer, question, mode, document, loaded.window, ANSWER_TOKENS, config.infer.system_prompt
     )
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     ids = torch.tensor([prompt])
+    warm = ids[:, -8:]  # first-call allocations (thread pools, kernels) are not the answer's memory
+    model.generate(input_ids=warm, attention_mask=torch.ones_like(warm), max_new_tokens=2, do_sample=False,
+                   pad_token_id=loaded.tokenizer.eos_token_id)  # fmt: skip
+    before = _resident_bytes()
+    sampler = _PeakResident()
     best = float("inf")
     for _ in range(3):
         started = time.perf_counter()
@@ -242,11 +254,37 @@ def _answer_once(mode: str, length: int, data_dir: str | None) -> dict:
             min_new_tokens=ANSWER_TOKENS, do_sample=False, pad_token_id=loaded.tokenizer.eos_token_id,
         )  # fmt: skip
         best = min(best, time.perf_counter() - started)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = sampler.stop()
     return {
         "mode": mode, "length": length, "prompt_tokens": len(prompt), "answer_tokens": ANSWER_TOKENS,
-        "latency_s": round(best, 3), "peak_extra_mib": round(max(0, peak - before) / 1024, 1),
+        "latency_s": round(best, 3), "peak_extra_mib": round(max(0, peak - before) / 2**20, 1),
     }  # fmt: skip
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory now (Linux /proc)."""
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class _PeakResident:
+    """Samples resident memory every 5 ms in a thread: the peak of the work in between (ru_maxrss cannot be
+    reset, and loading the model peaks higher than answering does)."""
+
+    def __init__(self) -> None:
+        self.peak = _resident_bytes()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.005):
+            self.peak = max(self.peak, _resident_bytes())
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return max(self.peak, _resident_bytes())
 
 
 # ---------------------------------------------------------------- report
@@ -287,11 +325,13 @@ def report(out: Path, command: str) -> None:
             f"bf16 {thr[0]['peak_bf16_gflops']} GFLOP/s. Training data: the demo essay's template QA examples "
             "(LoRA r=8 on every linear layer, 384-token packed rows).",
             "",
-            "| variant | epochs | tokens/s | GFLOP/s | share of bf16 peak | loss per epoch |",
-            "|---|---|---|---|---|---|",
+            "One-epoch variants ran twice, interleaved with the others, and the faster run is shown (runs = 2).",
+            "",
+            "| variant | epochs | runs | tokens/s | GFLOP/s | share of bf16 peak | loss per epoch |",
+            "|---|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {r['variant']} | {r['epochs']} | {r['tokens_per_s']} | {r['gflop_per_s']} | "
+            f"| {r['variant']} | {r['epochs']} | {r.get('runs', 1)} | {r['tokens_per_s']} | {r['gflop_per_s']} | "
             f"{100 * float(r['share_of_bf16_peak']):.1f} % | {r['loss_per_epoch']} |"
             for r in thr
         ]
@@ -332,10 +372,14 @@ def report(out: Path, command: str) -> None:
             mine = [r for r in sca if r["generator"] == generator]
             per = [float(r["ms_per_input_token"]) for r in mine]
             mean = sum(per) / len(per)
-            lines.append(
-                f"\n{generator}: ms per input token within {100 * max(abs(p - mean) / mean for p in per):.0f} % "
-                f"of its mean {mean:.1f} (goal: flat within 20 %)."
-            )
+            if len(per) > 1:
+                spread = 100 * max(abs(p - mean) / mean for p in per)
+                lines.append(
+                    f"\n{generator}: ms per input token within {spread:.0f} % of its mean {mean:.1f} "
+                    "(goal: flat within 20 %)."
+                )
+            else:
+                lines.append(f"\n{generator}: one length only ({mean:.1f} ms per input token), no flatness claim.")
             tokens = [int(r["tokens"]) for r in mine]
             left.plot(tokens, [float(r["total_s"]) for r in mine], marker="o", label=generator)
             right.plot(tokens, per, marker="o", label=generator)
@@ -354,7 +398,8 @@ def report(out: Path, command: str) -> None:
             "## lift_vs_icl",
             "",
             f"One greedy answer of exactly {ANSWER_TOKENS} tokens, best of 3, each mode in its own process "
-            "(peak memory = that process's peak resident memory above what it held with the model loaded). "
+            "(peak extra memory = the most resident memory, sampled every 5 ms while answering, above what the process "
+            "held with the model loaded). "
             "lift_only reads only the question; icl reads the haystack and the question.",
             "",
             "| mode | document tokens | prompt tokens | latency s | lift_only / icl | peak extra MiB |",
@@ -365,6 +410,14 @@ def report(out: Path, command: str) -> None:
             lines.append(
                 f"| {r['mode']} | {r['length']} | {r['prompt_tokens']} | {r['latency_s']} | {ratio:.2f} | "
                 f"{r['peak_extra_mib']} |"
+            )
+        longest = max((r for r in icl if r["mode"] == "icl"), key=lambda r: int(r["length"]), default=None)
+        if longest is not None:
+            ratio = float(lift["latency_s"]) / float(longest["latency_s"])
+            lines.append(
+                f"\nAt {longest['length']} document tokens ({longest['prompt_tokens']} prompt tokens, the window "
+                f"less the answer) lift_only answers in {ratio:.2f}x icl's time (goal: at most 0.3x at the full "
+                "8k window)."
             )
         template = {int(r["length"]): r for r in sca if r["generator"] == "template"}
         breakeven = []
