@@ -3,6 +3,7 @@ saved as a local model directory so every loading path is the real one."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,7 +12,10 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+from lift.adapters import attach_adapter
+from lift.config import AdapterConfig, LiftConfig, LoraConfig
 from lift.models import LoadedModel, load_model
+from lift.store import Entry, Store
 
 CHATML = (
     "{% for message in messages %}"
@@ -95,3 +99,28 @@ def lift_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models_dir
     (home / "models").symlink_to(shared_models_dir, target_is_directory=True)
     monkeypatch.setenv("LIFT_HOME", str(home))
     return home
+
+
+def lifted_entry(loaded: LoadedModel, home: Path, kind: str = "lora", doc_id: str = "0123456789abcdef") -> Entry:
+    """A store entry as lift_document writes it, with a random (non-trivial) adapter instead of a trained one."""
+    adapter = attach_adapter(loaded.model, AdapterConfig(type=kind, gate_init_bias=0.0), LoraConfig(rank=4, alpha=8))
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for param in adapter.trainable():
+            param.add_(torch.randn_like(param) * 0.2)
+    manifest = {
+        "doc_id": doc_id,
+        "title": "t",
+        "base_model": loaded.name,
+        "adapter": {"type": kind},
+        "config": LiftConfig().to_dict(),
+    }
+
+    def fill(staging):
+        adapter.save(staging / "adapter")
+        (staging / "manifest.json").write_text(json.dumps(manifest))
+
+    try:
+        return Store(home).write(doc_id, fill)
+    finally:
+        adapter.unload()

@@ -10,12 +10,11 @@ from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from typer.testing import CliRunner
 
-from lift.adapters import attach_adapter, load_adapter
+from conftest import lifted_entry
+from lift.adapters import load_adapter
 from lift.cli import app
-from lift.config import AdapterConfig, LiftConfig, LoraConfig
 from lift.errors import LiftError
 from lift.models import EMBEDDED_MODEL
-from lift.store import Store
 from lift.store import export as export_module
 from lift.store.export import (
     check_merged_export,
@@ -36,28 +35,7 @@ def _logits(model):
 
 
 def _lifted(loaded, home, kind="lora", doc_id=DOC_ID):
-    """A store entry as lift_document writes it, with a random (non-trivial) adapter instead of a trained one."""
-    adapter = attach_adapter(loaded.model, AdapterConfig(type=kind, gate_init_bias=0.0), LoraConfig(rank=4, alpha=8))
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for param in adapter.trainable():
-            param.add_(torch.randn_like(param) * 0.2)
-    manifest = {
-        "doc_id": doc_id,
-        "title": "t",
-        "base_model": loaded.name,
-        "adapter": {"type": kind},
-        "config": LiftConfig().to_dict(),
-    }
-
-    def fill(staging):
-        adapter.save(staging / "adapter")
-        (staging / "manifest.json").write_text(json.dumps(manifest))
-
-    try:
-        return Store(home).write(doc_id, fill)
-    finally:
-        adapter.unload()
+    return lifted_entry(loaded, home, kind, doc_id)
 
 
 def _adapter_logits(loaded, entry):

@@ -364,3 +364,29 @@ def test_a_plain_text_upload_is_the_same_document(served):
     headers = {"Content-Type": "text/plain; charset=utf-8"}
     status, doc = served.call("POST", "/v1/documents?title=Paris%20again", raw=OTHER.encode(), headers=headers)
     assert status == 200 and doc["id"] == served.other_id and doc["status"] == "done"  # already lifted
+
+
+def test_lora_and_gated_memory_documents_answer_as_the_library_does(tiny, lift_home):
+    """The engine's own adapter handling (LoRA slots in one PeftModel, Gated Memory attached per request, the
+    base with adapters off) gives the answers `lift ask` gives, in any order."""
+    from conftest import lifted_entry
+
+    lora = lifted_entry(tiny, lift_home, "lora", "aaaaaaaaaaaaaaaa")
+    gated = lifted_entry(tiny, lift_home, "gated_memory", "bbbbbbbbbbbbbbbb")
+    system = LiftConfig().infer.system_prompt
+    kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": system}
+    expected = {None: answer_question(tiny.model, tiny.tokenizer, QUESTION, "no_context", **kwargs).text}
+    for entry in (lora, gated):
+        adapter = load_adapter(tiny.model, entry.adapter_dir)
+        expected[entry.doc_id] = answer_question(adapter, tiny.tokenizer, QUESTION, "lift_only", **kwargs).text
+        adapter.unload()
+    assert len(set(expected.values())) == 3  # each adapter changes the answer
+
+    engine = ChatEngine(tiny, LiftConfig()).start()
+    try:
+        for entry in (gated, None, lora, gated, None, lora):  # gated memory before and after a PeftModel exists
+            mode = "lift_only" if entry else "no_context"
+            job = engine.prepare(ChatJob([], QUESTION, entry, mode, 8, deadline=time.monotonic() + 60))
+            assert engine.submit(job).result(timeout=60).text == expected[entry.doc_id if entry else None]
+    finally:
+        engine.close()
