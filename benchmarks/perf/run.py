@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "benchmarks" / "results" / "perf"
-QUICK = {"scaling_template": [1000, 2000, 4000], "scaling_local": [1000], "icl": [1000, 2000, 4000, 8000]}
+QUICK = {"scaling_template": [1000, 2000, 4000], "scaling_local": [1000], "icl": [1000, 4000, 8000]}
 FULL = {
     "scaling_template": [1000, 2000, 4000, 8000, 16000, 32000],
     "scaling_local": [1000, 2000, 4000],
