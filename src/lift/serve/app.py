@@ -16,7 +16,6 @@ import asyncio
 import hmac
 import json
 import queue
-import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -35,9 +34,8 @@ from lift.errors import LiftError
 from lift.models import LoadedModel
 from lift.serve.engine import CHAT_MODES, ChatEngine, ChatJob, ChatResult, QueueFull
 from lift.serve.jobs import LiftJobs
-from lift.store import Entry, Store
+from lift.store import Entry, Store, is_doc_id
 
-DOC_ID = re.compile(r"^[0-9a-f]{4,64}$")
 MODEL_PREFIX = "lift:"
 
 
@@ -104,10 +102,9 @@ class Server:
         if not model.startswith(MODEL_PREFIX):
             raise APIError(404, f"The model '{model}' does not exist", code="model_not_found")
         doc = model[len(MODEL_PREFIX) :]
-        if not DOC_ID.match(doc):
+        if not is_doc_id(doc):
             raise APIError(400, f"invalid document id '{doc}' in model '{model}'", code="invalid_document_id")
-        matches = [e for e in self.store.entries() if e.doc_id.startswith(doc)]
-        matches = [e for e in matches if e.manifest["base_model"] == self.loaded.name]
+        matches = [e for e in self.store.with_prefix(doc) if e.manifest["base_model"] == self.loaded.name]
         if len(matches) != 1:
             detail = "is ambiguous" if matches else "does not exist"
             raise APIError(404, f"The model '{model}' {detail}", code="model_not_found")
@@ -115,7 +112,7 @@ class Server:
 
 
 def _doc_id(doc_id: str) -> str:
-    if not DOC_ID.match(doc_id):
+    if not is_doc_id(doc_id):
         raise APIError(400, f"invalid document id '{doc_id}'", code="invalid_document_id")
     return doc_id
 

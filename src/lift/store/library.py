@@ -27,6 +27,11 @@ from lift.text.documents import read_document
 _DOC_ID = re.compile(r"^[0-9a-f]{4,64}$")
 
 
+def is_doc_id(text: str) -> bool:
+    """A document id or a prefix of one (4-64 lowercase hex digits): safe as a path component."""
+    return bool(_DOC_ID.match(text))
+
+
 @dataclass(frozen=True)
 class Entry:
     doc_id: str
@@ -59,6 +64,10 @@ class Store:
         found = (self.get(p.name) for p in sorted(self.root.iterdir()) if not p.name.startswith("."))
         return [e for e in found if e is not None]
 
+    def with_prefix(self, prefix: str) -> list[Entry]:
+        """The entries whose document id starts with `prefix` (a checked id prefix, see is_doc_id)."""
+        return [e for e in self.entries() if e.doc_id.startswith(prefix)]
+
     def resolve(self, doc: str) -> Entry:
         """A document file path (its content hash is looked up) or a document id / unique id prefix."""
         if os.sep in doc or Path(doc).exists():
@@ -71,7 +80,7 @@ class Store:
             return entry
         if not _DOC_ID.match(doc):
             raise LiftError(f"unknown document '{doc}': not a file and not a document id (see `lift list`)")
-        matches = [e for e in self.entries() if e.doc_id.startswith(doc)]
+        matches = self.with_prefix(doc)
         if not matches:
             raise LiftError(f"unknown document id '{doc}' (see `lift list`)")
         if len(matches) > 1:
