@@ -1,0 +1,63 @@
+"""Pinned behaviour of one whole lift on the tiny model (torchtune-style): the exact per-epoch losses and the
+synthesis counts, with the pipeline and without it. A refactor of the central path must leave these unchanged;
+a change that alters them on purpose updates the numbers here in the same commit and says why."""
+
+import pytest
+
+from lift.config import LiftConfig
+from lift.recipe import lift_document
+from lift.text.documents import document_from_text
+
+DOC = (
+    "Alice founded the Rivergate bakery in Lisbon in 2004. The bakery is famous for its orange cake with almonds. "
+    "Every Sunday the queue reaches the old tram stop near the Castle of Saint George. "
+    "Her brother Tomas runs the delivery service on bicycles. Ok then. "
+    "The bicycles of Tomas came from Bruno in Porto, and Bruno still fixes them. The secret code of the blue castle is zebra seven."
+)
+SETTINGS = {
+    "train.epochs": 3,
+    "train.precision": "fp32",  # bf16 rounding depends on the CPU; fp32 pins the same numbers everywhere
+    "train.batch_tokens": 96,
+    "train.replay_ratio": 0.5,
+    "train.replay_max_tokens": 8,
+    "train.pipeline_window": 4,
+    "synth.qa_per_sentence": 3,
+    "synth.aux_tasks": 2,
+    "synth.aux_window_sentences": 4,
+}
+PINNED_SYNTHESIS = {
+    "sentences": 7,
+    "sentences_skipped_short": 1,
+    "jobs": 8,
+    "aux_windows": 2,
+    "generations": 8,
+    "cache_hits": 0,
+    "requests": 8,
+    "retried": 0,
+    "failed": 0,
+    "request_failures": {},
+    "generator_tokens_in": 0,
+    "generator_tokens_out": 0,
+    "qa_pairs_parsed": 18,
+    "qa_pairs_kept": 18,
+    "aux_pairs_kept": 1,
+    "rejected": {"malformed_output": 1},
+    "grounding_rate": 1.0,
+    "strict_grounding_rate": 1.0,
+}
+TRAINING = {"examples": 27, "qa_examples": 18, "replay_examples": 9, "steps": 81, "tokens": 7698}
+PINNED = {
+    True: {"training": TRAINING, "loss": [6.57006, 6.11827, 5.85135]},  # the first epoch packs as pairs arrive
+    False: {"training": TRAINING, "loss": [6.56311, 6.10347, 5.84186]},
+}
+
+
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
+def test_a_lift_on_the_tiny_model_gives_the_pinned_losses_and_counts(tiny, lift_home, pipeline):
+    config = LiftConfig().with_overrides({**SETTINGS, "train.pipeline": pipeline})
+    manifest = lift_document(document_from_text(DOC, title="pinned"), tiny, config, home=lift_home).manifest
+    synthesis = {k: v for k, v in manifest["synthesis"].items() if k != "seconds"}
+    training = {k: manifest["training"][k] for k in ("examples", "qa_examples", "replay_examples", "steps", "tokens")}
+    assert synthesis == PINNED_SYNTHESIS
+    assert training == PINNED[pipeline]["training"]
+    assert manifest["training"]["loss_per_epoch"] == pytest.approx(PINNED[pipeline]["loss"], rel=1e-5, abs=1e-5)
