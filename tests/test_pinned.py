@@ -12,7 +12,8 @@ DOC = (
     "Alice founded the Rivergate bakery in Lisbon in 2004. The bakery is famous for its orange cake with almonds. "
     "Every Sunday the queue reaches the old tram stop near the Castle of Saint George. "
     "Her brother Tomas runs the delivery service on bicycles. Ok then. "
-    "The bicycles of Tomas came from Bruno in Porto, and Bruno still fixes them. The secret code of the blue castle is zebra seven."
+    "The bicycles of Tomas came from Bruno in Porto, and Bruno still fixes them. "
+    "The secret code of the blue castle is zebra seven."
 )
 SETTINGS = {
     "train.epochs": 3,
