@@ -2,6 +2,8 @@
 synthesis counts, with the pipeline and without it. A refactor of the central path must leave these unchanged;
 a change that alters them on purpose updates the numbers here in the same commit and says why."""
 
+import json
+
 import pytest
 
 from lift.config import LiftConfig
@@ -56,7 +58,8 @@ PINNED = {
 @pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
 def test_a_lift_on_the_tiny_model_gives_the_pinned_losses_and_counts(tiny, lift_home, pipeline):
     config = LiftConfig().with_overrides({**SETTINGS, "train.pipeline": pipeline})
-    manifest = lift_document(document_from_text(DOC, title="pinned"), tiny, config, home=lift_home).manifest
+    entry = lift_document(document_from_text(DOC, title="pinned"), tiny, config, home=lift_home).entry
+    manifest = json.loads((entry.path / "manifest.json").read_text(encoding="utf-8"))  # the record on disk
     synthesis = {k: v for k, v in manifest["synthesis"].items() if k != "seconds"}
     training = {k: manifest["training"][k] for k in ("examples", "qa_examples", "replay_examples", "steps", "tokens")}
     assert synthesis == PINNED_SYNTHESIS
