@@ -43,9 +43,9 @@ def test_the_openai_generator_talks_to_a_server_running_the_embedded_model(tmp_p
     from lift.config import SynthConfig
     from lift.samples import __file__ as samples_init
     from lift.synth.cache import GenerationCache
-    from lift.synth.fault_server import FaultServer, model_responder
     from lift.synth.generate import build_jobs, synthesize_qa
     from lift.synth.openai_backend import OpenAIGenerator
+    from lift.testing.fault_server import FaultServer, model_responder
     from lift.text import split_sentences
 
     loaded = load_model(device="cpu")

@@ -16,8 +16,8 @@ import pytest
 from lift.config import LiftConfig
 from lift.data import Example, pack_stream
 from lift.recipe import lift_document
-from lift.synth.fault_server import FaultServer
 from lift.synth.generate import SynthStats
+from lift.testing.fault_server import FaultServer
 from lift.text.documents import document_from_text
 from lift.train.pipeline import PairStream
 

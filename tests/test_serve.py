@@ -26,9 +26,9 @@ from lift.serve import build_server, check_bind
 from lift.serve.app import Server, create_app
 from lift.serve.engine import ChatEngine, ChatJob
 from lift.serve.jobs import LiftJobs
-from lift.serve.local import ServerThread
 from lift.store import Store
 from lift.synth.template import template_pairs
+from lift.testing.server_thread import ServerThread
 from lift.text.documents import document_from_text
 
 KEY = "test-key-123"

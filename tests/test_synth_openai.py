@@ -8,9 +8,9 @@ import pytest
 from lift.config import SynthConfig
 from lift.errors import LiftError
 from lift.synth.cache import GenerationCache
-from lift.synth.fault_server import FaultRule, FaultServer
 from lift.synth.generate import generate_pairs, synthesize_qa
 from lift.synth.openai_backend import OpenAIGenerator
+from lift.testing.fault_server import FaultRule, FaultServer
 
 SENTENCES = [f"Sentence number {i} says that the {w} lives in Lisbon near the river." for i, w in enumerate(
     ["baker", "tailor", "painter", "sailor", "doctor", "teacher", "farmer", "singer", "writer", "miller"]

@@ -17,7 +17,7 @@ from lift.config import LiftConfig
 from lift.demo import NEEDLE_QUESTION, needle_keywords_in
 from lift.models import load_model
 from lift.serve import build_server
-from lift.serve.local import ServerThread
+from lift.testing.server_thread import ServerThread
 
 pytestmark = pytest.mark.integration
 

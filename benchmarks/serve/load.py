@@ -45,8 +45,8 @@ def main() -> None:
     from lift.models import lift_home, load_model
     from lift.recipe import lift_document
     from lift.serve import build_server
-    from lift.serve.local import ServerThread
     from lift.store import Store
+    from lift.testing.server_thread import ServerThread
     from lift.text.documents import document_from_text
 
     loaded = load_model(None, "cpu")

@@ -1,6 +1,6 @@
 """TTFT benchmark: time from document in to adapter ready, pipeline vs --no-pipeline, at several haystack lengths.
 
-Generators: `remote` is the fault server (lift.synth.fault_server) in its own process with a fixed latency per
+Generators: `remote` is the fault server (lift.testing.fault_server) in its own process with a fixed latency per
 request and no faults, reached through the openai backend (concurrency 64, as the seed system used): a
 stand-in for a real generator server. `local` is the embedded model writing its own QA pairs on this CPU.
 Each run gets a fresh LIFT_HOME whose cache holds only the base model's replay answers (made once per
@@ -62,7 +62,7 @@ def main() -> None:
     essays = load_essays(suite_dir(resolve_data_dir(args.data_dir), "niah") / "PaulGrahamEssays")
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "lift.synth.fault_server", "--latency", str(args.latency), "--lifetime", "14400"],
+        [sys.executable, "-m", "lift.testing.fault_server", "--latency", str(args.latency), "--lifetime", "14400"],
         stdout=subprocess.PIPE,
         text=True,
     )

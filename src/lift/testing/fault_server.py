@@ -9,7 +9,7 @@ the output is realistic JSON), or a real model (model_responder). Token usage is
 
 It is bounded: it shuts itself down after `lifetime` seconds, and every thread is a daemon.
 
-    python -m lift.synth.fault_server --latency 1.0 --port 8765      # serves until Ctrl-C or --lifetime
+    python -m lift.testing.fault_server --latency 1.0 --port 8765      # serves until Ctrl-C or --lifetime
 """
 
 from __future__ import annotations
