@@ -1,10 +1,14 @@
-"""The CLI through typer's runner, on the tiny model (passed as a local model directory)."""
+"""The CLI through typer's runner, on the tiny model (passed as a local model directory); and in fresh
+interpreters, that start-up, the quick commands and argument errors never import torch."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
+from conftest import lifted_entry
 from lift.cli import app
 
 runner = CliRunner()
@@ -138,3 +142,77 @@ def test_bad_preset_or_adapter_is_one_error_line(doc_file, tiny_model_dir, lift_
     assert result.exit_code == 1 and message in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (lift_home / "documents").exists() or not any((lift_home / "documents").iterdir())
+
+
+HEAVY = ("torch", "transformers", "peft")
+# Runs the CLI in a fresh interpreter, then reports on stdout's last line which heavy modules got imported.
+PROBE = f"""
+import json, sys
+from lift.cli import app
+try:
+    app(args=sys.argv[1:], prog_name="lift")
+    code = 0
+except SystemExit as stop:
+    code = stop.code or 0
+print("heavy:", json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
+sys.exit(code)
+"""
+
+
+def run_fresh(*args):
+    """`lift ARGS` in a new interpreter (stdout/stderr pipes): (exit code, stdout without the probe's line,
+    stderr, the heavy modules it imported)."""
+    done = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], capture_output=True, text=True, timeout=120)
+    *lines, last = done.stdout.rstrip("\n").split("\n")
+    assert last.startswith("heavy: "), (done.stdout, done.stderr)
+    return done.returncode, "\n".join(lines), done.stderr, json.loads(last.removeprefix("heavy: "))
+
+
+def test_importing_the_cli_imports_no_torch_transformers_or_peft():
+    check = f"import sys, lift.cli; heavy = [m for m in {HEAVY!r} if m in sys.modules]; assert not heavy, heavy"
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    "args,output",
+    [(["--help"], "Usage"), (["list"], ""), (["config"], "qa_per_sentence"), (["prompts"], "qa")],
+)
+def test_quick_commands_run_without_torch(args, output):
+    code, stdout, stderr, heavy = run_fresh(*args)
+    assert code == 0, stderr
+    assert output in stdout and heavy == []
+
+
+def test_bad_input_fails_with_one_line_before_any_heavy_import(tmp_path, tiny_model_dir):
+    good = tmp_path / "good.txt"
+    good.write_text(DOC)
+    model = ["--model", tiny_model_dir]
+    cases = [
+        (["train", tmp_path / "missing.txt", *model], "document not found"),
+        (["train", good, "--generator", "gpt9", *model], "synth.generator must be one of"),
+        (["ask", good, "Who?", "--mode", "telepathy"], "unknown mode"),
+        (["ask", "0123abcd", "Who?"], "unknown document id"),
+        (["show", "feedbeef"], "unknown document id"),
+        (["rm", "feedbeef"], "unknown document id"),
+        (["export", "feedbeef", tmp_path / "out"], "unknown document id"),
+        (["eval", "telepathy"], "unknown suite"),
+        (["eval", "niah", "--modes", "icl,telepathy"], "unknown mode"),
+    ]
+    for args, message in cases:
+        code, _, stderr, heavy = run_fresh(*args)
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        assert code == 1 and len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], (args, stderr)
+        assert heavy == [], (args, heavy)
+
+
+def test_store_lookups_need_no_torch(tiny, lift_home, tmp_path):
+    entry = lifted_entry(tiny, lift_home)
+    (entry.path / "document.txt").write_text(DOC, encoding="utf-8")
+    doc_id = entry.doc_id
+    code, stdout, stderr, heavy = run_fresh("show", doc_id[:6])
+    assert code == 0 and json.loads(stdout)["doc_id"] == doc_id and heavy == [], stderr
+    code, _, stderr, heavy = run_fresh("ask", doc_id, "Who?", "--model", "embedded")
+    assert code == 1 and "was lifted on" in stderr and heavy == [], stderr  # base-model mismatch, found early
+    code, stdout, stderr, heavy = run_fresh("rm", doc_id)
+    assert code == 0 and f"removed {doc_id}" in stdout and heavy == [], stderr

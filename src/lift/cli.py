@@ -1,4 +1,9 @@
-"""The `lift` command line. Thin: parse arguments, call the library, print results."""
+"""The `lift` command line. Thin: parse arguments, call the library, print results.
+
+Start-up stays fast: this module imports no torch/transformers/peft (tests/test_cli.py checks). Commands import
+the heavy parts inside their bodies, after the checks a user can fail (mode, file, document id), so `--help`,
+`list`, `show`, `rm`, `config` and argument errors answer at once.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from rich.table import Table
 
 from lift.config import LiftConfig, describe_fields, load_config
 from lift.errors import LiftError
-from lift.infer import ADAPTER_MODES, MODES
+from lift.infer.names import ADAPTER_MODES, MODES
 
 app = typer.Typer(
     add_completion=False,
@@ -108,8 +113,6 @@ def train(
 ) -> None:
     """Lift FILE: train an adapter on it (synthetic QA and/or its own segments, per --objective) and store it.
     Prints the document id and adapter path."""
-    from lift.progress import RichProgress
-    from lift.recipe import lift_document
     from lift.text import read_document
 
     overrides = {
@@ -129,7 +132,10 @@ def train(
         "model.device": device,
     }
     cfg = _build_config(config, overrides, set_)
-    document = read_document(file)
+    document = read_document(file)  # before the model loads: a bad file fails at once
+    from lift.progress import RichProgress
+    from lift.recipe import lift_document
+
     loaded = _load(cfg.model.name, cfg.model.device)
     started = time.perf_counter()
     with RichProgress(err) as progress:
@@ -183,14 +189,15 @@ def pretrain(
     segments + their QA, gamma-weighted), merge the LoRA and save a model directory for --model. The held-out
     half is what `lift eval squad --model OUT` then draws from."""
     from lift.eval.data_dir import resolve_data_dir
-    from lift.pretrain import pretrain as run_pretrain
-    from lift.progress import RichProgress
 
     if articles < 0:
         raise LiftError("--articles must be >= 0")
     overrides = {"train.epochs": epochs, "train.lr": lr, "model.name": model, "model.device": device}
     cfg = _build_config(config, overrides, set_)
     root = resolve_data_dir(data_dir, cfg.eval.data_dir)
+    from lift.pretrain import pretrain as run_pretrain
+    from lift.progress import RichProgress
+
     loaded = _load(cfg.model.name, cfg.model.device)
     with RichProgress(err) as progress:
         record = run_pretrain(loaded, cfg, root, out, articles=articles, progress=progress)
@@ -216,9 +223,7 @@ def ask(
     """Answer QUESTION about DOC. lift_only: adapter, no document in the prompt; lift_icl: adapter plus as much
     of the document as fits (head and tail); icl: base model with the document; no_context: base model alone;
     rag / rag_bm25: base model with the top chunks ranked by all-MiniLM-L6-v2 / BM25."""
-    from lift.adapters import load_adapter
-    from lift.infer import answer_question
-    from lift.models import canonical_model_name, lift_home
+    from lift.home import canonical_model_name, lift_home
     from lift.store import Store
     from lift.text import read_document
 
@@ -236,6 +241,9 @@ def ask(
     if entry and mode in ADAPTER_MODES and base != entry.manifest["base_model"]:
         raise LiftError(f"document {entry.doc_id} was lifted on {entry.manifest['base_model']}, not {base}")
     defaults = LiftConfig.from_dict(entry.manifest["config"]) if entry else LiftConfig()
+    from lift.adapters import load_adapter
+    from lift.infer import answer_question
+
     loaded = _load(None if base == "SmolLM2-135M-Instruct" else base, device or defaults.model.device)
     net = load_adapter(loaded.model, entry.adapter_dir) if mode in ADAPTER_MODES else loaded.model
     answer = answer_question(
@@ -257,7 +265,7 @@ def ask(
 @_user_errors
 def list_() -> None:
     """List lifted documents."""
-    from lift.models import lift_home
+    from lift.home import lift_home
     from lift.store import Store
 
     entries = Store(lift_home()).entries()
@@ -285,7 +293,7 @@ def list_() -> None:
 @_user_errors
 def show(doc: Annotated[str, typer.Argument(help="Document id (prefix) or file path.")]) -> None:
     """Print a lifted document's manifest."""
-    from lift.models import lift_home
+    from lift.home import lift_home
     from lift.store import Store
 
     entry = Store(lift_home()).resolve(doc)
@@ -296,7 +304,7 @@ def show(doc: Annotated[str, typer.Argument(help="Document id (prefix) or file p
 @_user_errors
 def rm(doc: Annotated[str, typer.Argument(help="Document id (prefix) or file path.")]) -> None:
     """Delete a lifted document's adapter and manifest."""
-    from lift.models import lift_home
+    from lift.home import lift_home
     from lift.store import Store
 
     store = Store(lift_home())
@@ -332,13 +340,14 @@ def export(
     loads with plain AutoModelForCausalLM.from_pretrained(OUT)."""
     import shlex
 
-    from lift.models import EMBEDDED_MODEL, lift_home
+    from lift.home import EMBEDDED_MODEL, lift_home
     from lift.store import Store
-    from lift.store.export import check_merged_export, export_merged, export_name, export_peft, vllm_serve_command
 
     if format_ not in EXPORT_FORMATS:
         raise LiftError(f"unknown format '{format_}' (choose from {', '.join(EXPORT_FORMATS)})")
     entry = Store(lift_home()).resolve(doc)
+    from lift.store.export import check_merged_export, export_merged, export_name, export_peft, vllm_serve_command
+
     if format_ == "peft":
         path = export_peft(entry, out_dir, force=force)
         out.print(f"PEFT adapter: {path}", highlight=False, markup=False)
@@ -423,14 +432,11 @@ def eval_(
     import shlex
     from datetime import datetime, timezone
 
-    from lift.eval.report import summary, write_report
-    from lift.eval.run_info import record_run
-    from lift.eval.runner import run_eval
-    from lift.eval.suites import DEFAULT_MODES, load_suite
-    from lift.progress import RichProgress
-    from lift.recipe import _versions
+    from lift.eval.suites import DEFAULT_MODES, SUITES, load_suite
     from lift.text import read_document
 
+    if suite not in SUITES:
+        raise LiftError(f"unknown suite '{suite}' (choose from {', '.join(SUITES)})")
     cfg = _build_config(config, {"model.name": model, "model.device": device}, set_)
     chosen = [m.strip() for m in modes.split(",") if m.strip()] if modes else None
     for mode in chosen or []:
@@ -440,6 +446,12 @@ def eval_(
         raise LiftError("--limit and --max-documents must be >= 1")
     out_dir = out_dir or Path("eval-results") / suite
     documents = [read_document(p) for p in document] if document else None
+    from lift.eval.report import summary, write_report
+    from lift.eval.run_info import record_run
+    from lift.eval.runner import run_eval
+    from lift.progress import RichProgress
+    from lift.recipe import _versions
+
     loaded = _load(cfg.model.name, cfg.model.device)
     items = load_suite(suite, cfg, loaded.tokenizer, data_dir=data_dir, file=file, documents=documents)
     if max_documents:
@@ -548,7 +560,7 @@ def serve(
 
     import uvicorn
 
-    from lift.models import lift_home
+    from lift.home import lift_home
     from lift.serve import build_server, check_bind, stop_server
 
     cfg = _build_config(

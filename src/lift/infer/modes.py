@@ -20,13 +20,10 @@ from lift.adapters.base import Adapter
 from lift.config import RagConfig
 from lift.errors import LiftError
 from lift.infer.generation import generate_batch
+from lift.infer.names import ADAPTER_MODES, MODES, RAG_RETRIEVERS
 from lift.infer.rag import Retriever, retrieved_context
 from lift.prompting import chat_prompt_ids
 from lift.text.truncate import truncate_head_tail
-
-MODES = ("lift_only", "lift_icl", "icl", "no_context", "rag", "rag_bm25")
-ADAPTER_MODES = ("lift_only", "lift_icl")
-RAG_RETRIEVERS = {"rag": "minilm", "rag_bm25": "bm25"}
 
 ICL_TEMPLATE = "{document}\n\nAnswer the question based on the text above.\nQuestion: {question}"
 
