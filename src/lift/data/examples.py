@@ -15,7 +15,7 @@ IGNORE_INDEX = -100
 class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE_INDEX on prompt tokens, the token id on answer tokens
-    weight: float = 1.0  # loss weight of every answer token (seed 002's gamma for QA next to segments)
+    weight: float = 1.0  # loss weight of every answer token (gamma for QA next to segments, LIFT blog §3.2)
 
     def __len__(self) -> int:
         return len(self.input_ids)

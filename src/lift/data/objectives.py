@@ -1,5 +1,5 @@
-"""The document itself as training data (seed 001): overlapping segments, plain or contextualized, and the
-presets that decide which examples a run trains on in which epochs.
+"""The document itself as training data: overlapping document segments (LIFT 2024 paper §3.1), plain or
+contextualized (§3.3), and the presets that decide which examples a run trains on in which epochs.
 
     segments        language modelling on overlapping segments x[l_k : l_k + l], l_(k+1) = l_k + s, last one
                     ending at the document's end; loss on every segment token (Finetune-Raw)
@@ -72,7 +72,7 @@ def contextualized_example(
     system: str | None,
     rng: random.Random,
 ) -> Example:
-    """Seed 001's contextualized training: r ~ U[0, context_tokens] tokens from the document's head and
+    """Contextualized recitation (LIFT 2024 paper §3.3): r ~ U[0, context_tokens] tokens from the document's head and
     context_tokens - r from its tail (each cut where it would reach the segment, so the context never holds
     the text to recite), the instruction, then the segment as the answer."""
     start, end = span

@@ -1,4 +1,4 @@
-"""Optional LLM judge (seed 000, appendix B): any OpenAI-compatible endpoint says True/False to
+"""Optional LLM judge (the LIFT 2025 paper's GPT4-score, appendix B): any OpenAI-compatible endpoint says True/False to
 "is the predicted answer semantically the same as the ground truth"."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
   tokenises). LongBench calls the `rouge` package, which splits on whitespace only; scores can differ slightly.
 - retrieval_score: LongBench's passage_retrieval_en metric (share of the numbers in the answer that are the
   right paragraph number).
-- keyword_score: NIAH (seed 000): the share of the needle's keywords found in the answer.
+- keyword_score: NIAH (as the LIFT 2025 paper scores it): the share of the needle's keywords found in the answer.
 All scores of a question take the best over its reference answers.
 """
 

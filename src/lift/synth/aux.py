@@ -1,8 +1,9 @@
-"""Seed 001's auxiliary task: one question over a window of 16 consecutive sentences that needs several of
-them, answered in the Question / Answer / Evidence format, the evidence verbatim from the window.
+"""Auxiliary long-range QA with evidence (LIFT 2024 paper §3.2, appendix B.1): one question over a window of
+16 consecutive sentences that needs several of them, answered in the Question / Answer / Evidence format, the
+evidence verbatim from the window.
 
-Windows are spread evenly over the document rather than drawn at random (seed 001 draws them at random):
-with the 10 windows seed 001 uses, random starts often overlap and leave whole stretches of the document
+Windows are spread evenly over the document rather than drawn at random (the paper draws them at random):
+with the 10 windows the paper uses, random starts often overlap and leave whole stretches of the document
 without a long-range question; even spacing covers it and is deterministic.
 """
 

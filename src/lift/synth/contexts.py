@@ -7,7 +7,7 @@ from lift.synth.types import SentenceRequest
 
 def sentence_requests(sentences: list[str], context_chars: int) -> list[SentenceRequest]:
     """For sentence i, the context is sentences[j..i] with j the earliest start whose text before i fits
-    in context_chars characters (the reference uses 2,048)."""
+    in context_chars characters (the LIFT reference implementation uses 2,048)."""
     requests = []
     start = 0
     for index, sentence in enumerate(sentences):

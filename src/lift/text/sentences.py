@@ -1,7 +1,7 @@
 """Sentence splitting with pysbd (rule based, no model downloads), with a guard against runaway sentences.
 
-pysbd treats everything after an unbalanced quotation mark as one quotation: in the LooGLE article on José
-Luis Picardo a stray '"' turned 22,000 characters into one "sentence" (58 sentences for 15k tokens). A
+pysbd treats everything after an unbalanced quotation mark as one quotation, so one stray '"' can turn the
+rest of a long document into a single "sentence" (it happened on a LooGLE article; see the README). A
 segment longer than MAX_SENTENCE_CHARS is therefore split again at sentence punctuation followed by a
 capital letter, and what is still too long (text with no punctuation at all) at word boundaries.
 """

@@ -1,4 +1,4 @@
-"""Fit a long token sequence into a budget by keeping its head and tail, as the seeds' ICL baseline does."""
+"""Fit a long token sequence into a budget by keeping its head and tail, as the LIFT papers' ICL baseline does."""
 
 from __future__ import annotations
 

@@ -1,13 +1,12 @@
 """Per-example attention for packed training rows.
 
 A packed row holds several examples end to end. transformers' SDPA path gives such a row a dense
-block-diagonal causal mask (T x T), and the CPU kernel then computes every block, masked or not: on the
-embedded model's 384-token rows with ~6 QA examples each, five sixths of the attention work falls in masked
-blocks. Here each example gets its own causal attention instead. On the CPU, short examples go through plain
-matmul + softmax (grouped query heads, no repeated keys): the flash kernel's fixed cost per call made a
-64-token example 1.7x slower (fwd+bwd, bf16) than the plain math, which wins up to ~400 tokens; longer
-examples take the causal SDPA kernel. Same numbers as the masked path up to rounding (tests compare logits
-and gradients).
+block-diagonal causal mask (T x T), and the CPU kernel then computes every block, masked or not: with k
+equal-length examples in a row, (k - 1) / k of the attention work falls in masked blocks. Here each example
+gets its own causal attention instead. On the CPU, short examples (up to SHORT_CPU tokens) go through plain
+matmul + softmax (grouped query heads, no repeated keys), because the flash kernel's fixed cost per call
+outweighs its gain on them; longer examples take the causal SDPA kernel. Same numbers as the masked path up
+to rounding (tests compare logits and gradients).
 
 Used only while training (`packed_attention(model)` swaps the implementation and puts the old one back);
 generation with a cache, a padding mask or batch > 1 falls through to plain SDPA.

@@ -44,7 +44,7 @@ class TrainResult:
 
 def masked_lm_loss(model: torch.nn.Module, batch: PackedBatch, device: torch.device) -> torch.Tensor:
     """Next-token cross-entropy over answer tokens: sum of weight x token loss over the number of answer
-    tokens (the plain mean when every weight is 1; seed 002's L_input + gamma L_AT with QA weighted gamma).
+    tokens (the plain mean when every weight is 1; L_input + gamma L_AT, LIFT blog §3.2, with QA weighted gamma).
     Logits are computed only where a loss is taken (logits_to_keep), which skips the vocabulary projection
     for every prompt token."""
     labels = batch.labels[0]
@@ -81,7 +81,7 @@ def train_adapter(
     lr: float | None = None,
     lean_casts: bool = True,
 ) -> TrainResult:
-    """Fit the adapter for stage1_epochs on the `fixed` examples alone (seed 001's stage 1: document
+    """Fit the adapter for stage1_epochs on the `fixed` examples alone (LIFT 2024 paper's stage 1: document
     segments, known before any generation), then config.epochs on fixed + QA examples. QA examples come as a
     list (`examples`), or, in the pipeline, as `stream`: (order key, example) pairs arriving while they are
     generated. The first QA epoch then trains on them as they come (shuffled within config.pipeline_window);
@@ -104,7 +104,7 @@ def train_adapter(
     torch.manual_seed(config.seed)
     random.seed(config.seed)
     trainable = adapter.trainable()
-    # the fused kernel updates all ~400 adapter tensors in one call (18 -> 6 ms per step on the embedded model)
+    # the fused kernel updates every adapter tensor in one call instead of one call per tensor
     fused = device.type in ("cpu", "cuda") and all(p.is_floating_point() for p in trainable)
     optimizer = torch.optim.AdamW(
         trainable,

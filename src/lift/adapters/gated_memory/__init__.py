@@ -1,4 +1,4 @@
-"""Seed 001's Gated Memory attention adapter."""
+"""Gated Memory, an attention adapter (LIFT 2024 paper §3.4)."""
 
 from lift.adapters.gated_memory.adapter import (
     CONFIG_FILE,

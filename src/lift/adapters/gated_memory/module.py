@@ -1,4 +1,4 @@
-"""Seed 001's Gated Memory around one Llama attention layer.
+"""Gated Memory (LIFT 2024 paper §3.4) around one Llama attention layer.
 
 For every query head h, from the head's query q (before the rotary embedding):
 

@@ -1,7 +1,7 @@
 """LooGLE sample: short-dependency and long-dependency QA over long documents.
 
-Scores: F1, ROUGE-L and exact match against the reference answer; an optional LLM judge (seed 000's prompt)
-is added by the runner when a judge endpoint is configured. The same document can appear in both files;
+Scores: F1, ROUGE-L and exact match against the reference answer; an optional LLM judge (the LIFT 2025 paper's
+prompt) is added by the runner when a judge endpoint is configured. The same document can appear in both files;
 it is lifted once.
 """
 

@@ -1,4 +1,5 @@
-"""Needle in a haystack (seed 000): the San Francisco needle at depth d% of a Paul Graham haystack of L tokens.
+"""Needle in a haystack (as in the LIFT 2025 paper): the San Francisco needle at depth d% of a Paul Graham
+haystack of L tokens.
 
 The haystack is the essays in sorted file order, repeated as needed, cut to L minus the needle's tokens. The
 needle goes in at the sentence boundary nearest (in tokens) to d% of the haystack's tokens, so the depth is
