@@ -92,7 +92,7 @@ class _Recorder:
                 if description.startswith("train epoch 1/"):
                     recorder.steps.append(time.perf_counter())
 
-            def done(self):
+            def done(self, **summary):
                 if description.startswith("generate"):
                     recorder.generation_done = time.perf_counter()
 

@@ -50,7 +50,7 @@ class _KillInEpoch:
                 if kill:
                     raise KeyboardInterrupt
 
-            def done(self):
+            def done(self, **summary):
                 pass
 
         return Task()

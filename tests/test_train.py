@@ -65,7 +65,7 @@ class _KillAt:
                 if outer.seen == outer.step:
                     raise KeyboardInterrupt
 
-            def done(self):
+            def done(self, **summary):
                 pass
 
         return Task()

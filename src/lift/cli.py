@@ -135,12 +135,13 @@ def train(
     }
     cfg = _build_config(config, overrides, set_)
     document = read_document(file)  # before the model loads: a bad file fails at once
-    from lift.progress import RichProgress
+    from lift.progress import make_progress
     from lift.recipe import lift_document
 
+    display = make_progress(err)
     loaded = _load(cfg.model.name, cfg.model.device)
     started = time.perf_counter()
-    with RichProgress(err) as progress:
+    with display as progress:
         result = lift_document(document, loaded, cfg, force=force, progress=progress)
     _print_lift_summary(result.manifest, time.perf_counter() - started)
     out.print(f"document id: {result.entry.doc_id}")
@@ -198,10 +199,11 @@ def pretrain(
     cfg = _build_config(config, overrides, set_)
     root = resolve_data_dir(data_dir, cfg.eval.data_dir)
     from lift.pretrain import pretrain as run_pretrain
-    from lift.progress import RichProgress
+    from lift.progress import make_progress
 
+    display = make_progress(err)
     loaded = _load(cfg.model.name, cfg.model.device)
-    with RichProgress(err) as progress:
+    with display as progress:
         record = run_pretrain(loaded, cfg, root, out, articles=articles, progress=progress)
     err.print(
         f"pretrained on {len(record['train_articles'])} articles ({record['segments']} segments, "
@@ -451,9 +453,10 @@ def eval_(
     from lift.eval.report import summary, write_report
     from lift.eval.run_info import record_run
     from lift.eval.runner import run_eval
-    from lift.progress import RichProgress
+    from lift.progress import make_progress
     from lift.recipe import _versions
 
+    display = make_progress(err)
     loaded = _load(cfg.model.name, cfg.model.device)
     items = load_suite(suite, cfg, loaded.tokenizer, data_dir=data_dir, file=file, documents=documents)
     if max_documents:
@@ -494,7 +497,7 @@ def eval_(
 
         judge = Judge(cfg.eval.judge_url, cfg.eval.judge_model, cfg.eval.judge_api_key_env)
     err.print(f"{suite}: {len(items)} questions x {len(chosen)} modes -> {out_dir}", highlight=False)
-    with RichProgress(err) as progress:
+    with display as progress:
         run = run_eval(items, chosen, loaded, cfg, out_dir, progress=progress, judge=judge)
     report = write_report(out_dir, cfg.eval.bootstrap_samples, cfg.eval.seed)
     err.print(
@@ -592,11 +595,12 @@ def demo(
     """Lift the bundled Paul Graham essay with the San Francisco needle and ask about it, without the adapter
     and with it (no document in the prompt either time)."""
     from lift.demo import run_demo
-    from lift.progress import RichProgress
+    from lift.progress import make_progress
 
     cfg = LiftConfig().with_overrides({"synth.generator": generator, "train.epochs": epochs, "model.device": device})
+    display = make_progress(err)
     loaded = _load(cfg.model.name, cfg.model.device)
-    with RichProgress(err) as progress:
+    with display as progress:
         result = run_demo(loaded, cfg, progress)
     _print_lift_summary(result.manifest, result.lift_seconds)
     out.print(f"\n[bold]Q:[/bold] {result.question}  (no document in the prompt)")

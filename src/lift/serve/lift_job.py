@@ -70,7 +70,7 @@ class _StatusTask:
         self.completed += n
         self.owner.write()
 
-    def done(self) -> None:
+    def done(self, **summary: float) -> None:
         self.completed = max(self.completed, self.total)
         if self in self.owner.active:
             self.owner.active.remove(self)

@@ -190,7 +190,7 @@ def train_adapter(
                 result.steps += 1
                 result.tokens += batch.num_tokens
                 task.advance(batch.num_examples, tokens=batch.num_tokens)
-            task.done()
+            task.done(loss=loss_sum / max(1, loss_count))
             if streaming:  # the real count is known now: the schedule follows it
                 qa = _in_order(collected)
                 qa_count = len(qa)
