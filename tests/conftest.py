@@ -3,7 +3,6 @@ saved as a local model directory so every loading path is the real one."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from lift.adapters import attach_adapter
 from lift.config import AdapterConfig, LiftConfig, LoraConfig
 from lift.models import LoadedModel, load_model
-from lift.store import Entry, Store
+from lift.store import AdapterRecord, Entry, Manifest, Store
 
 CHATML = (
     "{% for message in messages %}"
@@ -101,24 +100,20 @@ def lift_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models_dir
     return home
 
 
-def lifted_entry(loaded: LoadedModel, home: Path, kind: str = "lora", doc_id: str = "0123456789abcdef") -> Entry:
+def lifted_entry(
+    loaded: LoadedModel, home: Path, kind: str = "lora", doc_id: str = "0123456789abcdef", seed: int = 1
+) -> Entry:
     """A store entry as lift_document writes it, with a random (non-trivial) adapter instead of a trained one."""
     adapter = attach_adapter(loaded.model, AdapterConfig(type=kind, gate_init_bias=0.0), LoraConfig(rank=4, alpha=8))
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
     with torch.no_grad():
         for param in adapter.trainable():
             param.add_(torch.randn_like(param) * 0.2)
-    manifest = {
-        "doc_id": doc_id,
-        "title": "t",
-        "base_model": loaded.name,
-        "adapter": {"type": kind},
-        "config": LiftConfig().to_dict(),
-    }
+    manifest = Manifest(doc_id, loaded.name, AdapterRecord(kind), title="t", config=LiftConfig().to_dict())
 
     def fill(staging):
         adapter.save(staging / "adapter")
-        (staging / "manifest.json").write_text(json.dumps(manifest))
+        manifest.write(staging / "manifest.json")
 
     try:
         return Store(home).write(doc_id, fill)

@@ -4,6 +4,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
 
+from conftest import lifted_entry
 from lift.adapters import attach_adapter, load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE, GatedMemoryAttention
 from lift.config import AdapterConfig, LoraConfig, TrainConfig
@@ -149,3 +150,29 @@ def test_every_adapter_learns_a_made_up_fact(tiny, kind, lr, epochs):
     assert answer_question(adapter, tok, question, "lift_only", **kwargs).text == answer
     base = copy.deepcopy(adapter.unload())
     assert answer not in answer_question(base, tok, question, "no_context", **kwargs).text
+
+
+def test_adapter_slots_keep_the_most_recently_used_adapters_and_switch_without_reloading(tiny, lift_home):
+    from lift.adapters.slots import AdapterSlots
+
+    keys = ("aaaa1111", "bbbb2222", "cccc3333")
+    entries = {key: lifted_entry(tiny, lift_home, doc_id=key, seed=n) for n, key in enumerate(keys)}
+    ids = torch.tensor([[5, 6, 7, 8]])
+    with torch.no_grad():
+        base_logits = tiny.model(ids).logits
+    slots = AdapterSlots(tiny.model, capacity=2)
+    with slots.adapters_off() as net, torch.no_grad():  # before any adapter: the base itself
+        assert torch.equal(net(ids).logits, base_logits)
+    logits = {}
+    for key, entry in entries.items():
+        with torch.no_grad():
+            logits[key] = slots.activate(key, entry.adapter_dir)(ids).logits
+    assert slots.loaded() == ["bbbb2222", "cccc3333"]  # the least recently used was unloaded
+    with torch.no_grad():
+        again = slots.activate("bbbb2222", entries["bbbb2222"].adapter_dir)(ids).logits
+    assert torch.allclose(again, logits["bbbb2222"]) and not torch.allclose(again, logits["cccc3333"])
+    assert slots.loaded() == ["cccc3333", "bbbb2222"]
+    with slots.adapters_off() as net, torch.no_grad():
+        assert torch.allclose(net(ids).logits, base_logits, atol=1e-6)
+    slots.forget("cccc3333")
+    assert slots.loaded() == ["bbbb2222"] and slots.base_model is tiny.model

@@ -174,12 +174,13 @@ def test_run_info_lets_a_grid_grow_but_not_the_settings_change(tmp_path):
 
 def test_stored_adapters_are_reused_across_speed_settings_but_not_across_training_settings():
     from lift.eval.runner import same_training
+    from lift.store import AdapterRecord, Manifest
 
     config = LiftConfig()
-    manifest = {"base_model": "m", "config": config.to_dict()}
+    manifest = Manifest("0123abcd", "m", AdapterRecord("lora"), config=config.to_dict())
     assert same_training(manifest, config.with_overrides({"synth.concurrency": 3, "train.queue_size": 7}), "m")
     assert not same_training(manifest, config.with_overrides({"train.pipeline": False}), "m")
     assert not same_training(manifest, config, "other-model")
-    older = {"base_model": "m", "config": config.to_dict()}
-    del older["config"]["synth"]["aux_tasks"]  # written before the setting existed: trained without it
+    older = Manifest("0123abcd", "m", AdapterRecord("lora"), config=config.to_dict())
+    del older.config["synth"]["aux_tasks"]  # written before the setting existed: trained without it
     assert not same_training(older, config, "m")

@@ -1,6 +1,7 @@
 """`lift export`: the PEFT directory and the merged model load with plain peft / transformers and compute what
 our own inference path computes; exports are atomic and never replace what they must not."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -69,8 +70,7 @@ def test_peft_export_of_the_embedded_default_names_the_converted_directory(tiny,
     converted = tmp_path / "models" / EMBEDDED_MODEL
     monkeypatch.setattr(export_module, "embedded_model_dir", lambda: converted)
     entry = _lifted(tiny, lift_home)
-    manifest = entry.manifest | {"base_model": EMBEDDED_MODEL}
-    (entry.path / "manifest.json").write_text(json.dumps(manifest))
+    dataclasses.replace(entry.manifest, base_model=EMBEDDED_MODEL).write(entry.path / "manifest.json")
 
     out = export_peft(entry, tmp_path / "out")
     assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == str(converted)
@@ -114,7 +114,7 @@ def test_merged_export_loads_with_plain_transformers_and_leaves_the_base_alone(t
 
 def test_merged_export_refuses_a_different_base_model(tiny, lift_home, tmp_path):
     entry = _lifted(tiny, lift_home)
-    (entry.path / "manifest.json").write_text(json.dumps(entry.manifest | {"base_model": "org/other-model"}))
+    dataclasses.replace(entry.manifest, base_model="org/other-model").write(entry.path / "manifest.json")
     with pytest.raises(LiftError, match="was lifted on org/other-model"):
         export_merged(entry, tiny, tmp_path / "merged")
     assert not (tmp_path / "merged").exists()

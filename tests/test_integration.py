@@ -4,9 +4,10 @@ import pytest
 
 from lift.adapters import load_adapter
 from lift.config import LiftConfig
-from lift.demo import answers_correctly, general_questions, needle_keywords_in, run_demo
+from lift.demo import answers_correctly, needle_keywords_in, run_demo
 from lift.infer import answer_question
 from lift.models import load_model
+from lift.samples import general_questions
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,7 @@ def test_lifting_the_needle_sample_recalls_it_and_keeps_general_answers():
 
     assert len(needle_keywords_in(result.before)) < 2, result.before
     assert len(result.keywords_found) >= 2, result.after
-    assert result.manifest["synthesis"]["qa_pairs_kept"] > 0
+    assert result.manifest.synthesis.qa_pairs_kept > 0
 
     lifted = load_adapter(loaded.model, result.adapter_dir)
     still_right = [q["question"] for q in base_right if right(lifted, q, "lift_only")]
@@ -43,9 +44,10 @@ def test_the_openai_generator_talks_to_a_server_running_the_embedded_model(tmp_p
     from lift.config import SynthConfig
     from lift.samples import __file__ as samples_init
     from lift.synth.cache import GenerationCache
-    from lift.synth.generate import build_jobs, synthesize_qa
+    from lift.synth.generate import build_jobs
     from lift.synth.openai_backend import OpenAIGenerator
     from lift.testing.fault_server import FaultServer, model_responder
+    from lift.testing.synthesis import synthesize_qa
     from lift.text import split_sentences
 
     loaded = load_model(device="cpu")
@@ -55,7 +57,7 @@ def test_the_openai_generator_talks_to_a_server_running_the_embedded_model(tmp_p
     with FaultServer(responder=respond) as server, GenerationCache(tmp_path / "c.sqlite") as cache:
         generator = OpenAIGenerator(server.url, "smollm2", concurrency=2, timeout=120, max_tokens=96)
         result = synthesize_qa("needle", sentences, generator, cache, config)
-        jobs = build_jobs("needle", sentences, config, generator)
+        jobs = build_jobs("needle", sentences, config, generator).jobs
         stored = cache.get_many([jobs[0].key])[jobs[0].key]
     stats = result.stats
     assert stats.requests == stats.generations == 4 and stats.failed == 0 and stats.retried == 0

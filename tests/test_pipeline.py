@@ -15,11 +15,11 @@ import pytest
 
 from lift.config import LiftConfig
 from lift.data import Example, pack_stream
+from lift.pipeline import PairStream
 from lift.recipe import lift_document
-from lift.synth.generate import SynthStats
+from lift.synth.stats import SynthStats
 from lift.testing.fault_server import FaultServer
 from lift.text.documents import document_from_text
-from lift.train.pipeline import PairStream
 
 NAMES = ["Alice", "Bruno", "Carla", "Diego", "Elena", "Fabio", "Greta", "Hugo", "Ines", "Jonas", "Karin", "Luis"]
 DOC = " ".join(f"{name} founded the bakery number {i} in Lisbon in {1990 + i}." for i, name in enumerate(NAMES))
@@ -115,11 +115,11 @@ def test_the_pipeline_trains_while_the_remote_generator_is_still_answering(tiny,
         result = lift_document(document_from_text(DOC), tiny, config, home=lift_home, progress=recorder)
     assert recorder.steps and recorder.steps[0] < recorder.generation_done  # trained before generation ended
     manifest = result.manifest
-    assert manifest["pipeline"] is True and manifest["generator"] == "openai:fault-model"
-    synthesis = manifest["synthesis"]
-    assert synthesis["jobs"] == len(NAMES) and synthesis["requests"] == len(NAMES) and synthesis["failed"] == 0
-    assert synthesis["qa_pairs_kept"] == manifest["training"]["qa_examples"] == manifest["training"]["examples"]
-    assert {"generate", "train", "trainer_wait", "total"} <= set(manifest["timings_s"])
+    assert manifest.pipeline is True and manifest.generator == "openai:fault-model"
+    synthesis = manifest.synthesis
+    assert synthesis.jobs == len(NAMES) and synthesis.requests == len(NAMES) and synthesis.failed == 0
+    assert synthesis.qa_pairs_kept == manifest.training.qa_examples == manifest.training.examples
+    assert {"generate", "train", "trainer_wait", "total"} <= set(manifest.timings_s)
 
 
 def test_pipeline_and_sequential_train_on_the_same_examples(tiny_model_dir, lift_home):
@@ -135,8 +135,8 @@ def test_pipeline_and_sequential_train_on_the_same_examples(tiny_model_dir, lift
         manifests.append(lift_document(document, loaded, config, home=lift_home, force=True).manifest)
     piped, sequential = manifests
     for key in ("examples", "qa_examples", "replay_examples", "tokens"):
-        assert piped["training"][key] == sequential["training"][key], key
-    assert piped["synthesis"]["cache_hits"] == 0 and sequential["synthesis"]["cache_hits"] == len(NAMES)
+        assert getattr(piped.training, key) == getattr(sequential.training, key), key
+    assert piped.synthesis.cache_hits == 0 and sequential.synthesis.cache_hits == len(NAMES)
 
 
 def _cache_rows(home: Path) -> int:

@@ -4,9 +4,9 @@ import pytest
 
 from lift.config import LiftConfig
 from lift.errors import LiftError
-from lift.eval.suites.squad import squad_items
+from lift.eval.suites.squad import RECORD_FILE, pretrained_train_articles, squad_items, squad_split
 from lift.models import load_model
-from lift.pretrain import RECORD_FILE, pretrain, pretrained_train_articles, squad_split
+from lift.pretrain import pretrain
 
 FACTS = {
     "Castle": ("The secret code of the blue castle is zebra seven.", "What is the secret code of the blue castle?",

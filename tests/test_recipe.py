@@ -20,11 +20,12 @@ FAST = {"train.epochs": 2, "train.replay_ratio": 0.2, "train.replay_max_tokens":
 def test_local_generator_writes_one_output_per_job(tiny):
     generator = LocalGenerator(tiny, qa_per_sentence=2, max_new_tokens=16, batch_size=2)
     sentences = ["First sentence here.", "Second one is here.", "And a third one."]
-    jobs = build_jobs("sha", sentences, SynthConfig(qa_per_sentence=2, aux_tasks=1, min_sentence_chars=5), generator)
+    config = SynthConfig(qa_per_sentence=2, aux_tasks=1, min_sentence_chars=5)
+    jobs = list(build_jobs("sha", sentences, config, generator).jobs)
     outputs = generator.generate(jobs)
     assert [j.kind for j in jobs] == ["sentence", "sentence", "sentence", "aux"]
     assert all(o.startswith(PREFILL) for o in outputs[:3]) and outputs[3].startswith(AUX_PREFILL)
-    assert generator.tokens_read > 0 and generator.tokens_written > 0
+    assert generator.counters.tokens_in > 0 and generator.counters.tokens_out > 0
     assert generator.generator_id == f"local:{tiny.name}"
 
 
@@ -64,9 +65,9 @@ def test_a_killed_lift_leaves_no_entry_and_the_rerun_resumes_from_cache_and_chec
     assert Store(lift_home).entries() == []
 
     result = lift_document(document, tiny, config, home=lift_home)
-    assert result.manifest["training"]["resumed_from_epoch"] == 1
-    assert len(result.manifest["training"]["loss_per_epoch"]) == 2
-    synthesis = result.manifest["synthesis"]
-    assert synthesis["generations"] == 0 and synthesis["cache_hits"] == synthesis["sentences"]
+    assert result.manifest.training.resumed_from_epoch == 1
+    assert len(result.manifest.training.loss_per_epoch) == 2
+    synthesis = result.manifest.synthesis
+    assert synthesis.generations == 0 and synthesis.cache_hits == synthesis.sentences
     assert [e.doc_id for e in Store(lift_home).entries()] == [document.doc_id]
     assert not any((lift_home / "work").iterdir())  # checkpoints are cleaned up once the entry exists

@@ -277,7 +277,7 @@ def test_a_killed_lifting_job_leaves_the_store_consistent_and_resumes(served):
 
     served.lift(text, "Killed")  # uploading it again restarts the job, from the last checkpoint
     manifest = store.get(doc_id).manifest
-    assert manifest["training"]["resumed_from_epoch"] >= 1
+    assert manifest.training.resumed_from_epoch >= 1
     assert not (served.home / "jobs" / doc_id).exists()
 
 

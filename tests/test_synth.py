@@ -3,12 +3,13 @@ import json
 import pytest
 
 from lift.config import SynthConfig
-from lift.synth import synthesize_qa
+from lift.synth.backend import BatchGenerator
 from lift.synth.cache import GenerationCache
 from lift.synth.contexts import sentence_requests
 from lift.synth.grounding import answer_overlap, is_grounded
 from lift.synth.parsing import parse_qa_pairs
 from lift.synth.template import TemplateGenerator, template_pairs
+from lift.testing.synthesis import synthesize_qa
 
 NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
 
@@ -128,7 +129,7 @@ def test_synthesize_caches_and_a_killed_run_reuses_finished_work(tmp_path):
 
 
 def test_synthesize_counts_rejections(tmp_path):
-    class Scripted:
+    class Scripted(BatchGenerator):
         generator_id = "scripted"
         batch_size = 8
 
@@ -152,7 +153,7 @@ def test_synthesize_counts_rejections(tmp_path):
 
 
 def test_strict_grounding_needs_every_answer_word_in_the_sentence_itself(tmp_path):
-    class Scripted:
+    class Scripted(BatchGenerator):
         generator_id = "scripted-strict"
         batch_size = 8
 

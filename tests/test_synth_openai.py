@@ -8,9 +8,10 @@ import pytest
 from lift.config import SynthConfig
 from lift.errors import LiftError
 from lift.synth.cache import GenerationCache
-from lift.synth.generate import generate_pairs, synthesize_qa
+from lift.synth.generate import build_jobs, generate_pairs
 from lift.synth.openai_backend import OpenAIGenerator
 from lift.testing.fault_server import FaultRule, FaultServer
+from lift.testing.synthesis import synthesize_qa
 
 SENTENCES = [f"Sentence number {i} says that the {w} lives in Lisbon near the river." for i, w in enumerate(
     ["baker", "tailor", "painter", "sailor", "doctor", "teacher", "farmer", "singer", "writer", "miller"]
@@ -63,8 +64,9 @@ def test_concurrency_is_bounded_and_a_slow_request_delays_only_its_own_pairs(tmp
     ):
         arrivals: list[tuple[float, int]] = []
         started = time.perf_counter()
+        generator, config = client(server, timeout=10.0, concurrency=3), SynthConfig(qa_per_sentence=1)
         generate_pairs(
-            "doc", SENTENCES, client(server, timeout=10.0, concurrency=3), cache, SynthConfig(qa_per_sentence=1),
+            build_jobs("doc", SENTENCES, config, generator), generator, cache, config,
             lambda pair: arrivals.append((time.perf_counter() - started, pair.sentence_index)),
         )  # fmt: skip
     assert server.log.max_in_flight == 3

@@ -9,11 +9,12 @@ from lift.data.tasks import training_answer
 from lift.errors import LiftError
 from lift.synth.aux import aux_windows, evidence_in_window, parse_aux_output, template_aux_pair
 from lift.synth.cache import GenerationCache
-from lift.synth.generate import build_jobs, synthesize_qa
+from lift.synth.generate import build_jobs
 from lift.synth.parsing import parse_qa_pairs
 from lift.synth.prompts import builtin_prompt_names, load_prompt
 from lift.synth.template import TemplateGenerator
 from lift.synth.types import AuxWindow, QAPair
+from lift.testing.synthesis import synthesize_qa
 
 
 def test_builtin_prompts_load_and_fill_in():
@@ -41,12 +42,12 @@ def test_a_users_prompt_file_is_used_and_its_text_is_part_of_the_cache_key(tmp_p
     path.write_text("kind: sentence\nsystem: null\nuser: 'Ask {num_questions} about: {sentence}'\n")
     config = SynthConfig(prompt=str(path))
     generator = TemplateGenerator(2)
-    first = build_jobs("doc", ["Alice founded the bakery in Lisbon."], config, generator)
+    first = build_jobs("doc", ["Alice founded the bakery in Lisbon."], config, generator).jobs
     assert first[0].user == "Ask 3 about: Alice founded the bakery in Lisbon." and first[0].system is None
     path.write_text("kind: sentence\nsystem: null\nuser: 'Please ask {num_questions} about: {sentence}'\n")
-    second = build_jobs("doc", ["Alice founded the bakery in Lisbon."], config, generator)
+    second = build_jobs("doc", ["Alice founded the bakery in Lisbon."], config, generator).jobs
     assert first[0].key != second[0].key  # an edited template never reuses old outputs
-    builtin = build_jobs("doc", ["Alice founded the bakery in Lisbon."], SynthConfig(), generator)
+    builtin = build_jobs("doc", ["Alice founded the bakery in Lisbon."], SynthConfig(), generator).jobs
     assert builtin[0].key not in (first[0].key, second[0].key)
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from lift.config import LiftConfig
-from lift.demo import NEEDLE_QUESTION, needle_keywords_in
+from lift.demo import needle_keywords_in
 from lift.models import load_model
+from lift.samples import NEEDLE_QUESTION
 from lift.serve import build_server
 from lift.testing.server_thread import ServerThread
 

@@ -22,13 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
 from lift.config import ADAPTERS, OBJECTIVES, LiftConfig  # noqa: E402
-from lift.demo import NEEDLE_KEYWORDS, NEEDLE_QUESTION, needle_sample  # noqa: E402
 from lift.eval.data_dir import resolve_data_dir, suite_dir  # noqa: E402
 from lift.eval.items import EvalItem  # noqa: E402
 from lift.eval.runner import run_eval  # noqa: E402
 from lift.eval.suites.squad import squad_item  # noqa: E402
 from lift.models import load_model  # noqa: E402
 from lift.progress import RichProgress  # noqa: E402
+from lift.samples import NEEDLE_KEYWORDS, NEEDLE_QUESTION, needle_sample  # noqa: E402
 from lift.text.documents import document_from_text  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "objectives"

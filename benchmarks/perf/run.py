@@ -129,15 +129,16 @@ def _demo_examples():
     from lift.data.tasks import ExampleMaker
     from lift.models import load_model
     from lift.synth.cache import GenerationCache
-    from lift.synth.generate import synthesize_qa
     from lift.synth.generators import make_generator
+    from lift.testing.synthesis import synthesize_qa
     from lift.text import split_sentences
 
     loaded = load_model(None, "cpu")
     config = LiftConfig().with_overrides({"synth.generator": "template"})
     text = resources.files("lift.samples").joinpath("needle_essay.txt").read_text("utf-8")
     with tempfile.TemporaryDirectory() as tmp, GenerationCache(Path(tmp) / "cache.sqlite") as cache:
-        pairs = synthesize_qa("bench", split_sentences(text), make_generator(config, loaded), cache, config.synth).pairs
+        generator = make_generator(config.synth, loaded)
+        pairs = synthesize_qa("bench", split_sentences(text), generator, cache, config.synth).pairs
     maker = ExampleMaker(loaded.tokenizer, config, [], loaded.window)
     return loaded, [example for _, example in maker.stream(pairs)]
 
@@ -174,15 +175,15 @@ def scaling(grid: dict, data_dir: str | None) -> list[dict]:
         document = document_from_text(haystacks[length], title=f"haystack-{length}")
         manifest = lift_document(document, loaded, config, home=home).manifest
         shutil.rmtree(home, ignore_errors=True)
-        timings = manifest["timings_s"]
+        timings = manifest.timings_s
         row = {
-            "generator": generator, "length": length, "tokens": manifest["tokens"], "sentences": manifest["sentences"],
+            "generator": generator, "length": length, "tokens": manifest.tokens, "sentences": manifest.sentences,
             "epochs": 1, "total_s": timings["total"], "replay_s": timings.get("replay", 0.0),
             "generate_s": timings["generate"], "train_s": timings["train"],
             "trainer_wait_s": timings.get("trainer_wait", 0.0),
-            "train_tokens": manifest["training"]["tokens"],
-            "train_tok_per_s": manifest["training"]["tokens_per_second"],
-            "ms_per_input_token": round(1000 * timings["total"] / manifest["tokens"], 2),
+            "train_tokens": manifest.training.tokens,
+            "train_tok_per_s": manifest.training.tokens_per_second,
+            "ms_per_input_token": round(1000 * timings["total"] / manifest.tokens, 2),
             "replay_once_s": replay_once_s,
         }  # fmt: skip
         print(row, flush=True)

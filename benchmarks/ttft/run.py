@@ -97,22 +97,22 @@ def main() -> None:
                 started = time.perf_counter()
                 manifest = lift_document(document, loaded, config, home=home).manifest
                 wall = time.perf_counter() - started
-                timings, synthesis, training = manifest["timings_s"], manifest["synthesis"], manifest["training"]
+                timings, synthesis, training = manifest.timings_s, manifest.synthesis, manifest.training
                 row = {
                     "backend": backend,
                     "pipeline": pipeline,
                     "length": length,
-                    "tokens": manifest["tokens"],
-                    "sentences": manifest["sentences"],
+                    "tokens": manifest.tokens,
+                    "sentences": manifest.sentences,
                     "epochs": args.epochs,
                     "ttft_s": round(wall, 1),
                     "generate_s": timings["generate"],
                     "train_s": timings["train"],
                     "trainer_wait_s": timings.get("trainer_wait", ""),
-                    "requests": synthesis["requests"],
-                    "qa_pairs": synthesis["qa_pairs_kept"],
-                    "train_tokens": training["tokens"],
-                    "train_tok_per_s": training["tokens_per_second"],
+                    "requests": synthesis.requests,
+                    "qa_pairs": synthesis.qa_pairs_kept,
+                    "train_tokens": training.tokens,
+                    "train_tok_per_s": training.tokens_per_second,
                 }
                 print(row, flush=True)
                 _append(csv_path, row)

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from rich.table import Table
 from lift.config import LiftConfig, describe_fields, load_config
 from lift.errors import LiftError
 from lift.infer.names import ADAPTER_MODES, MODES
+
+if TYPE_CHECKING:
+    from lift.store import Manifest
 
 app = typer.Typer(
     add_completion=False,
@@ -148,25 +151,24 @@ def train(
     out.print(f"adapter:     {result.entry.adapter_dir}")
 
 
-def _print_lift_summary(manifest: dict, seconds: float) -> None:
-    synth, training, timings = manifest["synthesis"], manifest["training"], manifest["timings_s"]
-    rejected = ", ".join(f"{k} {v}" for k, v in synth["rejected"].items()) or "none"
-    failures = ", ".join(f"{k} {v}" for k, v in synth["request_failures"].items())
-    stages = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
+def _print_lift_summary(manifest: Manifest, seconds: float) -> None:
+    synth, training, adapter = manifest.synthesis, manifest.training, manifest.adapter
+    rejected = ", ".join(f"{k} {v}" for k, v in synth.rejected.items()) or "none"
+    failures = ", ".join(f"{k} {v}" for k, v in synth.request_failures.items())
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in manifest.timings_s.items())
     err.print(
-        f"lifted '{manifest['title']}' ({manifest['tokens']} tokens, {manifest['sentences']} sentences) in "
-        f"{seconds:.0f}s ({'pipeline' if manifest['pipeline'] else 'sequential'}; {stages})\n"
-        f"  generator {manifest['generator']}: {synth['jobs']} jobs, {synth['cache_hits']} from cache, "
-        f"{synth['requests']} requests, {synth['retried']} retried, {synth['failed']} failed"
-        f"{f' ({failures})' if failures else ''}; tokens in/out {synth['generator_tokens_in']}/"
-        f"{synth['generator_tokens_out']}\n"
-        f"  QA pairs: {synth['qa_pairs_kept']}/{synth['qa_pairs_parsed']} kept (aux {synth['aux_pairs_kept']}), "
-        f"rejected: {rejected}; grounding rate {synth['grounding_rate']:.2f}\n"
-        f"  training ({training.get('objective', 'qa')}, {manifest['adapter']['type']}, "
-        f"{manifest['adapter']['trainable_parameters']:,} trainable parameters): "
-        f"{training['examples']} examples ({training.get('segments', 0)} segments), loss "
-        f"{' -> '.join(f'{x:.3f}' for x in training['loss_per_epoch'])}, "
-        f"{training['tokens_per_second']:.0f} tok/s ({training['precision']})",
+        f"lifted '{manifest.title}' ({manifest.tokens} tokens, {manifest.sentences} sentences) in "
+        f"{seconds:.0f}s ({'pipeline' if manifest.pipeline else 'sequential'}; {stages})\n"
+        f"  generator {manifest.generator}: {synth.jobs} jobs, {synth.cache_hits} from cache, "
+        f"{synth.requests} requests, {synth.retried} retried, {synth.failed} failed"
+        f"{f' ({failures})' if failures else ''}; tokens in/out {synth.generator_tokens_in}/"
+        f"{synth.generator_tokens_out}\n"
+        f"  QA pairs: {synth.qa_pairs_kept}/{synth.qa_pairs_parsed} kept (aux {synth.aux_pairs_kept}), "
+        f"rejected: {rejected}; grounding rate {synth.grounding_rate:.2f}\n"
+        f"  training ({training.objective}, {adapter.type}, {adapter.trainable_parameters or 0:,} trainable "
+        f"parameters): {training.examples} examples ({training.segments} segments), loss "
+        f"{' -> '.join(f'{x:.3f}' for x in training.loss_per_epoch)}, "
+        f"{training.tokens_per_second:.0f} tok/s ({training.precision})",
         highlight=False,
     )
 
@@ -241,10 +243,11 @@ def ask(
         document_text = entry.document_text
     else:
         document_text = read_document(doc).text
-    base = entry.manifest["base_model"] if entry and model is None else canonical_model_name(model)
-    if entry and mode in ADAPTER_MODES and base != entry.manifest["base_model"]:
-        raise LiftError(f"document {entry.doc_id} was lifted on {entry.manifest['base_model']}, not {base}")
-    defaults = LiftConfig.from_dict(entry.manifest["config"]) if entry else LiftConfig()
+    manifest = entry.manifest if entry else None
+    base = manifest.base_model if manifest and model is None else canonical_model_name(model)
+    if manifest and mode in ADAPTER_MODES and base != manifest.base_model:
+        raise LiftError(f"document {manifest.doc_id} was lifted on {manifest.base_model}, not {base}")
+    defaults = manifest.lift_config() if manifest else LiftConfig()
     from lift.adapters import load_adapter
     from lift.infer import answer_question
 
@@ -282,14 +285,7 @@ def list_() -> None:
         table.add_column(column, overflow="fold")
     for entry in entries:
         m = entry.manifest
-        table.add_row(
-            entry.doc_id,
-            m["title"],
-            str(m["tokens"]),
-            str(m["synthesis"]["qa_pairs_kept"]),
-            m["base_model"],
-            m["created"],
-        )
+        table.add_row(entry.doc_id, m.title, str(m.tokens), str(m.synthesis.qa_pairs_kept), m.base_model, m.created)
     out.print(table)
 
 
@@ -301,7 +297,7 @@ def show(doc: Annotated[str, typer.Argument(help="Document id (prefix) or file p
     from lift.store import Store
 
     entry = Store(lift_home()).resolve(doc)
-    out.print_json(json.dumps({"path": str(entry.path), **entry.manifest}))
+    out.print_json(json.dumps({"path": str(entry.path), **entry.manifest.to_dict()}))
 
 
 @app.command()
@@ -358,8 +354,8 @@ def export(
         out.print(vllm_serve_command(path, export_name(entry)), highlight=False, markup=False)
         return
     check_merged_export(entry, out_dir, force)  # before the model loads
-    base = entry.manifest["base_model"]
-    defaults = LiftConfig.from_dict(entry.manifest["config"])
+    manifest = entry.manifest
+    base, defaults = manifest.base_model, manifest.lift_config()
     loaded = _load(None if base == EMBEDDED_MODEL else base, device or defaults.model.device)
     with err.status(f"merging the adapter into {base} ..."):
         path = export_merged(entry, loaded, out_dir, force=force)
@@ -454,7 +450,7 @@ def eval_(
     from lift.eval.run_info import record_run
     from lift.eval.runner import run_eval
     from lift.progress import make_progress
-    from lift.recipe import _versions
+    from lift.versions import package_versions
 
     display = make_progress(err)
     loaded = _load(cfg.model.name, cfg.model.device)
@@ -484,7 +480,7 @@ def eval_(
         "model": loaded.name,
         "device": str(loaded.device),
         "seed": cfg.eval.seed,
-        "versions": _versions(),
+        "versions": package_versions(),
         "git_commit": _git_commit(),
         "config": cfg.to_dict(),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),

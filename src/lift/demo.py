@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from lift.adapters import load_adapter
@@ -15,10 +13,9 @@ from lift.infer import answer_question
 from lift.models import LoadedModel
 from lift.progress import ProgressLike
 from lift.recipe import lift_document
-from lift.text.documents import Document, document_from_text
+from lift.samples import NEEDLE_KEYWORDS, NEEDLE_QUESTION, needle_sample
+from lift.store import Manifest
 
-NEEDLE_QUESTION = "What is the best thing to do in San Francisco?"
-NEEDLE_KEYWORDS = ("sandwich", "dolores park", "sunny")
 GENERAL_CHECKS = ("What is the capital of France?",)
 
 
@@ -31,20 +28,9 @@ class DemoResult:
     general: list[tuple[str, str]]  # (question, answer with the adapter)
     doc_id: str
     adapter_dir: Path
-    manifest: dict
+    manifest: Manifest
     lift_seconds: float
     total_seconds: float
-
-
-def needle_sample() -> Document:
-    text = resources.files("lift.samples").joinpath("needle_essay.txt").read_text("utf-8")
-    return document_from_text(text, title="Paul Graham essay + San Francisco needle", source="lift/samples")
-
-
-def general_questions() -> list[dict]:
-    """General questions the embedded base model answers correctly, with the keyword(s) a right answer has."""
-    data = json.loads(resources.files("lift.samples").joinpath("general_questions.json").read_text("utf-8"))
-    return list(data["questions"])
 
 
 def answers_correctly(answer: str, keywords: list[str]) -> bool:

@@ -1,10 +1,10 @@
-"""Pre-LIFT supervised fine-tuning (seed 002, section 3.3): before lifting single documents, fine-tune the base
+"""Pre-LIFT supervised fine-tuning (LIFT blog §3.3): before lifting single documents, fine-tune the base
 model on a corpus of documents together with QA about them, in the same task format LIFT uses, so that the
 model gets used to answering from what it was trained on.
 
 Corpus: SQuAD v1.1 dev, split by article (never by paragraph, so no article is on both sides). The articles
 sorted by title alternate: positions 0, 2, 4, ... are the train half (24 articles), 1, 3, 5, ... the held-out
-half (24). Each train article contributes its overlapping segments (language modelling, seed 002's
+half (24). Each train article contributes its overlapping segments (language modelling, the blog's
 L_input) and its human QA pairs weighted by gamma (L_AT), all articles in one run. A LoRA is trained and
 merged into the base; the result is a model directory usable with --model, carrying lift_pretrain.json with
 the split, so that `lift eval squad` on it leaves the train articles out by itself.
@@ -17,7 +17,6 @@ import random
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -27,40 +26,10 @@ from lift.config import LiftConfig, TrainConfig
 from lift.data import qa_example, training_plan
 from lift.data.examples import Example
 from lift.errors import LiftError
-from lift.eval.data_dir import suite_dir
+from lift.eval.suites.squad import RECORD_FILE, squad_articles, squad_split
 from lift.models import LoadedModel
 from lift.progress import NullProgress, ProgressLike
 from lift.train import train_adapter
-
-RECORD_FILE = "lift_pretrain.json"
-
-
-@dataclass
-class SquadSplit:
-    train: list[str]
-    held_out: list[str]
-
-
-def squad_articles(data_dir: Path) -> list[dict]:
-    path = suite_dir(data_dir, "squad") / "dev-v1.1.json"
-    if not path.is_file():
-        raise LiftError(f"SQuAD file not found: {path}")
-    return json.loads(path.read_text(encoding="utf-8"))["data"]
-
-
-def squad_split(articles: list[dict]) -> SquadSplit:
-    titles = sorted(article["title"] for article in articles)
-    return SquadSplit(train=titles[0::2], held_out=titles[1::2])
-
-
-def pretrained_train_articles(model_name: str | None) -> set[str]:
-    """Titles a pretrained model directory was fine-tuned on (empty for any other model)."""
-    if not model_name:
-        return set()
-    record = Path(model_name) / RECORD_FILE
-    if not record.is_file():
-        return set()
-    return set(json.loads(record.read_text(encoding="utf-8"))["train_articles"])
 
 
 def pretrain(

@@ -13,9 +13,7 @@ under $LIFT_HOME/work/, and the store entry appears atomically at the end.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
-import platform
 import random
 import shutil
 import time
@@ -31,25 +29,26 @@ from lift.data import training_plan
 from lift.data.tasks import ExampleMaker
 from lift.errors import LiftError
 from lift.models import LoadedModel, lift_home
+from lift.pipeline import PairStream
 from lift.progress import NullProgress, ProgressLike
-from lift.store import Entry, Store
+from lift.store import AdapterRecord, Entry, Manifest, Store, TrainingRecord
+from lift.store.manifest import MANIFEST_FILE
 from lift.synth.cache import GenerationCache
-from lift.synth.generate import SynthStats, generate_pairs
+from lift.synth.generate import build_jobs, generate_pairs
 from lift.synth.generators import make_generator
 from lift.synth.prompts import load_prompt
 from lift.synth.replay import replay_pairs
+from lift.synth.stats import SynthStats
 from lift.synth.types import QAPair
 from lift.text import Document, split_sentences
 from lift.train import NoExamplesError, train_adapter
-from lift.train.pipeline import PairStream
-
-MANIFEST_VERSION = 1
+from lift.versions import package_versions
 
 
 @dataclass
 class LiftResult:
     entry: Entry
-    manifest: dict
+    manifest: Manifest
 
 
 def lift_document(
@@ -92,13 +91,16 @@ def lift_document(
         # 3. The document's own examples (segments) for the chosen preset, and synthetic QA pairs -> examples
         #    (replay mixed in). With the pipeline, a producer thread generates while the first QA epoch trains
         #    on the pairs as they arrive; without it, generation finishes first.
-        generator = make_generator(config, loaded) if plan.uses_qa else None
+        generator, jobs = None, None
+        if plan.uses_qa:
+            generator = make_generator(
+                config.synth, loaded, seed=config.train.seed, model_trains_meanwhile=config.train.pipeline
+            )
+            jobs = build_jobs(document.sha256, sentences, config.synth, generator)
         make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight)
 
         def produce(emit, should_stop=lambda: False) -> SynthStats:
-            return generate_pairs(
-                document.sha256, sentences, generator, cache, config.synth, emit, progress, should_stop
-            )
+            return generate_pairs(jobs, generator, cache, config.synth, emit, progress, should_stop)
 
         # 4. Train the adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
         run_key = _run_key(document, loaded.name, config)
@@ -117,7 +119,7 @@ def lift_document(
                     pairs = PairStream(produce, config.train.queue_size).start()
                     try:
                         stream = make_examples.stream(pairs)
-                        expected = make_examples.expected(sentences)
+                        expected = make_examples.expected(jobs.most_pairs)
                         train = train_adapter(
                             adapter, None, config.train, checkpoints, progress,
                             stream=stream, expected_examples=expected, **schedule,
@@ -142,51 +144,50 @@ def lift_document(
             timings["total"] = time.perf_counter() - lift_started
 
             # 5. Write the store entry atomically.
-            manifest = {
-                "manifest_version": MANIFEST_VERSION,
-                "doc_id": document.doc_id,
-                "document_sha256": document.sha256,
-                "title": document.title,
-                "source": document.source,
-                "characters": len(document.text),
-                "tokens": document_tokens,
-                "sentences": len(sentences),
-                "base_model": loaded.name,
-                "adapter": {"type": adapter.kind, "trainable_parameters": trainable, "total_parameters": total},
-                "config": config.to_dict(),
-                "prompts": _prompt_versions(config) if plan.uses_qa else {},
-                "generator": generator.generator_id if generator else None,
-                "pipeline": config.train.pipeline and plan.uses_qa,
-                "synthesis": stats.report(),
-                "training": {
-                    "objective": config.train.objective,
-                    "learning_rate": lr,
-                    "segments": len(plan.fixed),
-                    "segment_tokens": plan.segment_tokens,
-                    "segment_stride": plan.segment_stride,
-                    "stage1_epochs": plan.stage1_epochs,
-                    "examples": train.examples,
-                    "qa_examples": make_examples.qa_examples,
-                    "replay_examples": make_examples.replay_examples,
-                    "epochs": config.train.epochs,
-                    "steps": train.steps,
-                    "loss_per_epoch": [round(x, 5) for x in train.loss_per_epoch],
-                    "tokens": train.tokens,
-                    "tokens_per_second": round(train.tokens_per_second, 1),
-                    "precision": train.precision,
-                    "device": str(loaded.device),
-                    "resumed_from_epoch": train.resumed_from_epoch,
-                },
-                "timings_s": {k: round(v, 2) for k, v in timings.items()},
-                "versions": _versions(),
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            }
+            manifest = Manifest(
+                doc_id=document.doc_id,
+                document_sha256=document.sha256,
+                title=document.title,
+                source=document.source,
+                characters=len(document.text),
+                tokens=document_tokens,
+                sentences=len(sentences),
+                base_model=loaded.name,
+                adapter=AdapterRecord(adapter.kind, trainable, total),
+                config=config.to_dict(),
+                prompts=_prompt_versions(config) if plan.uses_qa else {},
+                generator=generator.generator_id if generator else None,
+                pipeline=config.train.pipeline and plan.uses_qa,
+                synthesis=stats.report(),
+                training=TrainingRecord(
+                    objective=config.train.objective,
+                    learning_rate=lr,
+                    segments=len(plan.fixed),
+                    segment_tokens=plan.segment_tokens,
+                    segment_stride=plan.segment_stride,
+                    stage1_epochs=plan.stage1_epochs,
+                    examples=train.examples,
+                    qa_examples=make_examples.qa_examples,
+                    replay_examples=make_examples.replay_examples,
+                    epochs=config.train.epochs,
+                    steps=train.steps,
+                    loss_per_epoch=[round(x, 5) for x in train.loss_per_epoch],
+                    tokens=train.tokens,
+                    tokens_per_second=round(train.tokens_per_second, 1),
+                    precision=train.precision,
+                    device=str(loaded.device),
+                    resumed_from_epoch=train.resumed_from_epoch,
+                ),
+                timings_s={k: round(v, 2) for k, v in timings.items()},
+                versions=package_versions(),
+                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            )
 
             def fill(staging: Path) -> None:
                 adapter.save(staging / "adapter")
                 (staging / "document.txt").write_text(document.text, encoding="utf-8")
                 dump_config(config, staging / "config.yaml")
-                (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+                manifest.write(staging / MANIFEST_FILE)
 
             entry = store.write(document.doc_id, fill, overwrite=force)
         finally:
@@ -206,13 +207,3 @@ def _run_key(document: Document, model_name: str, config: LiftConfig) -> str:
     """Checkpoints are only resumed by a run with the same document, model and config."""
     blob = json.dumps({"doc": document.sha256, "model": model_name, "config": config.training_dict()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
-def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in ("lift", "torch", "transformers", "peft"):
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = "unknown"
-    return versions

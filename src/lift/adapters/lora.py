@@ -1,9 +1,10 @@
 """LoRA and PiSSA on all linear projections through peft, saved in standard PEFT format.
 
-PiSSA (seed 001's baseline) starts the adapter from each weight's r principal singular vectors and leaves the
-residual in the base weight, so base + adapter equals the original weights at step 0. Our base model is
-shared by every adapter, so PiSSA is saved converted to a plain LoRA of rank 2r on the *original* weights
-(peft's path_initial_model_for_weight_conversion), and unload() puts the original weight tensors back.
+PiSSA (the LIFT 2024 paper's PEFT baseline) starts the adapter from each weight's r principal singular
+vectors and leaves the residual in the base weight, so base + adapter equals the original weights at step 0.
+Our base model is shared by every adapter, so PiSSA is saved converted to a plain LoRA of rank 2r on the
+*original* weights (peft's path_initial_model_for_weight_conversion), and unload() puts the original weight
+tensors back.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class PeftAdapter(Adapter):
             self._initial_dir = Path(tempfile.mkdtemp(prefix="lift-pissa-init-"))
             config = model.peft_config["default"]
             config.init_lora_weights = True  # the saved initial adapter loads as a plain LoRA
-            with _quiet_peft():
+            with quiet_peft():
                 model.save_pretrained(str(self._initial_dir))
             config.init_lora_weights = "pissa"
 
@@ -45,7 +46,7 @@ class PeftAdapter(Adapter):
         peft.set_peft_model_state_dict(self.model, state)
 
     def save(self, directory: Path) -> None:
-        with _quiet_peft():
+        with quiet_peft():
             if self._initial_dir is None:
                 self.model.save_pretrained(str(directory))
             else:
@@ -92,21 +93,21 @@ def attach_lora(
         task_type="CAUSAL_LM",
         init_lora_weights=init,
     )
-    with _quiet_peft():
+    with quiet_peft():
         wrapped = peft.get_peft_model(model, lora_config, adapter_name=adapter_name)
     return PeftAdapter(wrapped, "pissa" if pissa else "lora", originals)
 
 
 def load_peft_adapter(model: PreTrainedModel, adapter_dir: str | Path) -> PeftAdapter:
     """A saved LoRA (PiSSA adapters are saved as LoRA) on a base model, for inference."""
-    with _quiet_peft():
+    with quiet_peft():
         wrapped = peft.PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
     wrapped.eval()
     return PeftAdapter(wrapped, "lora")
 
 
 @contextlib.contextmanager
-def _quiet_peft() -> Iterator[None]:
+def quiet_peft() -> Iterator[None]:
     """peft probes a transformers attribute that transformers 5 deprecates; nothing for users to act on."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)

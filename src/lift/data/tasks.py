@@ -21,7 +21,7 @@ REPLAY_ORDER = 1 << 30  # replay keys sort after every QA key
 
 
 def training_answer(pair: QAPair, aux_answer: str) -> str:
-    """The text the model learns to write for a pair: seed 002's evidence-augmented answer quotes the
+    """The text the model learns to write for a pair: the evidence-augmented answer (LIFT blog) quotes the
     evidence before the answer."""
     if pair.kind == "aux" and aux_answer == "evidence_answer" and pair.evidence:
         return f'The text says: "{pair.evidence}"\nSo the answer is: {pair.answer}'
@@ -42,18 +42,16 @@ class ExampleMaker:
         self.config = config
         self.system = config.infer.system_prompt
         self.max_tokens = min(model_window, 4 * config.train.batch_tokens)
-        # cycled in file order, so replay_ratio x N examples use the first prompts of the fixture, as before the
-        # pipeline (with a shuffled subset the integration test kept 6 of 8 general answers); packing shuffles them
+        # cycled in file order, so that replay_ratio x N examples always use the first prompts of the fixture
+        # (deterministic whatever the arrival order); packing shuffles them
         self.replay = [qa_example(tokenizer, q, a, self.system, self.max_tokens) for q, a in replay]
         self.qa_examples = 0
         self.replay_examples = 0
 
-    def expected(self, sentences: list[str]) -> int:
-        """Examples per epoch if every request yields its m pairs (the pipeline's first-epoch estimate)."""
-        synth = self.config.synth
-        long_enough = sum(len(s) >= synth.min_sentence_chars for s in sentences)
-        qa = long_enough * synth.qa_per_sentence + synth.aux_tasks
-        return round(qa * (1 + (self.config.train.replay_ratio if self.replay else 0)))
+    def expected(self, qa_pairs: int) -> int:
+        """Examples per epoch for this many QA pairs, replay included (the pipeline's first-epoch estimate,
+        from synth's JobPlan.most_pairs)."""
+        return round(qa_pairs * (1 + (self.config.train.replay_ratio if self.replay else 0)))
 
     def stream(self, pairs: Iterable[QAPair]) -> Iterator[tuple[tuple, Example]]:
         credit = 0.0

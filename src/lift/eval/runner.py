@@ -24,7 +24,7 @@ from lift.infer.rag import Retriever, retrieved_context
 from lift.models import LoadedModel, lift_home
 from lift.progress import NullProgress, ProgressLike
 from lift.recipe import lift_document
-from lift.store import Entry, Store
+from lift.store import Entry, Manifest, Store
 from lift.text import Document
 
 RESULTS = "results.jsonl"
@@ -70,11 +70,10 @@ class EvalRun:
     reused: int  # documents whose adapter came from the store
 
 
-def same_training(manifest: dict, config: LiftConfig, model_name: str) -> bool:
+def same_training(manifest: Manifest, config: LiftConfig, model_name: str) -> bool:
     """Same base model and the same training settings; settings that only change speed (concurrency, queue
     size, ...) do not count, and a manifest from a version that lacked a setting does not match."""
-    stored = training_sections(manifest.get("config", {}))
-    return manifest.get("base_model") == model_name and stored == config.training_dict()
+    return manifest.base_model == model_name and training_sections(manifest.config) == config.training_dict()
 
 
 def ensure_lifted(
@@ -216,23 +215,22 @@ def _row(item: EvalItem, mode: str, ids: list[int], prediction: str, seconds: fl
 
 def _document_record(entry: Entry, reused: bool) -> dict:
     manifest = entry.manifest
-    synthesis = manifest["synthesis"]
+    synthesis = manifest.synthesis
     return {
-        "title": manifest["title"],
-        "tokens": manifest["tokens"],
-        "sentences": manifest["sentences"],
-        "qa_pairs_parsed": synthesis["qa_pairs_parsed"],
-        "qa_pairs_kept": synthesis["qa_pairs_kept"],
-        "grounding_rate": synthesis["grounding_rate"],
-        "strict_grounding_rate": synthesis.get("strict_grounding_rate"),
-        "generator": manifest["generator"],
-        "train_seconds": manifest["timings_s"].get("train"),
-        "adapter": manifest["adapter"]["type"],
-        "trainable_parameters": manifest["adapter"].get("trainable_parameters"),
-        "objective": manifest["training"].get("objective", "qa"),
-        # stages overlap in the pipeline: the total is measured; older manifests had only sequential stages
-        "lift_seconds": round(manifest["timings_s"].get("total", sum(manifest["timings_s"].values())), 2),
-        "train_tokens_per_second": manifest["training"]["tokens_per_second"],
-        "created": manifest["created"],
+        "title": manifest.title,
+        "tokens": manifest.tokens,
+        "sentences": manifest.sentences,
+        "qa_pairs_parsed": synthesis.qa_pairs_parsed,
+        "qa_pairs_kept": synthesis.qa_pairs_kept,
+        "grounding_rate": synthesis.grounding_rate,
+        "strict_grounding_rate": synthesis.strict_grounding_rate,
+        "generator": manifest.generator,
+        "train_seconds": manifest.timings_s.get("train"),
+        "adapter": manifest.adapter.type,
+        "trainable_parameters": manifest.adapter.trainable_parameters,
+        "objective": manifest.training.objective,
+        "lift_seconds": round(manifest.lift_seconds, 2),
+        "train_tokens_per_second": manifest.training.tokens_per_second,
+        "created": manifest.created,
         "reused_from_store": reused,
     }

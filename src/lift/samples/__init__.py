@@ -1,0 +1,24 @@
+"""The bundled samples: the demo's needle essay, the general questions of the forgetting check, and the replay
+prompts (each JSON file records its provenance)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from lift.text.documents import Document, document_from_text
+
+NEEDLE_QUESTION = "What is the best thing to do in San Francisco?"
+NEEDLE_KEYWORDS = ("sandwich", "dolores park", "sunny")
+
+
+def needle_sample() -> Document:
+    """A Paul Graham essay with the San Francisco needle planted in it."""
+    text = resources.files("lift.samples").joinpath("needle_essay.txt").read_text("utf-8")
+    return document_from_text(text, title="Paul Graham essay + San Francisco needle", source="lift/samples")
+
+
+def general_questions() -> list[dict]:
+    """General questions the embedded base model answers correctly, with the keyword(s) a right answer has."""
+    data = json.loads(resources.files("lift.samples").joinpath("general_questions.json").read_text("utf-8"))
+    return list(data["questions"])

@@ -104,7 +104,7 @@ class Server:
         doc = model[len(MODEL_PREFIX) :]
         if not is_doc_id(doc):
             raise APIError(400, f"invalid document id '{doc}' in model '{model}'", code="invalid_document_id")
-        matches = [e for e in self.store.with_prefix(doc) if e.manifest["base_model"] == self.loaded.name]
+        matches = [e for e in self.store.with_prefix(doc) if e.manifest.base_model == self.loaded.name]
         if len(matches) != 1:
             detail = "is ambiguous" if matches else "does not exist"
             raise APIError(404, f"The model '{model}' {detail}", code="model_not_found")
@@ -171,7 +171,7 @@ def create_app(server: Server) -> FastAPI:
         data = [{"id": server.loaded.name, "object": "model", "created": 0, "owned_by": "lift"}]
         for entry in server.store.entries():
             manifest = entry.manifest
-            if manifest["base_model"] != server.loaded.name:
+            if manifest.base_model != server.loaded.name:
                 continue
             data.append(
                 {
@@ -179,8 +179,8 @@ def create_app(server: Server) -> FastAPI:
                     "object": "model",
                     "created": int(entry.path.stat().st_mtime),
                     "owned_by": "lift",
-                    "title": manifest["title"],
-                    "tokens": manifest["tokens"],
+                    "title": manifest.title,
+                    "tokens": manifest.tokens,
                 }
             )
         return {"object": "list", "data": data}
@@ -305,13 +305,13 @@ def _document_status(server: Server, doc_id: str, with_manifest: bool = True) ->
         "object": "document",
         "id": doc_id,
         "model": MODEL_PREFIX + doc_id,
-        "title": manifest["title"],
+        "title": manifest.title,
         "status": "done",
-        "tokens": manifest["tokens"],
-        "created": manifest["created"],
+        "tokens": manifest.tokens,
+        "created": manifest.created,
     }
     if with_manifest:
-        status["manifest"] = manifest
+        status["manifest"] = manifest.to_dict()
     return status
 
 

@@ -3,9 +3,9 @@
 One worker thread owns the model (generation is not thread-safe). Requests wait in a bounded queue; when it
 is full, `submit` raises QueueFull and the server answers 429. Waiting requests for the same document, mode
 and answer length (not streamed) are answered as one batch. LoRA adapters of recently used documents stay
-loaded side by side in one PeftModel (`adapter_slots`, least recently used unloaded first); switching
-document is peft's set_adapter, never a reload of the base weights. Gated Memory adapters are attached for
-the request and taken off after it.
+loaded side by side (adapters.slots.AdapterSlots: serve.adapter_slots of them, least recently used unloaded
+first); switching document is peft's set_adapter, never a reload of the base weights. Gated Memory adapters
+are attached for the request and taken off after it.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import peft
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
 from lift.adapters import load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
-from lift.adapters.lora import _quiet_peft
+from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
 from lift.infer.generation import Continuation, generate_rows
 from lift.infer.modes import build_prompt_ids
@@ -83,8 +81,7 @@ class ChatEngine:
         self._changed = threading.Condition()
         self._closing = False
         self._model_lock = threading.Lock()
-        self._peft: peft.PeftModel | None = None
-        self._slots: collections.OrderedDict[str, str] = collections.OrderedDict()  # doc id -> adapter name
+        self._slots = AdapterSlots(loaded.model, config.serve.adapter_slots)  # keyed by document id
         self._worker = threading.Thread(target=self._run, name="lift-chat-engine", daemon=True)
         self.batches_run = 0
         self.loaded.model.eval()
@@ -137,12 +134,10 @@ class ChatEngine:
     def forget(self, doc_id: str) -> None:
         """Unload a document's adapter (its entry was deleted or replaced)."""
         with self._model_lock:
-            name = self._slots.pop(doc_id, None)
-            if name is not None and self._peft is not None:
-                self._peft.delete_adapter(name)
+            self._slots.forget(doc_id)
 
     def loaded_documents(self) -> list[str]:
-        return list(self._slots)
+        return self._slots.loaded()
 
     # ------------------------------------------------------------------ worker
 
@@ -222,37 +217,15 @@ class ChatEngine:
     def _network(self, entry: Entry | None, mode: str):
         """The model to generate with: the base (adapters off), or the base with this document's adapter."""
         if entry is None or mode not in CHAT_MODES:
-            with self._peft.disable_adapter() if self._peft is not None else contextlib.nullcontext():
-                yield self._peft if self._peft is not None else self.loaded.model
+            with self._slots.adapters_off() as net:
+                yield net
             return
         if (entry.adapter_dir / GATED_MEMORY_CONFIG).is_file():
-            base = self._peft.get_base_model() if self._peft is not None else self.loaded.model
-            with self._peft.disable_adapter() if self._peft is not None else contextlib.nullcontext():
-                adapter = load_adapter(base, entry.adapter_dir)
+            with self._slots.adapters_off():
+                adapter = load_adapter(self._slots.base_model, entry.adapter_dir)
                 try:
                     yield adapter.model
                 finally:
                     adapter.unload()
             return
-        yield self._activate_lora(entry.doc_id, entry.adapter_dir)
-
-    def _activate_lora(self, doc_id: str, adapter_dir: Path) -> peft.PeftModel:
-        name = self._slots.get(doc_id)
-        if name is not None:
-            self._slots.move_to_end(doc_id)
-        else:
-            name = f"doc_{doc_id}"
-            with _quiet_peft():
-                if self._peft is None:
-                    self._peft = peft.PeftModel.from_pretrained(
-                        self.loaded.model, str(adapter_dir), adapter_name=name, is_trainable=False
-                    )
-                else:
-                    self._peft.load_adapter(str(adapter_dir), adapter_name=name, is_trainable=False)
-            self._peft.eval()
-            self._slots[doc_id] = name
-        self._peft.set_adapter(name)
-        while len(self._slots) > self.config.serve.adapter_slots:
-            _, oldest = self._slots.popitem(last=False)
-            self._peft.delete_adapter(oldest)
-        return self._peft
+        yield self._slots.activate(entry.doc_id, entry.adapter_dir)

@@ -1,5 +1,6 @@
-"""The adapter library: one entry per document, keyed by content hash."""
+"""The adapter library: one entry per document, keyed by content hash, with a typed manifest."""
 
 from lift.store.library import Entry, Store, is_doc_id
+from lift.store.manifest import MANIFEST_VERSION, AdapterRecord, Manifest, TrainingRecord
 
-__all__ = ["Entry", "Store", "is_doc_id"]
+__all__ = ["MANIFEST_VERSION", "AdapterRecord", "Entry", "Manifest", "Store", "TrainingRecord", "is_doc_id"]

@@ -39,7 +39,7 @@ def export_name(entry: Entry) -> str:
 def base_model_source(entry: Entry) -> str:
     """What loads the entry's base model outside LIFT: its Hugging Face id or local directory; for the embedded
     default, our converted safetensors directory (neither transformers' default path nor vLLM reads the GGUF)."""
-    base = entry.manifest["base_model"]
+    base = entry.manifest.base_model
     return str(embedded_model_dir().resolve()) if base == EMBEDDED_MODEL else base
 
 
@@ -81,8 +81,8 @@ def export_merged(entry: Entry, loaded: LoadedModel, out: Path, force: bool = Fa
     """Write the entry's base model with its adapter merged into the weights, plus the tokenizer, to OUT (in
     the loaded model's dtype). `loaded` must be the entry's base model; it is left unchanged. Returns OUT."""
     target = check_merged_export(entry, out, force)
-    if loaded.name != entry.manifest["base_model"]:
-        raise LiftError(f"document {entry.doc_id} was lifted on {entry.manifest['base_model']}, not {loaded.name}")
+    if loaded.name != entry.manifest.base_model:
+        raise LiftError(f"document {entry.doc_id} was lifted on {entry.manifest.base_model}, not {loaded.name}")
 
     def fill(staging: Path) -> None:
         merged_model(loaded.model, entry.adapter_dir).save_pretrained(staging)
@@ -153,7 +153,7 @@ def _export_target(entry: Entry, out: Path, force: bool) -> Path:
 
 def _local_base_dir(entry: Entry) -> list[Path]:
     """The base model's directory when it is a local one (an export must not replace it or a folder above it)."""
-    base = entry.manifest["base_model"]
+    base = entry.manifest.base_model
     if base == EMBEDDED_MODEL:
         return [(lift_home() / "models" / EMBEDDED_MODEL).resolve()]
     return [Path(base).resolve()] if Path(base).is_absolute() else []

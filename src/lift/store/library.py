@@ -11,7 +11,6 @@ run never leaves a half-written entry.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lift.errors import LiftError
+from lift.store.manifest import MANIFEST_FILE, Manifest
 from lift.text.documents import read_document
 
 _DOC_ID = re.compile(r"^[0-9a-f]{4,64}$")
@@ -42,8 +42,8 @@ class Entry:
         return self.path / "adapter"
 
     @property
-    def manifest(self) -> dict:
-        return json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+    def manifest(self) -> Manifest:
+        return Manifest.read(self.path / MANIFEST_FILE)
 
     @property
     def document_text(self) -> str:
@@ -56,7 +56,7 @@ class Store:
 
     def get(self, doc_id: str) -> Entry | None:
         path = self.root / doc_id
-        return Entry(doc_id, path) if _DOC_ID.match(doc_id) and (path / "manifest.json").is_file() else None
+        return Entry(doc_id, path) if _DOC_ID.match(doc_id) and (path / MANIFEST_FILE).is_file() else None
 
     def entries(self) -> list[Entry]:
         if not self.root.is_dir():
@@ -99,7 +99,7 @@ class Store:
         staging = Path(tempfile.mkdtemp(prefix=f".staging-{doc_id}-", dir=self.root))
         try:
             fill(staging)
-            if (staging / "manifest.json").is_file() is False:
+            if not (staging / MANIFEST_FILE).is_file():
                 raise RuntimeError("entry has no manifest")
             if target.exists():
                 trash = Path(tempfile.mkdtemp(prefix=f".trash-{doc_id}-", dir=self.root))

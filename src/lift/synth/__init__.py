@@ -1,6 +1,3 @@
-"""Synthetic tasks: per-sentence QA pairs written by a generator, parsed, grounded and cached."""
-
-from lift.synth.generate import SynthResult, SynthStats, synthesize_qa
-from lift.synth.types import QAPair, SentenceRequest
-
-__all__ = ["QAPair", "SentenceRequest", "SynthResult", "SynthStats", "synthesize_qa"]
+"""Synthetic tasks: per-sentence QA pairs written by a generator (backend.py: the interface every backend
+implements), parsed, grounded and cached (generate.py), with a record of what was kept and dropped (stats.py).
+Import from the submodules; this package module stays empty so that reading a stored record is cheap."""

@@ -1,21 +1,27 @@
-"""Pick the generator backend a config asks for."""
+"""Pick the generator backend a synth config asks for."""
 
 from __future__ import annotations
 
 import copy
 
-from lift.config import LiftConfig
+from lift.config import SynthConfig
 from lift.models import LoadedModel
-from lift.synth.local import LocalGenerator
-from lift.synth.openai_backend import OpenAIGenerator
-from lift.synth.template import TemplateGenerator
+from lift.synth.backend import Generator
 
 
-def make_generator(config: LiftConfig, loaded: LoadedModel) -> TemplateGenerator | LocalGenerator | OpenAIGenerator:
-    synth = config.synth
+def make_generator(
+    synth: SynthConfig, loaded: LoadedModel, *, seed: int = 0, model_trains_meanwhile: bool = False
+) -> Generator:
+    """The backend for synth.generator. `seed` seeds the openai backend's retry jitter. With
+    model_trains_meanwhile (the pipeline wraps the base model in adapter layers while generation still runs),
+    the local backend generates with a copy of the plain base model: twice the weights in memory."""
     if synth.generator == "template":
+        from lift.synth.template import TemplateGenerator
+
         return TemplateGenerator(synth.qa_per_sentence)
     if synth.generator == "openai":
+        from lift.synth.openai_backend import OpenAIGenerator
+
         assert synth.generator_url and synth.generator_model  # validated in config
         return OpenAIGenerator(
             synth.generator_url,
@@ -26,10 +32,10 @@ def make_generator(config: LiftConfig, loaded: LoadedModel) -> TemplateGenerator
             max_retries=synth.max_retries,
             temperature=synth.temperature,
             max_tokens=synth.max_tokens,
-            seed=config.train.seed,
+            seed=seed,
         )
-    if config.train.pipeline:
-        # The trainer wraps the base model in LoRA layers while this generator still runs: generate with a
-        # copy of the plain base model (twice the weights in memory; --no-pipeline avoids the copy).
+    from lift.synth.local import LocalGenerator
+
+    if model_trains_meanwhile:
         loaded = LoadedModel(copy.deepcopy(loaded.model), loaded.tokenizer, loaded.name, loaded.device)
     return LocalGenerator(loaded, synth.qa_per_sentence, synth.local_max_new_tokens, synth.local_batch_size)

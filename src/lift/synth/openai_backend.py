@@ -14,30 +14,15 @@ import asyncio
 import json
 import os
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import openai
 
 from lift.errors import LiftError
+from lift.synth.backend import OnResult, RequestCounters
 from lift.synth.types import Job
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
-
-
-@dataclass
-class RequestCounters:
-    """What the generator did; shared by every backend so that the report is the same for all."""
-
-    requests: int = 0  # HTTP requests (or local generations) made, retries included
-    retried: int = 0  # requests that failed and were tried again
-    failed: int = 0  # items skipped after the last retry
-    tokens_in: int = 0
-    tokens_out: int = 0
-    failures: dict[str, int] = field(default_factory=dict)  # reason -> count, over all failed attempts
-
-    def note_failure(self, reason: str) -> None:
-        self.failures[reason] = self.failures.get(reason, 0) + 1
 
 
 class OpenAIGenerator:
@@ -72,14 +57,10 @@ class OpenAIGenerator:
     def sampling_params(self) -> dict:
         return {"temperature": self.temperature, "max_tokens": self.max_tokens}
 
-    def run(
-        self,
-        jobs: list[Job],
-        on_result: Callable[[Job, str | None], Awaitable[None]],
-        should_stop: Callable[[], bool] = lambda: False,
-    ) -> None:
-        """Generate every job, at most `concurrency` at a time; on_result(job, text or None) is awaited as
-        each one finishes, in completion order."""
+    def run(self, jobs: list[Job], on_result: OnResult, should_stop: Callable[[], bool] = lambda: False) -> None:
+        """Generate every job, at most `concurrency` at a time; on_result(job, text or None) runs as each one
+        finishes, in completion order, in a worker thread (it may block, e.g. on the pipeline's full queue)."""
+        self.counters = RequestCounters()
         asyncio.run(self._run(jobs, on_result, should_stop))
 
     async def _run(self, jobs, on_result, should_stop) -> None:
@@ -98,7 +79,7 @@ class OpenAIGenerator:
                     if should_stop():
                         return
                     text = await self._generate(client, job)
-                await on_result(job, text)
+                await asyncio.to_thread(on_result, job, text)
 
             tasks = [asyncio.create_task(one(job)) for job in jobs]
             try:

@@ -14,7 +14,8 @@ import json
 import re
 
 from lift.synth.aux import template_aux_pair
-from lift.synth.types import Job
+from lift.synth.backend import BatchGenerator
+from lift.synth.types import AuxWindow, Job, SentenceRequest
 
 GENERATOR_ID = "template-v1"
 
@@ -27,11 +28,12 @@ _PROPER_PHRASE = re.compile(r"\b([A-Z][a-zA-Z'’-]+(?:\s+(?:of\s+|the\s+|de\s+)
 _STOP_CAPITALIZED = {"The", "A", "An", "I", "It", "This", "That", "But", "And", "So", "If", "In", "On", "When"}
 
 
-class TemplateGenerator:
+class TemplateGenerator(BatchGenerator):
     generator_id = GENERATOR_ID
     batch_size = 256
 
     def __init__(self, qa_per_sentence: int) -> None:
+        super().__init__()
         self.qa_per_sentence = qa_per_sentence
 
     def sampling_params(self) -> dict:
@@ -42,13 +44,13 @@ class TemplateGenerator:
         return [self._one(job) for job in jobs]
 
     def _one(self, job: Job) -> str:
-        if job.kind == "aux":
-            pair = template_aux_pair(job.unit)  # type: ignore[arg-type]
+        if isinstance(job.unit, AuxWindow):
+            pair = template_aux_pair(job.unit)
             if pair is None:
                 return "No question: no name recurs in this window."
             return f"Question: {pair['question']}\n\nAnswer: {pair['answer']}\n\nEvidence: {pair['evidence']}"
-        request = job.unit
-        pairs = template_pairs(request.sentence, request.previous_sentence)[: self.qa_per_sentence]  # type: ignore[union-attr]
+        request: SentenceRequest = job.unit
+        pairs = template_pairs(request.sentence, request.previous_sentence)[: self.qa_per_sentence]
         return json.dumps({"qa_list": pairs})
 
 

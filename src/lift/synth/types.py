@@ -17,7 +17,7 @@ class SentenceRequest:
 
 @dataclass(frozen=True)
 class AuxWindow:
-    """One unit of auxiliary generation (seed 001): a window of consecutive sentences."""
+    """One unit of auxiliary long-range QA generation (LIFT 2024 paper): a window of consecutive sentences."""
 
     index: int  # window number
     first_sentence: int
@@ -52,3 +52,26 @@ class QAPair:
     kind: str = "sentence"
     evidence: str = ""  # aux pairs: verbatim sentences of the window that support the answer
     order: tuple[int, int] = (0, 0)  # (job number, pair number): document order, whatever the arrival order
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """Every generator request a document needs, in document order: one per long-enough sentence, then one
+    per auxiliary window."""
+
+    jobs: tuple[Job, ...]
+    sentences: int  # sentences in the document (the short ones get no job)
+    qa_per_sentence: int
+
+    @property
+    def sentence_jobs(self) -> int:
+        return sum(job.kind == "sentence" for job in self.jobs)
+
+    @property
+    def aux_jobs(self) -> int:
+        return sum(job.kind == "aux" for job in self.jobs)
+
+    @property
+    def most_pairs(self) -> int:
+        """Pairs if every request yields all it asks for: qa_per_sentence per sentence, one per window."""
+        return self.sentence_jobs * self.qa_per_sentence + self.aux_jobs

@@ -4,8 +4,8 @@ its provenance inside), asked with no context before lifting (no_context) and wi
 
 from __future__ import annotations
 
-from lift.demo import general_questions, needle_sample
 from lift.eval.items import EvalItem
+from lift.samples import general_questions, needle_sample
 from lift.text import Document
 
 

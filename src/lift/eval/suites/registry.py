@@ -48,8 +48,7 @@ def load_suite(
 
         return niah_items(root, tokenizer, config.eval.niah_lengths, config.eval.niah_depths)
     if suite == "squad":
-        from lift.eval.suites.squad import squad_items
-        from lift.pretrain import pretrained_train_articles
+        from lift.eval.suites.squad import pretrained_train_articles, squad_items
 
         exclude = pretrained_train_articles(config.model.name)
         return squad_items(root, config.eval.squad_questions, config.eval.seed, exclude)

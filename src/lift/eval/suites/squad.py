@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 from lift.errors import LiftError
@@ -17,6 +18,35 @@ from lift.text import Document
 from lift.text.documents import document_from_text
 
 INSTRUCTION = "Answer in a few words."
+RECORD_FILE = "lift_pretrain.json"  # in a `lift pretrain` model dir: the articles it was tuned on
+
+
+@dataclass
+class SquadSplit:
+    train: list[str]
+    held_out: list[str]
+
+
+def squad_articles(data_dir: Path) -> list[dict]:
+    path = suite_dir(data_dir, "squad") / "dev-v1.1.json"
+    if not path.is_file():
+        raise LiftError(f"SQuAD file not found: {path}")
+    return json.loads(path.read_text(encoding="utf-8"))["data"]
+
+
+def squad_split(articles: list[dict]) -> SquadSplit:
+    titles = sorted(article["title"] for article in articles)
+    return SquadSplit(train=titles[0::2], held_out=titles[1::2])
+
+
+def pretrained_train_articles(model_name: str | None) -> set[str]:
+    """Titles a pretrained model directory was fine-tuned on (empty for any other model)."""
+    if not model_name:
+        return set()
+    record = Path(model_name) / RECORD_FILE
+    if not record.is_file():
+        return set()
+    return set(json.loads(record.read_text(encoding="utf-8"))["train_articles"])
 
 
 def squad_items(
@@ -24,13 +54,9 @@ def squad_items(
 ) -> list[EvalItem]:
     """`questions` questions from whole passages in seeded order; articles in `exclude` (a pretrained
     model's train half, see lift.pretrain) are never drawn."""
-    path = suite_dir(data_dir, "squad") / "dev-v1.1.json"
-    if not path.is_file():
-        raise LiftError(f"SQuAD file not found: {path}")
-    data = json.loads(path.read_text(encoding="utf-8"))
     passages = [
         (article["title"], number, paragraph)
-        for article in data["data"]
+        for article in squad_articles(data_dir)
         if article["title"] not in exclude
         for number, paragraph in enumerate(article["paragraphs"])
     ]

@@ -1,5 +1,6 @@
-"""Seed 000's asynchronous producer-consumer pipeline: generation runs in a producer thread and hands QA pairs
-to the trainer through a bounded queue as each request finishes.
+"""The producer-consumer pipeline (LIFT paper, asynchronous generation and training): generation runs in a
+producer thread and hands QA pairs to the trainer through a bounded queue as each request finishes. It sits
+above synth/ and train/ and wires them; neither knows the other.
 
 The trainer blocks only when the queue is empty (time counted in wait_seconds); a full queue makes the
 producer wait (back-pressure). An error in the producer is raised in the consumer; a consumer that stops
@@ -13,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from lift.synth.generate import SynthStats
+from lift.synth.stats import SynthStats
 from lift.synth.types import QAPair
 
 Produce = Callable[[Callable[[QAPair], None], Callable[[], bool]], SynthStats]

@@ -1,0 +1,124 @@
+"""The manifest of a store entry: what was lifted, how, and what it cost, as one typed record.
+
+`manifest.json` holds `Manifest.to_dict()`. `Manifest.from_dict` reads every version written so far: the
+first ones lack some sections and counts, which then read as their defaults, and keys this version does not
+know are kept in `extra` so that `lift show` still prints them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from lift.config import LiftConfig
+from lift.errors import LiftError
+from lift.synth.stats import SynthesisReport
+
+MANIFEST_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class AdapterRecord:
+    type: str  # lora | pissa | gated_memory
+    trainable_parameters: int | None = None
+    total_parameters: int | None = None
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    objective: str = "qa"
+    learning_rate: float | None = None
+    segments: int = 0  # document segments trained beside the QA (by the objective)
+    segment_tokens: int | None = None
+    segment_stride: int | None = None
+    stage1_epochs: int = 0
+    examples: int = 0  # per epoch
+    qa_examples: int = 0
+    replay_examples: int = 0
+    epochs: int = 0
+    steps: int = 0
+    loss_per_epoch: list[float] = field(default_factory=list)
+    tokens: int = 0
+    tokens_per_second: float = 0.0
+    precision: str = "fp32"
+    device: str = "cpu"
+    resumed_from_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class Manifest:
+    doc_id: str
+    base_model: str
+    adapter: AdapterRecord
+    document_sha256: str = ""
+    title: str = ""
+    source: str | None = None
+    characters: int = 0
+    tokens: int = 0
+    sentences: int = 0
+    config: dict = field(default_factory=dict)  # LiftConfig.to_dict() of the lift
+    prompts: dict[str, str] = field(default_factory=dict)  # prompt kind -> template version
+    generator: str | None = None
+    pipeline: bool = False
+    synthesis: SynthesisReport = field(default_factory=SynthesisReport)
+    training: TrainingRecord = field(default_factory=TrainingRecord)
+    timings_s: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    versions: dict[str, str] = field(default_factory=dict)  # package -> version
+    created: str = ""  # ISO 8601, UTC
+    manifest_version: int = MANIFEST_VERSION
+    extra: dict = field(default_factory=dict)  # stored keys this version does not know
+
+    @property
+    def lift_seconds(self) -> float:
+        """The whole lift. Stages overlap in the pipeline, so the total is measured; older manifests have no
+        total and ran their stages one after the other: their sum."""
+        return self.timings_s.get("total", sum(self.timings_s.values()))
+
+    def lift_config(self) -> LiftConfig:
+        """The settings the document was lifted with (the defaults of this version for fields added since)."""
+        return LiftConfig.from_dict(self.config)
+
+    def to_dict(self) -> dict:
+        stored = {"manifest_version": self.manifest_version}
+        for item in fields(self):
+            if item.name not in ("manifest_version", "extra"):
+                value = getattr(self, item.name)
+                stored[item.name] = asdict(value) if hasattr(value, "__dataclass_fields__") else value
+        return {**stored, **self.extra}
+
+    @classmethod
+    def from_dict(cls, stored: dict) -> Manifest:
+        version = stored.get("manifest_version", 0)
+        if version > MANIFEST_VERSION:
+            raise LiftError(
+                f"manifest version {version} of document {stored.get('doc_id')} is newer than this lift reads "
+                f"({MANIFEST_VERSION}); upgrade lift"
+            )
+        missing = [key for key in ("doc_id", "base_model", "adapter") if key not in stored]
+        if missing:
+            raise LiftError(f"manifest of document {stored.get('doc_id', '?')} lacks {', '.join(missing)}")
+        known = {item.name for item in fields(cls)} - {"extra"}
+        values = {key: value for key, value in stored.items() if key in known}
+        values["adapter"] = _record(AdapterRecord, stored["adapter"])
+        values["synthesis"] = SynthesisReport.from_dict(stored.get("synthesis", {}))
+        values["training"] = _record(TrainingRecord, stored.get("training", {}))
+        values["manifest_version"] = version
+        return cls(**values, extra={key: value for key, value in stored.items() if key not in known})
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise LiftError(f"{path} is not valid JSON ({error}); remove the entry with `lift rm`") from None
+        return cls.from_dict(stored)
+
+
+def _record(kind: type, stored: dict):
+    known = {item.name for item in fields(kind)}
+    return kind(**{key: value for key, value in stored.items() if key in known})
