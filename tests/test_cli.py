@@ -198,6 +198,8 @@ def test_bad_input_fails_with_one_line_before_any_heavy_import(tmp_path, tiny_mo
         (["export", "feedbeef", tmp_path / "out"], "unknown document id"),
         (["eval", "telepathy"], "unknown suite"),
         (["eval", "niah", "--modes", "icl,telepathy"], "unknown mode"),
+        (["report", tmp_path], "no results.jsonl"),
+        (["serve", "--host", "0.0.0.0"], "without an API key"),
     ]
     for args, message in cases:
         code, _, stderr, heavy = run_fresh(*args)

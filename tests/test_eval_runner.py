@@ -9,7 +9,8 @@ from lift.cli import app
 from lift.config import LiftConfig
 from lift.eval.items import EvalItem
 from lift.eval.report import write_report
-from lift.eval.runner import RESULTS, read_results, run_eval
+from lift.eval.results import RESULTS, read_results
+from lift.eval.runner import run_eval
 from lift.text.documents import document_from_text
 
 FAST = {"train.epochs": 1, "train.replay_ratio": 0.0, "infer.max_new_tokens": 4}

@@ -1,6 +1,7 @@
-"""The stages import one way: a module imports only its own stage and the ones below it (lazy imports inside
-functions count too). The order is the data flow, with two pieces of shared machinery placed low: adapters/
-(wrapping a model) and infer/ (generating with it, which synth/'s local generator and replay use)."""
+"""The stages import one way: a module imports only its own stage and the ones below it (lazy imports
+inside functions count too), and the product never imports its test scaffolding (lift.testing). The order is
+the data flow, with two pieces of shared machinery placed low: adapters/ (wrapping a model) and infer/
+(generating with it, which synth/'s local generator and replay use)."""
 
 import ast
 from pathlib import Path
@@ -37,8 +38,9 @@ def _imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path.name}: a relative import (the stages are checked on absolute ones)"
+            found.add(node.module or "")
     return {name for name in found if name.startswith("lift.")}
 
 
@@ -70,3 +72,9 @@ def test_no_import_runs_back_up_the_stages():
                 if LEVEL[_stage(module)] > LEVEL[stage]:
                     upward.append(f"{path.relative_to(ROOT)} imports {module}")
     assert upward == []
+
+
+def test_the_product_never_imports_the_test_scaffolding():
+    for stage in set(LEVEL) - {"testing"}:
+        for path in _modules(stage):
+            assert not {m for m in _imports(path) if _stage(m) == "testing"}, f"{path.name} imports lift.testing"

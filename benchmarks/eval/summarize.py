@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from lift.eval.report import summary
-from lift.eval.runner import read_results
+from lift.eval.results import read_results
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 MAIN_METRIC = {"niah": "keywords", "squad": "f1", "loogle": "f1", "longbench": None, "general": "correct"}

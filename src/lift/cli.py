@@ -526,11 +526,12 @@ def report(
     out_dir: Annotated[Path, typer.Argument(help="An eval output folder (holding results.jsonl).")],
 ) -> None:
     """Rebuild report.md and the plots of an eval output folder from its results.jsonl."""
-    from lift.eval.report import write_report
-    from lift.eval.runner import RESULTS
+    from lift.eval.results import RESULTS
 
     if not (out_dir / RESULTS).is_file():
         raise LiftError(f"no {RESULTS} in {out_dir}")
+    from lift.eval.report import write_report
+
     out.print(f"report: {write_report(out_dir)}")
 
 
@@ -559,8 +560,6 @@ def serve(
     /v1/models, /v1/documents to upload and lift) and a web page at /."""
     import os
 
-    import uvicorn
-
     from lift.home import lift_home
     from lift.serve import build_server, check_bind, stop_server
 
@@ -569,6 +568,8 @@ def serve(
     )
     key = api_key or os.environ.get(cfg.serve.api_key_env) or None
     check_bind(cfg.serve.host, key, insecure)
+    import uvicorn
+
     loaded = _load(cfg.model.name, cfg.model.device)
     app_ = build_server(loaded, cfg, lift_home(), api_key=key)
     err.print(

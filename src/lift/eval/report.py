@@ -9,9 +9,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from lift.eval.metrics import bootstrap_ci
+from lift.eval.results import DOCUMENTS, RESULTS, read_results
 from lift.eval.run_info import RUN_INFO
-from lift.eval.runner import DOCUMENTS, RESULTS, read_results
-from lift.infer import MODES
+from lift.infer.names import MODES
 
 BREAKDOWN = {"niah": "length", "loogle": "task", "longbench": "task", "general": "document"}
 

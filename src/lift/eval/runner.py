@@ -9,7 +9,6 @@ resumes from its own checkpoints, and a document already lifted with the same tr
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from lift.adapters import load_adapter
 from lift.config import LiftConfig, training_sections
 from lift.eval.items import EvalItem, score_prediction
+from lift.eval.results import DOCUMENTS, RESULTS, append_rows, read_results
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
 from lift.infer.generation import generate_batch
 from lift.infer.rag import Retriever, retrieved_context
@@ -27,38 +27,7 @@ from lift.recipe import lift_document
 from lift.store import Entry, Manifest, Store
 from lift.text import Document
 
-RESULTS = "results.jsonl"
-DOCUMENTS = "documents.json"
 PROMPT_TOKEN_BUDGET = 16384  # prompt tokens per generate() batch: long ICL prompts go a few at a time
-
-
-def read_results(path: Path) -> list[dict]:
-    """Rows of a results file; a torn last line (the run was killed mid-write) is dropped from the file."""
-    if not path.is_file():
-        return []
-    rows, good_bytes = [], 0
-    with path.open("rb") as handle:
-        for raw in handle:
-            try:
-                rows.append(json.loads(raw))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                break
-            if not raw.endswith(b"\n"):
-                rows.pop()  # complete JSON but no newline: rewrite it rather than append onto it
-                break
-            good_bytes += len(raw)
-    if good_bytes != path.stat().st_size:
-        with path.open("r+b") as handle:
-            handle.truncate(good_bytes)
-    return rows
-
-
-def _append_rows(path: Path, rows: list[dict]) -> None:
-    with path.open("a", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 @dataclass
@@ -145,7 +114,7 @@ def run_eval(
                         if judge is not None:
                             for row, item in batch_rows:
                                 row["scores"]["judge"] = judge(item, row["prediction"])
-                        _append_rows(results_path, [row for row, _ in batch_rows])
+                        append_rows(results_path, [row for row, _ in batch_rows])
                         rows.extend(row for row, _ in batch_rows)
                         new_rows += len(batch_rows)
                         overall.advance(len(batch_rows))

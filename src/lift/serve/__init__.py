@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lift.config import LiftConfig
 from lift.errors import LiftError
-from lift.models import LoadedModel
+
+if TYPE_CHECKING:
+    from lift.models import LoadedModel
 
 
 def is_loopback(host: str) -> bool:
