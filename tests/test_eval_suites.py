@@ -1,5 +1,6 @@
 """Suite loaders: needle placement, prompt splitting, file formats and their errors."""
 
+import bisect
 import json
 import random
 import re
@@ -7,13 +8,21 @@ from pathlib import Path
 
 import pytest
 
+from conftest import build_tiny_tokenizer
+from lift.config import LiftConfig
 from lift.errors import LiftError
 from lift.eval.data_dir import resolve_data_dir
+from lift.eval.metrics import all_keywords_whole_word
+from lift.eval.report import write_report
+from lift.eval.results import RESULTS, append_rows
+from lift.eval.suites import DEFAULT_MODES, load_suite
 from lift.eval.suites.custom import custom_items
 from lift.eval.suites.longbench import TASKS, split_prompt
 from lift.eval.suites.loogle import loogle_items
-from lift.eval.suites.niah import NEEDLE, build_haystack, niah_items
+from lift.eval.suites.niah import NEEDLE, build_haystack, niah_items, plant_needles
+from lift.eval.suites.paraphrase import DIRECT_FORMS, INDIRECT_FORMS, paraphrase_facts, paraphrase_items
 from lift.eval.suites.squad import squad_items
+from lift.synth.template import template_pairs
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -216,3 +225,202 @@ def test_data_dir_resolution(tmp_path, monkeypatch):
     assert resolve_data_dir(explicit=tmp_path / ".") == tmp_path / "."
     with pytest.raises(LiftError, match="data directory not found"):
         resolve_data_dir(explicit=tmp_path / "nope")
+
+
+# The paraphrase suite and the multi-needle haystack it is built on.
+
+
+@pytest.fixture(scope="module")
+def tiny_tokenizer():
+    return build_tiny_tokenizer()
+
+
+def _build_haystack_before_refactor(essays: str, tokenizer, length: int, depth_percent: float, needle: str = NEEDLE):
+    """niah.build_haystack as it was before plant_needles (commit 1ce7d5f), kept to prove NIAH is unchanged."""
+    sentence_end = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+    needle_tokens = len(tokenizer(" " + needle, add_special_tokens=False)["input_ids"]) + 1
+    target_tokens = length - needle_tokens
+    text = essays[: length * 8]
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    while len(encoded["input_ids"]) < target_tokens:
+        text = text + "\n\n" + essays
+        encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    offsets = encoded["offset_mapping"]
+    haystack = text[: offsets[target_tokens - 1][1]]
+    ends = [m.start() for m in sentence_end.finditer(haystack + " ")]
+    if ends and ends[-1] > len(haystack) // 2:
+        haystack = haystack[: ends[-1]]
+    starts = [start for start, end in offsets if end <= len(haystack)]
+    target_tokens = len(starts)
+    boundaries = {0: 0, target_tokens: len(haystack)}
+    for match in sentence_end.finditer(haystack):
+        token = bisect.bisect_left(starts, match.end())
+        if 0 < token < target_tokens:
+            boundaries.setdefault(token, match.start())
+    wanted = depth_percent / 100 * target_tokens
+    token = min(boundaries, key=lambda b: (abs(b - wanted), b))
+    char = boundaries[token]
+    before, after = haystack[:char].rstrip(), haystack[char:].lstrip()
+    joined = (before + " " if before else "") + needle + (" " + after if after else "")
+    return joined, token / target_tokens, len(before) + (1 if before else 0)
+
+
+@pytest.mark.parametrize("length", [300, 777, 1500])
+def test_niah_haystacks_unchanged_by_the_multi_needle_refactor(tiny_tokenizer, length):
+    for essays in (synthetic_essays(), synthetic_essays(4, 40) + "\n\n" + synthetic_essays(5, 40)):
+        for depth in (0, 10, 33.3, 50, 87.5, 100):
+            haystack = build_haystack(essays, tiny_tokenizer, length, depth)
+            got = (haystack.text, haystack.depth, haystack.needle_char)
+            assert got == _build_haystack_before_refactor(essays, tiny_tokenizer, length, depth), (length, depth)
+
+
+def test_needles_on_the_same_boundary_go_side_by_side_in_the_given_order(tiny_tokenizer):
+    planted = plant_needles(synthetic_essays(), tiny_tokenizer, 600, [("First one.", 50), ("Second one.", 50)])
+    assert "First one. Second one." in planted.text
+    assert planted.depths[0] == planted.depths[1]
+    assert planted.needle_chars == [planted.text.index("First one."), planted.text.index("Second one.")]
+
+
+def _fixture_facts() -> dict[str, dict]:
+    return {fact["id"]: fact for fact in paraphrase_facts()["facts"]}
+
+
+def _whole_word(option: str, text: str) -> bool:
+    return re.search(rf"\b{re.escape(option)}\b", text, re.IGNORECASE) is not None
+
+
+def test_paraphrase_fixture_is_well_formed():
+    data = paraphrase_facts()
+    facts = _fixture_facts()
+    assert data["recipe"] and len(facts) == len(data["facts"]) >= 20
+    assert len({h["id"] for h in data["haystacks"]}) == len(data["haystacks"])
+    assert [h["split"] for h in data["haystacks"]].count("dev") == 1
+    assert {h["split"] for h in data["haystacks"]} == {"dev", "test"}
+    assert sorted(f for h in data["haystacks"] for f in h["facts"]) == sorted(facts)  # each fact planted once
+    for fact in facts.values():
+        sentence = fact["fact"]
+        assert 15 <= len(sentence.split()) <= 30, fact["id"]
+        assert sentence.endswith(".") and not re.search(r"[.!?]\s", sentence), fact["id"]  # one sentence
+        forms = [q["form"] for q in fact["questions"]]
+        assert len(forms) >= 7, fact["id"]
+        assert set(forms) <= set(DIRECT_FORMS) | set(INDIRECT_FORMS), fact["id"]
+        assert len(set(forms) & set(DIRECT_FORMS)) >= 3, fact["id"]
+        assert set(INDIRECT_FORMS) <= set(forms), fact["id"]
+        assert len({q["question"] for q in fact["questions"]}) == len(forms), fact["id"]
+        for question in fact["questions"]:
+            keywords = question["keywords"]
+            assert 1 <= len(keywords) <= 2 and all(k.strip() for k in keywords), question
+            for keyword in keywords:  # the question does not give its answer away
+                assert not any(_whole_word(option, question["question"]) for option in keyword.split("|")), question
+            if question["form"] == "yes_no":
+                assert keywords == ["yes"], question
+            else:  # the fact itself is a right answer
+                assert all_keywords_whole_word(sentence, keywords), question
+
+
+# What the template generator asks (lift/synth/template.py; aux.py's template pair for the auxiliary tasks).
+TEMPLATE_FORM = re.compile(
+    r"^\s*what\s+(is|are|was|were)\b|what does the text (say|tell)|complete the sentence|right after", re.IGNORECASE
+)
+
+
+def test_paraphrase_questions_use_no_template_form():
+    for fact in _fixture_facts().values():
+        generated = template_pairs(fact["fact"], previous_sentence="The essay went on about startups.")
+        assert generated and all(TEMPLATE_FORM.search(p["question"]) for p in generated)  # the pattern covers them
+        asked = {p["question"].lower() for p in generated}
+        for question in fact["questions"]:
+            assert not TEMPLATE_FORM.search(question["question"]), question
+            assert question["question"].lower() not in asked, question
+
+
+def write_fake_essays(root: Path, files: int = 5) -> list[str]:
+    folder = root / "needle_haystack_pg_essays" / "PaulGrahamEssays"
+    folder.mkdir(parents=True)
+    texts = [synthetic_essays(10 + n, 150) for n in range(files)]
+    for n, text in enumerate(texts):
+        (folder / f"essay{n}.txt").write_text(text, encoding="utf-8")
+    return texts
+
+
+def test_paraphrase_haystacks_hold_each_fact_once_in_depth_order(tmp_path, tiny_tokenizer):
+    essays = write_fake_essays(tmp_path)
+    data = paraphrase_facts()
+    facts = _fixture_facts()
+    items = paraphrase_items(tmp_path, tiny_tokenizer, split="all")
+    documents = {item.group["haystack"]: item.document for item in items}
+    assert list(documents) == [h["id"] for h in data["haystacks"]]
+    assert len({d.doc_id for d in documents.values()}) == len(documents)
+    for j, haystack in enumerate(data["haystacks"]):
+        document = documents[haystack["id"]]
+        assert document.text.startswith(essays[j][:80])  # haystack j starts at the j-th essay file
+        assert document.title == f"Paraphrase haystack {haystack['id']} (2000 tokens, 5 facts)"
+        assert document.source == "paraphrase"
+        positions = []
+        for fact_id in haystack["facts"]:
+            assert document.text.count(facts[fact_id]["fact"]) == 1, fact_id
+            positions.append(document.text.index(facts[fact_id]["fact"]))
+        assert positions == sorted(positions)
+        depths = {i.group["fact"]: i.group["achieved_depth"] for i in items if i.group["haystack"] == haystack["id"]}
+        k = len(haystack["facts"])
+        for i, fact_id in enumerate(haystack["facts"]):
+            assert abs(depths[fact_id] - (i + 0.5) / k) < 0.05, (fact_id, depths[fact_id])
+        tokens = len(tiny_tokenizer(document.text, add_special_tokens=False)["input_ids"])
+        assert 1800 <= tokens <= 2002, tokens
+
+
+def test_paraphrase_items_by_split(tmp_path, tiny_tokenizer):
+    write_fake_essays(tmp_path)
+    data = paraphrase_facts()
+    facts = _fixture_facts()
+    every = paraphrase_items(tmp_path, tiny_tokenizer, split="all")
+    dev = paraphrase_items(tmp_path, tiny_tokenizer, split="dev")
+    test = paraphrase_items(tmp_path, tiny_tokenizer)
+    assert [i.item_id for i in test] == [i.item_id for i in paraphrase_items(tmp_path, tiny_tokenizer, "test")]
+    assert [(i.item_id, i.document.doc_id) for i in dev + test] == [(i.item_id, i.document.doc_id) for i in every]
+    assert len({i.item_id for i in every}) == len(every) == sum(len(f["questions"]) for f in facts.values())
+    dev_facts = {f for h in data["haystacks"] if h["split"] == "dev" for f in h["facts"]}
+    assert {i.group["fact"] for i in dev} == dev_facts and {i.group["split"] for i in dev} == {"dev"}
+    assert {i.group["fact"] for i in test} == set(facts) - dev_facts and {i.group["split"] for i in test} == {"test"}
+    first = every[0]
+    fact = facts[first.group["fact"]]
+    question = fact["questions"][0]
+    assert first.item_id == f"{fact['id']}-{question['form']}-1" and first.suite == "paraphrase"
+    assert first.question == question["question"] and first.keywords == question["keywords"]
+    assert first.references == [fact["fact"]] and first.metrics == ("correct",) and first.max_new_tokens == 48
+    assert {i.group["direct"] for i in every if i.group["form"] in DIRECT_FORMS} == {True}
+    assert {i.group["direct"] for i in every if i.group["form"] in INDIRECT_FORMS} == {False}
+    with pytest.raises(LiftError, match="unknown paraphrase split 'train'"):
+        paraphrase_items(tmp_path, tiny_tokenizer, split="train")
+
+
+def test_paraphrase_split_setting_reaches_the_suite(tmp_path, tiny_tokenizer):
+    write_fake_essays(tmp_path)
+    assert LiftConfig().eval.paraphrase_split == "test"
+    assert DEFAULT_MODES["paraphrase"] == ("lift_only", "icl", "rag", "no_context")
+    with pytest.raises(LiftError, match="eval.paraphrase_split must be one of"):
+        LiftConfig().with_overrides({"eval.paraphrase_split": "train"})
+    config = LiftConfig().with_overrides({"eval.paraphrase_split": "dev"})
+    items = load_suite("paraphrase", config, tiny_tokenizer, data_dir=tmp_path)
+    assert items and {i.group["split"] for i in items} == {"dev"}
+
+
+def test_paraphrase_report_breaks_down_by_direct_and_form(tmp_path):
+    rows = [
+        {
+            "suite": "paraphrase",
+            "mode": mode,
+            "item_id": f"f01-{form}-1",
+            "doc_id": "d1",
+            "scores": {"correct": float(mode == "icl" or form == "who")},
+            "seconds": 0.1,
+            "group": {"form": form, "direct": form in DIRECT_FORMS, "fact": "f01", "haystack": "h1", "split": "dev"},
+        }
+        for mode in ("lift_only", "icl")
+        for form in ("who", "when", "synonym", "yes_no")
+    ]
+    append_rows(tmp_path / RESULTS, rows)
+    text = write_report(tmp_path, samples=200).read_text(encoding="utf-8")
+    assert "By direct (correct):" in text and "By form (correct):" in text
+    assert "| True | 50.0 (n=2) | 100.0 (n=2) |" in text and "| False | 0.0 (n=2) | 100.0 (n=2) |" in text
+    assert "| who | 100.0 (n=1) | 100.0 (n=1) |" in text

@@ -400,7 +400,7 @@ def prompts(
 @app.command("eval")
 @_user_errors
 def eval_(
-    suite: Annotated[str, typer.Argument(help="niah, squad, loogle, longbench, custom or general.")],
+    suite: Annotated[str, typer.Argument(help="niah, paraphrase, squad, loogle, longbench, custom or general.")],
     modes: Annotated[
         str | None,
         typer.Option(help=f"Comma list of modes ({', '.join(MODES)}); default: the suite's own list."),

@@ -260,6 +260,9 @@ class RagConfig:
     top_k: int = _help("RAG: chunks put in the prompt, best first.", 5)
 
 
+PARAPHRASE_SPLITS = ("test", "dev", "all")
+
+
 @dataclass
 class EvalConfig:
     data_dir: str | None = _help(
@@ -272,6 +275,10 @@ class EvalConfig:
         "NIAH haystack lengths in tokens (needle included).", [1000, 2000, 4000, 8000, 16000, 32000]
     )
     niah_depths: list = _help("NIAH needle depths in percent of the haystack.", [float(d) for d in range(0, 101, 10)])
+    paraphrase_split: str = _help(
+        "Which facts of the paraphrase suite to ask: test (scored), dev (for choosing levers and thresholds) or all.",
+        "test",
+    )
     squad_questions: int = _help("SQuAD: questions drawn (whole passages, seeded), SEAL protocol.", 200)
     longbench_tasks: list = _help(
         "LongBench tasks to run.", ["narrativeqa", "musique", "qmsum", "gov_report", "passage_retrieval_en"]
@@ -385,6 +392,10 @@ class LiftConfig:
             (
                 bool(self.eval.niah_depths) and all(0 <= float(x) <= 100 for x in self.eval.niah_depths),
                 "eval.niah_depths must be a non-empty list of percentages in [0, 100]",
+            ),
+            (
+                self.eval.paraphrase_split in PARAPHRASE_SPLITS,
+                f"eval.paraphrase_split must be one of {PARAPHRASE_SPLITS}",
             ),
         ]
         for ok, message in checks:

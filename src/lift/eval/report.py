@@ -1,6 +1,6 @@
 """report.md and plots from results.jsonl: a mode x metric table per suite with 95% bootstrap intervals,
-breakdowns (NIAH length, LooGLE/LongBench task), NIAH depth x length heatmaps, the forgetting figure and the
-faithfulness of each lifted document's synthetic QA."""
+breakdowns (NIAH length, LooGLE/LongBench task, paraphrase direct vs indirect and question form), NIAH depth x
+length heatmaps, the forgetting figure and the faithfulness of each lifted document's synthetic QA."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from lift.eval.results import DOCUMENTS, RESULTS, read_results
 from lift.eval.run_info import RUN_INFO
 from lift.infer.names import MODES
 
-BREAKDOWN = {"niah": "length", "loogle": "task", "longbench": "task", "general": "document"}
+BREAKDOWN = {
+    "niah": ("length",),
+    "paraphrase": ("direct", "form"),
+    "loogle": ("task",),
+    "longbench": ("task",),
+    "general": ("document",),
+}
 
 
 def _ordered_modes(rows: list[dict]) -> list[str]:
@@ -171,10 +177,10 @@ def write_report(out_dir: Path, samples: int = 1000, seed: int = 0) -> Path:
             "",
         ]
         lines += mode_table(suite_rows, samples, seed) + [""]
-        key = BREAKDOWN.get(suite)
-        if key and any(key in r["group"] for r in suite_rows):
-            metric = _metrics(suite_rows)[0]
-            lines += [f"By {key} ({metric}):", ""] + breakdown_table(suite_rows, key, metric) + [""]
+        for key in BREAKDOWN.get(suite, ()):
+            if any(key in r["group"] for r in suite_rows):
+                metric = _metrics(suite_rows)[0]
+                lines += [f"By {key} ({metric}):", ""] + breakdown_table(suite_rows, key, metric) + [""]
         if suite == "niah":
             for path in niah_heatmaps(suite_rows, out_dir):
                 lines += [f"![{path.stem}]({path.name})", ""]

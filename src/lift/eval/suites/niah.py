@@ -4,6 +4,7 @@ haystack of L tokens.
 The haystack is the essays in sorted file order, repeated as needed, cut to L minus the needle's tokens. The
 needle goes in at the sentence boundary nearest (in tokens) to d% of the haystack's tokens, so the depth is
 exact up to half a sentence (the reference implementation's bug put every needle in the first 1%).
+plant_needles places several needles the same way (the paraphrase suite); build_haystack is its one-needle case.
 """
 
 from __future__ import annotations
@@ -31,20 +32,44 @@ class Haystack:
     needle_char: int  # where the needle starts in text
 
 
-def load_essays(folder: Path) -> str:
+@dataclass
+class Planted:
+    text: str
+    depths: list[float]  # achieved, per needle in the order given (as Haystack.depth)
+    needle_chars: list[int]  # where each needle starts in text
+
+
+def essay_texts(folder: Path) -> list[str]:
+    """The essays of a folder, one string each (stripped), in sorted file order."""
     files = sorted(folder.glob("*.txt"))
     if not files:
         raise LiftError(f"no essays (*.txt) in {folder}")
-    return "\n\n".join(f.read_text(encoding="utf-8").strip() for f in files)
+    return [f.read_text(encoding="utf-8").strip() for f in files]
+
+
+def load_essays(folder: Path) -> str:
+    return "\n\n".join(essay_texts(folder))
 
 
 def build_haystack(essays: str, tokenizer, length: int, depth_percent: float, needle: str = NEEDLE) -> Haystack:
     """A haystack of at most `length` tokens (needle included; cut back to a sentence end) with the needle at the
     sentence boundary nearest to depth_percent of the haystack tokens."""
-    needle_tokens = len(tokenizer(" " + needle, add_special_tokens=False)["input_ids"]) + 1
+    planted = plant_needles(essays, tokenizer, length, [(needle, depth_percent)])
+    return Haystack(text=planted.text, depth=planted.depths[0], needle_char=planted.needle_chars[0])
+
+
+def plant_needles(essays: str, tokenizer, length: int, needles: list[tuple[str, float]]) -> Planted:
+    """A haystack of at most `length` tokens (needles included; cut back to a sentence end) with each (needle,
+    depth_percent) at the sentence boundary nearest to depth_percent of the haystack tokens. Needles that land
+    on the same boundary go in side by side, in the order given."""
+    if not needles:
+        raise ValueError("plant_needles needs at least one needle")
+    needle_tokens = sum(
+        len(tokenizer(" " + needle, add_special_tokens=False)["input_ids"]) + 1 for needle, _ in needles
+    )
     target_tokens = length - needle_tokens
     if target_tokens < 50:
-        raise LiftError(f"a {length}-token haystack leaves no room around the needle")
+        raise LiftError(f"a {length}-token haystack leaves no room around the needle{'s' if len(needles) > 1 else ''}")
     text = essays[: length * 8]  # ~4 characters a token: enough text, without tokenising every essay
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     while len(encoded["input_ids"]) < target_tokens:
@@ -59,18 +84,28 @@ def build_haystack(essays: str, tokenizer, length: int, depth_percent: float, ne
     starts = [start for start, end in offsets if end <= len(haystack)]  # token i starts at character starts[i]
     target_tokens = len(starts)
 
-    # Sentence boundaries as token positions: the needle goes before token b (b = 0: first, b = n: last).
+    # Sentence boundaries as token positions: a needle goes before token b (b = 0: first, b = n: last).
     boundaries = {0: 0, target_tokens: len(haystack)}
     for match in _SENTENCE_END.finditer(haystack):
         token = bisect.bisect_left(starts, match.end())
         if 0 < token < target_tokens:
             boundaries.setdefault(token, match.start())
-    wanted = depth_percent / 100 * target_tokens
-    token = min(boundaries, key=lambda b: (abs(b - wanted), b))
-    char = boundaries[token]
-    before, after = haystack[:char].rstrip(), haystack[char:].lstrip()
-    joined = (before + " " if before else "") + needle + (" " + after if after else "")
-    return Haystack(text=joined, depth=token / target_tokens, needle_char=len(before) + (1 if before else 0))
+    tokens = []
+    for _, depth_percent in needles:
+        wanted = depth_percent / 100 * target_tokens
+        tokens.append(min(boundaries, key=lambda b: (abs(b - wanted), b)))
+    order = sorted(range(len(needles)), key=lambda i: tokens[i])  # stable: ties keep the given order
+    cuts = [boundaries[tokens[i]] for i in order]
+    # The haystack between the insertion points; each piece loses the spaces next to a needle.
+    pieces = [haystack[a:b] for a, b in zip([0, *cuts], [*cuts, len(haystack)], strict=True)]
+    pieces = [pieces[0].rstrip(), *(p.strip() for p in pieces[1:-1]), pieces[-1].lstrip()]
+    joined, needle_chars = pieces[0], [0] * len(needles)
+    for piece, i in zip(pieces[1:], order, strict=True):
+        if joined:
+            joined += " "
+        needle_chars[i] = len(joined)
+        joined += needles[i][0] + (" " + piece if piece else "")
+    return Planted(text=joined, depths=[t / target_tokens for t in tokens], needle_chars=needle_chars)
 
 
 def niah_items(data_dir: Path, tokenizer, lengths: list[int], depths: list[float]) -> list[EvalItem]:

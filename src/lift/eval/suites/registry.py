@@ -9,10 +9,11 @@ from lift.errors import LiftError
 from lift.eval.data_dir import resolve_data_dir
 from lift.eval.items import EvalItem
 
-SUITES = ("niah", "squad", "loogle", "longbench", "custom", "general")
+SUITES = ("niah", "paraphrase", "squad", "loogle", "longbench", "custom", "general")
 ALL_MODES = ("no_context", "icl", "lift_only", "lift_icl", "rag", "rag_bm25")
 DEFAULT_MODES = {
     "niah": ("lift_only", "icl", "rag", "no_context"),
+    "paraphrase": ("lift_only", "icl", "rag", "no_context"),
     "squad": ALL_MODES,
     "loogle": ALL_MODES,
     "longbench": ALL_MODES,
@@ -47,6 +48,10 @@ def load_suite(
         from lift.eval.suites.niah import niah_items
 
         return niah_items(root, tokenizer, config.eval.niah_lengths, config.eval.niah_depths)
+    if suite == "paraphrase":
+        from lift.eval.suites.paraphrase import paraphrase_items
+
+        return paraphrase_items(root, tokenizer, config.eval.paraphrase_split)
     if suite == "squad":
         from lift.eval.suites.squad import pretrained_train_articles, squad_items
 
