@@ -17,6 +17,8 @@ from lift.errors import LiftError
 
 GENERATORS = ("template", "local", "openai")
 AUX_ANSWERS = ("answer", "evidence_answer")
+TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession", "wh", "wh_long")
+DEFAULT_TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
@@ -98,6 +100,14 @@ class SynthConfig:
         "m: QA pairs asked for per sentence (synthetic QA per sentence, LIFT 2025 paper §4.1: 1 for NIAH, 5-10 "
         "for LooGLE).",
         3,
+    )
+    template_forms: list = _help(
+        "template generator: the question forms to make of each sentence, in order (the first qa_per_sentence "
+        "pairs are kept). definition: 'What is X?' for 'X is Y.'; key_phrase: 'What does the text say about "
+        "<name>?'; cloze: 'Complete the sentence: ...'; succession: the sentence after the previous one; wh: "
+        "short who/what/where/when/how-many questions about the subject, object, places, dates and counts "
+        "('Where did Alice found the bakery?'); wh_long: the same keeping the rest of the sentence.",
+        list(DEFAULT_TEMPLATE_FORMS),
     )
     context_chars: int = _help(
         "Characters of preceding text shown to the generator with each sentence (the LIFT reference "
@@ -347,6 +357,10 @@ class LiftConfig:
             (self.train.pipeline_window >= 1, "train.pipeline_window must be >= 1"),
             (self.train.queue_size >= 1, "train.queue_size must be >= 1"),
             (self.synth.qa_per_sentence >= 1, "synth.qa_per_sentence must be >= 1"),
+            (
+                bool(self.synth.template_forms) and set(self.synth.template_forms) <= set(TEMPLATE_FORMS),
+                f"synth.template_forms must be a non-empty list of {', '.join(TEMPLATE_FORMS)}",
+            ),
             (self.synth.context_chars >= 0, "synth.context_chars must be >= 0"),
             (self.synth.grounding in GROUNDING, f"synth.grounding must be one of {GROUNDING}"),
             (0.0 <= self.synth.grounding_min_overlap <= 1.0, "synth.grounding_min_overlap must be in [0, 1]"),

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import re
 
+from lift.config import DEFAULT_TEMPLATE_FORMS
 from lift.synth.aux import template_aux_pair
 from lift.synth.backend import BatchGenerator
 from lift.synth.types import AuxWindow, Job, SentenceRequest
+from lift.synth.wh_questions import wh_questions
 
 GENERATOR_ID = "template-v1"
 
@@ -32,12 +34,16 @@ class TemplateGenerator(BatchGenerator):
     generator_id = GENERATOR_ID
     batch_size = 256
 
-    def __init__(self, qa_per_sentence: int) -> None:
+    def __init__(self, qa_per_sentence: int, forms: tuple[str, ...] | list[str] = DEFAULT_TEMPLATE_FORMS) -> None:
         super().__init__()
         self.qa_per_sentence = qa_per_sentence
+        self.forms = tuple(forms)
 
     def sampling_params(self) -> dict:
-        return {"qa_per_sentence": self.qa_per_sentence}
+        params: dict = {"qa_per_sentence": self.qa_per_sentence}
+        if self.forms != DEFAULT_TEMPLATE_FORMS:  # the default forms keep the cache keys they always had
+            params["forms"] = list(self.forms)
+        return params
 
     def generate(self, jobs: list[Job]) -> list[str | None]:
         """Raw outputs in the shapes an LLM generator is asked for (JSON pairs; Question/Answer/Evidence)."""
@@ -50,42 +56,46 @@ class TemplateGenerator(BatchGenerator):
                 return "No question: no name recurs in this window."
             return f"Question: {pair['question']}\n\nAnswer: {pair['answer']}\n\nEvidence: {pair['evidence']}"
         request: SentenceRequest = job.unit
-        pairs = template_pairs(request.sentence, request.previous_sentence)[: self.qa_per_sentence]
+        pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)[: self.qa_per_sentence]
         return json.dumps({"qa_list": pairs})
 
 
-def template_pairs(sentence: str, previous_sentence: str = "") -> list[dict[str, str]]:
+def template_pairs(
+    sentence: str, previous_sentence: str = "", forms: tuple[str, ...] | list[str] = DEFAULT_TEMPLATE_FORMS
+) -> list[dict[str, str]]:
+    """Every pair the given forms make of the sentence, form by form in the order given."""
     body = sentence.strip().rstrip(".!?;:").strip()
+    if len(body.split()) < 4:
+        return []
+    answer = sentence.strip()
     pairs: list[dict[str, str]] = []
-    words = body.split()
-    if len(words) < 4:
-        return pairs
-
-    match = _COPULA.match(body)
-    if match:
-        subject = match.group("subject").strip(" ,")
-        first_word = subject.split()[0].lower()
-        if 2 <= len(subject.split()) <= 12 and first_word not in _PRONOUN_SUBJECTS:
-            subject = subject[0].lower() + subject[1:] if not _is_proper(subject.split()[0]) else subject
-            pairs.append({"question": f"What {match.group('verb')} {subject}?", "answer": sentence.strip()})
-
-    phrase = _key_phrase(body)
-    if phrase:
-        pairs.append({"question": f"What does the text say about {phrase}?", "answer": sentence.strip()})
-
-    half = len(words) // 2
-    head, tail = " ".join(words[:half]), " ".join(words[half:])
-    ending = sentence.strip()[-1] if sentence.strip()[-1] in ".!?" else "."
-    pairs.append({"question": f'Complete the sentence: "{head} ..."', "answer": f"{head} {tail}{ending}"})
-
-    if previous_sentence.strip():
-        pairs.append(
-            {
-                "question": f'What does the text say right after "{_shorten(previous_sentence)}"?',
-                "answer": sentence.strip(),
-            }
-        )
+    for form in forms:
+        if form == "definition":
+            pairs += _definition(body, answer)
+        elif form == "key_phrase" and (phrase := _key_phrase(body)):
+            pairs.append({"question": f"What does the text say about {phrase}?", "answer": answer})
+        elif form == "cloze":
+            words = body.split()
+            head, tail = " ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])
+            ending = answer[-1] if answer[-1] in ".!?" else "."
+            pairs.append({"question": f'Complete the sentence: "{head} ..."', "answer": f"{head} {tail}{ending}"})
+        elif form == "succession" and previous_sentence.strip():
+            question = f'What does the text say right after "{_shorten(previous_sentence)}"?'
+            pairs.append({"question": question, "answer": answer})
+        elif form in ("wh", "wh_long"):
+            pairs += [{"question": q.question, "answer": answer} for q in wh_questions(answer, short=form == "wh")]
     return pairs
+
+
+def _definition(body: str, answer: str) -> list[dict[str, str]]:
+    match = _COPULA.match(body)
+    if not match:
+        return []
+    subject = match.group("subject").strip(" ,")
+    if not 2 <= len(subject.split()) <= 12 or subject.split()[0].lower() in _PRONOUN_SUBJECTS:
+        return []
+    subject = subject[0].lower() + subject[1:] if not _is_proper(subject.split()[0]) else subject
+    return [{"question": f"What {match.group('verb')} {subject}?", "answer": answer}]
 
 
 def _is_proper(word: str) -> bool:
