@@ -24,6 +24,7 @@ from lift.text.documents import document_from_text
 NAMES = ["Alice", "Bruno", "Carla", "Diego", "Elena", "Fabio", "Greta", "Hugo", "Ines", "Jonas", "Karin", "Luis"]
 DOC = " ".join(f"{name} founded the bakery number {i} in Lisbon in {1990 + i}." for i, name in enumerate(NAMES))
 FAST = {"train.epochs": 2, "train.replay_ratio": 0.0, "train.batch_tokens": 64, "train.pipeline_window": 2}
+FAST["infer.gate"] = False  # the auto mode's question gate is tested in test_gate.py
 
 
 def test_pack_stream_uses_every_example_once_and_a_window_of_one_keeps_the_order():

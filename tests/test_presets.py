@@ -15,6 +15,7 @@ from lift.text.documents import document_from_text
 FACT = "The secret code of the blue castle is zebra seven."
 DOC = FACT + " The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
 TRAIN = {"train.lr": 1e-2, "train.replay_ratio": 0.0, "train.batch_tokens": 128, "train.precision": "fp32"}
+TRAIN["infer.gate"] = False  # the auto mode's question gate is tested in test_gate.py
 
 
 def _lift(tiny, home, objective, epochs, **extra):

@@ -66,6 +66,7 @@ def test_a_killed_lift_leaves_no_entry_and_the_rerun_resumes_from_cache_and_chec
 
     result = lift_document(document, tiny, config, home=lift_home)
     assert result.manifest.training.resumed_from_epoch == 1
+    assert result.manifest.gate is not None  # the resumed run still saw every question for the gate
     assert len(result.manifest.training.loss_per_epoch) == 2
     synthesis = result.manifest.synthesis
     assert synthesis.generations == 0 and synthesis.cache_hits == synthesis.sentences

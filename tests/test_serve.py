@@ -148,9 +148,37 @@ def test_adapters_switch_between_documents_without_mixing_them(served, tiny_mode
     }
     assert expected[served.fact_id] != expected[served.other_id]
     for doc in (served.fact_id, served.other_id, served.fact_id, served.other_id):
-        answer = client.chat.completions.create(model=f"lift:{doc}", messages=messages, max_tokens=16)
+        answer = client.chat.completions.create(
+            model=f"lift:{doc}", messages=messages, max_tokens=16, extra_body={"lift_mode": "lift_only"}
+        )  # lift_only: auto would send a question about the other document to the base model
         assert answer.choices[0].message.content == expected[doc]
         assert served.state.engine.loaded_documents() == [doc]
+
+
+def test_auto_the_default_mode_sends_general_questions_to_the_base_model(served, tiny_model_dir):
+    client = served.client()
+    fact_model = f"lift:{served.fact_id}"
+    about = client.chat.completions.create(
+        model=fact_model, messages=[{"role": "user", "content": QUESTION}], max_tokens=16
+    )
+    assert about.model_extra["lift_mode"] == "auto" and about.model_extra["lift_route"] == "adapter"
+    assert about.choices[0].message.content == _library_answer(tiny_model_dir, served.home, served.fact_id, QUESTION)
+    general = [{"role": "user", "content": "What is the capital of France?"}]
+    routed = client.chat.completions.create(model=fact_model, messages=general, max_tokens=16)
+    base = client.chat.completions.create(model=served.state.loaded.name, messages=general, max_tokens=16)
+    assert routed.model_extra["lift_route"] == "base"
+    assert routed.model_extra["lift_gate_score"] < Store(served.home).get(served.fact_id).manifest.gate.threshold
+    assert routed.choices[0].message.content == base.choices[0].message.content
+    adapter = client.chat.completions.create(
+        model=fact_model, messages=general, max_tokens=16, extra_body={"lift_mode": "lift_only"}
+    )
+    assert adapter.choices[0].message.content != base.choices[0].message.content  # the route made a difference
+    pieces = list(client.chat.completions.create(model=fact_model, messages=general, max_tokens=16, stream=True))
+    assert pieces[0].model_extra["lift_route"] == "base"
+    assert (
+        "".join(p.choices[0].delta.content or "" for p in pieces if p.choices).strip()
+        == base.choices[0].message.content
+    )
 
 
 def test_fifty_concurrent_chats_complete_without_errors(served):

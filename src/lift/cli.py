@@ -168,8 +168,20 @@ def _print_lift_summary(manifest: Manifest, seconds: float) -> None:
         f"  training ({training.objective}, {adapter.type}, {adapter.trainable_parameters or 0:,} trainable "
         f"parameters): {training.examples} examples ({training.segments} segments), loss "
         f"{' -> '.join(f'{x:.3f}' for x in training.loss_per_epoch)}, "
-        f"{training.tokens_per_second:.0f} tok/s ({training.precision})",
+        f"{training.tokens_per_second:.0f} tok/s ({training.precision})\n"
+        f"  question gate (auto mode): {_gate_summary(manifest)}",
         highlight=False,
+    )
+
+
+def _gate_summary(manifest: Manifest) -> str:
+    gate = manifest.gate
+    if gate is None:
+        on = manifest.lift_config().infer.gate
+        return "none, no synthetic questions to choose its threshold on" if on else "off (infer.gate)"
+    return (
+        f"threshold {gate.threshold:.3f}, balanced accuracy {gate.balanced_accuracy:.2f} on {gate.positives} "
+        f"synthetic questions vs {gate.negatives} general prompts; {gate.chunks} chunks"
     )
 
 
@@ -221,14 +233,15 @@ def pretrain(
 def ask(
     doc: Annotated[str, typer.Argument(help="Document: a file path or a document id (prefix) from `lift list`.")],
     question: Annotated[str, typer.Argument(help="The question.")],
-    mode: Annotated[str, typer.Option(help=f"Answer mode: {', '.join(MODES)}.")] = "lift_only",
+    mode: Annotated[str, typer.Option(help=f"Answer mode: {', '.join(MODES)}.")] = "auto",
     max_new_tokens: Annotated[int | None, typer.Option(help="Max tokens in the answer.")] = None,
     model: ModelOption = None,
     device: DeviceOption = None,
 ) -> None:
-    """Answer QUESTION about DOC. lift_only: adapter, no document in the prompt; lift_icl: adapter plus as much
-    of the document as fits (head and tail); icl: base model with the document; no_context: base model alone;
-    rag / rag_bm25: base model with the top chunks ranked by all-MiniLM-L6-v2 / BM25."""
+    """Answer QUESTION about DOC. auto (the default): the question gate picks, lift_only for a question about
+    the document, no_context for anything else; lift_only: adapter, no document in the prompt; lift_icl: adapter
+    plus as much of the document as fits (head and tail); icl: base model with the document; no_context: base
+    model alone; rag / rag_bm25: base model with the top chunks ranked by all-MiniLM-L6-v2 / BM25."""
     from lift.home import canonical_model_name, lift_home
     from lift.store import Store
     from lift.text import read_document
@@ -250,6 +263,7 @@ def ask(
     defaults = manifest.lift_config() if manifest else LiftConfig()
     from lift.adapters import load_adapter
     from lift.infer import answer_question
+    from lift.infer.gate import load_gate
 
     loaded = _load(None if base == "SmolLM2-135M-Instruct" else base, device or defaults.model.device)
     net = load_adapter(loaded.model, entry.adapter_dir) if mode in ADAPTER_MODES else loaded.model
@@ -263,9 +277,20 @@ def ask(
         max_new_tokens=max_new_tokens or defaults.infer.max_new_tokens,
         system=defaults.infer.system_prompt,
         rag=defaults.rag,
+        gate=load_gate(entry.path, manifest.gate) if mode == "auto" and entry and manifest else None,
     )
-    err.print(f"[dim]{mode}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")
+    err.print(f"[dim]{_mode_line(answer)}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")
     out.print(answer.text, highlight=False, markup=False)
+
+
+def _mode_line(answer) -> str:
+    """The mode, and for auto where the gate sent the question."""
+    if answer.route is None:
+        return answer.mode
+    if answer.gate_score is None:
+        return f"{answer.mode} -> {answer.route} (no question gate stored)"
+    sign = ">=" if answer.route == "adapter" else "<"
+    return f"{answer.mode} -> {answer.route} (gate score {answer.gate_score:.3f} {sign} {answer.threshold:.3f})"
 
 
 @app.command("list")

@@ -255,6 +255,13 @@ class InferConfig:
     system_prompt: str = _help(
         "System message used in training examples and at answer time.", "You are a helpful assistant."
     )
+    gate: bool = _help(
+        "Build the question gate of the auto answer mode at lift time: the document's chunks embedded with "
+        "all-MiniLM-L6-v2 (stored with the entry) and a similarity threshold chosen on the synthetic questions "
+        "against the general replay prompts. auto then answers questions about the document with the adapter and "
+        "others with the base model. Off: auto answers everything with the adapter.",
+        True,
+    )
 
 
 RETRIEVERS = ("minilm", "bm25")

@@ -2,12 +2,14 @@
 
     document -> sentences -> synthetic QA (+ replay) ─┐
     document -> overlapping segments (per preset) ────┴> examples -> adapter training -> store entry
+    document -> embedded chunks; synthetic questions vs replay prompts -> question gate (auto mode) -> store entry
 
 train.objective picks the examples (QA, segments, contextualized segments, two stages, or a weighted mix);
 adapter.type what is trained (LoRA, PiSSA, Gated Memory). With train.pipeline (the default) generation and
-the first QA epoch overlap; stage-1 segment epochs run while the generator works. Everything expensive is
-resumable: each generation is committed to the SQLite cache as it finishes, training checkpoints each epoch
-under $LIFT_HOME/work/, and the store entry appears atomically at the end.
+the first QA epoch overlap; stage-1 segment epochs run while the generator works. With infer.gate (the
+default) the entry also holds the question gate with which the auto mode sends general questions to the base
+model. Everything expensive is resumable: each generation is committed to the SQLite cache as it finishes,
+training checkpoints each epoch under $LIFT_HOME/work/, and the store entry appears atomically at the end.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import random
 import shutil
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,16 +31,17 @@ from lift.config import LiftConfig, dump_config
 from lift.data import training_plan
 from lift.data.tasks import ExampleMaker
 from lift.errors import LiftError
+from lift.infer.gate import EMBEDDER, GATE_FILE, MAX_POSITIVES, FittedGate, evenly_spaced, fit_gate, require_embedder
 from lift.models import LoadedModel, lift_home
 from lift.pipeline import PairStream
 from lift.progress import NullProgress, ProgressLike
-from lift.store import AdapterRecord, Entry, Manifest, Store, TrainingRecord
+from lift.store import AdapterRecord, Entry, GateRecord, Manifest, Store, TrainingRecord
 from lift.store.manifest import MANIFEST_FILE
 from lift.synth.cache import GenerationCache
 from lift.synth.generate import build_jobs, generate_pairs
 from lift.synth.generators import make_generator
 from lift.synth.prompts import load_prompt
-from lift.synth.replay import replay_pairs
+from lift.synth.replay import replay_pairs, replay_prompts
 from lift.synth.stats import SynthStats
 from lift.synth.types import QAPair
 from lift.text import Document, split_sentences
@@ -65,6 +69,8 @@ def lift_document(
     store = Store(home)
     if store.get(document.doc_id) is not None and not force:
         raise LiftError(f"document {document.doc_id} is already lifted; pass --force to replace it")
+    if config.infer.gate:
+        require_embedder()
     timings: dict[str, float] = {}
     random.seed(config.train.seed)
     torch.manual_seed(config.train.seed)
@@ -98,6 +104,12 @@ def lift_document(
             )
             jobs = build_jobs(document.sha256, sentences, config.synth, generator)
         make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight)
+        questions: list[tuple[tuple[int, int], str]] = []  # (order, question) of every pair: the gate's positives
+
+        def noted(pairs: Iterable[QAPair]) -> Iterator[QAPair]:
+            for pair in pairs:
+                questions.append((pair.order, pair.question))
+                yield pair
 
         def produce(emit, should_stop=lambda: False) -> SynthStats:
             return generate_pairs(jobs, generator, cache, config.synth, emit, progress, should_stop)
@@ -118,7 +130,7 @@ def lift_document(
                 elif config.train.pipeline:
                     pairs = PairStream(produce, config.train.queue_size).start()
                     try:
-                        stream = make_examples.stream(pairs)
+                        stream = make_examples.stream(noted(pairs))
                         expected = make_examples.expected(jobs.most_pairs)
                         train = train_adapter(
                             adapter, None, config.train, checkpoints, progress,
@@ -132,7 +144,7 @@ def lift_document(
                     collected: list[QAPair] = []
                     stats = produce(collected.append)
                     ordered = sorted(collected, key=lambda pair: pair.order)
-                    examples = [example for _, example in make_examples.stream(ordered)]
+                    examples = [example for _, example in make_examples.stream(noted(ordered))]
                     train = train_adapter(adapter, examples, config.train, checkpoints, progress, **schedule)
             except NoExamplesError:
                 raise LiftError(
@@ -141,9 +153,18 @@ def lift_document(
             assert stats is not None
             timings["generate"] = stats.seconds
             timings["train"] = train.seconds
+
+            # 5. The question gate of the auto mode: the document's chunks embedded, and the threshold that
+            #    best separates the synthetic questions (evenly spaced over the document) from the replay prompts.
+            gate = None
+            if config.infer.gate:
+                started = time.perf_counter()
+                positives = evenly_spaced([q for _, q in sorted(questions)], MAX_POSITIVES)
+                gate = fit_gate(document.text, config.rag.chunk_tokens, positives, replay_prompts(), progress)
+                timings["gate"] = time.perf_counter() - started
             timings["total"] = time.perf_counter() - lift_started
 
-            # 5. Write the store entry atomically.
+            # 6. Write the store entry atomically.
             manifest = Manifest(
                 doc_id=document.doc_id,
                 document_sha256=document.sha256,
@@ -178,6 +199,7 @@ def lift_document(
                     device=str(loaded.device),
                     resumed_from_epoch=train.resumed_from_epoch,
                 ),
+                gate=_gate_record(gate),
                 timings_s={k: round(v, 2) for k, v in timings.items()},
                 versions=package_versions(),
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -186,6 +208,8 @@ def lift_document(
             def fill(staging: Path) -> None:
                 adapter.save(staging / "adapter")
                 (staging / "document.txt").write_text(document.text, encoding="utf-8")
+                if gate is not None:
+                    gate.gate.save(staging / GATE_FILE)
                 dump_config(config, staging / "config.yaml")
                 manifest.write(staging / MANIFEST_FILE)
 
@@ -194,6 +218,19 @@ def lift_document(
             adapter.unload()  # give the caller back the plain base model
     shutil.rmtree(work_dir, ignore_errors=True)
     return LiftResult(entry=entry, manifest=manifest)
+
+
+def _gate_record(fitted: FittedGate | None) -> GateRecord | None:
+    if fitted is None:
+        return None
+    return GateRecord(
+        threshold=fitted.gate.threshold,
+        balanced_accuracy=round(fitted.balanced_accuracy, 4),
+        positives=fitted.positives,
+        negatives=fitted.negatives,
+        chunks=fitted.chunks,
+        embedder=EMBEDDER,
+    )
 
 
 def _prompt_versions(config: LiftConfig) -> dict[str, str]:

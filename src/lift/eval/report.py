@@ -125,7 +125,12 @@ def forgetting_plot(rows: list[dict], out_dir: Path) -> Path:
     import matplotlib.pyplot as plt
 
     documents = sorted({r["group"]["document"] for r in rows})
-    modes = [m for m in ("no_context", "lift_only") if any(r["mode"] == m for r in rows)]
+    labels = {
+        "no_context": "before lifting (no_context)",
+        "lift_only": "with the adapter (lift_only)",
+        "auto": "with the question gate (auto)",
+    }
+    modes = [m for m in labels if any(r["mode"] == m for r in rows)]
     fig, ax = plt.subplots(figsize=(2 + 1.6 * len(documents), 3.2))
     width = 0.8 / max(1, len(modes))
     for k, mode in enumerate(modes):
@@ -133,7 +138,7 @@ def forgetting_plot(rows: list[dict], out_dir: Path) -> Path:
         for document in documents:
             values = _values([r for r in rows if r["mode"] == mode and r["group"]["document"] == document], "correct")
             heights.append(100 * sum(values) / len(values) if values else 0)
-        label = "before lifting (no_context)" if mode == "no_context" else "with the adapter (lift_only)"
+        label = labels[mode]
         ax.bar([i + k * width for i in range(len(documents))], heights, width, label=label)
     ax.set_xticks([i + width * (len(modes) - 1) / 2 for i in range(len(documents))], [d[:28] for d in documents])
     ax.set_ylabel("general questions right (%)")
@@ -189,6 +194,9 @@ def write_report(out_dir: Path, samples: int = 1000, seed: int = 0) -> Path:
             if "no_context" in table and "lift_only" in table:
                 drop = 100 * (table["no_context"]["correct"] - table["lift_only"]["correct"])
                 lines += [f"Accuracy drop after lifting: {drop:.1f} points.", ""]
+            if "no_context" in table and "auto" in table:
+                drop = 100 * (table["no_context"]["correct"] - table["auto"]["correct"])
+                lines += [f"With the question gate (auto): {drop:.1f} points.", ""]
             lines += [f"![forgetting]({forgetting_plot(suite_rows, out_dir).name})", ""]
     if documents:
         lines += [

@@ -2,12 +2,17 @@
 
     items grouped by document -> base modes -> (lift once, or reuse the store's adapter) -> adapter modes
 
+auto answers each question as lift_only or as no_context (adapter off), as the entry's question gate routes
+it; its rows say where (`route`, `gate_score`). A stored entry without a gate is lifted again for auto when
+infer.gate is on (else auto answers everything with the adapter).
+
 Resumable: rows already in results.jsonl are skipped, a torn last line (a killed write) is dropped, lifting
 resumes from its own checkpoints, and a document already lifted with the same training settings is reused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -19,6 +24,7 @@ from lift.config import LiftConfig, training_sections
 from lift.eval.items import EvalItem, score_prediction
 from lift.eval.results import DOCUMENTS, RESULTS, append_rows, read_results
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
+from lift.infer.gate import load_gate, route_questions
 from lift.infer.generation import generate_batch
 from lift.infer.rag import Retriever, retrieved_context
 from lift.models import LoadedModel, lift_home
@@ -46,13 +52,19 @@ def same_training(manifest: Manifest, config: LiftConfig, model_name: str) -> bo
 
 
 def ensure_lifted(
-    document: Document, loaded: LoadedModel, config: LiftConfig, home: Path, progress: ProgressLike
+    document: Document,
+    loaded: LoadedModel,
+    config: LiftConfig,
+    home: Path,
+    progress: ProgressLike,
+    needs_gate: bool = False,
 ) -> tuple[Entry, bool]:
-    """The store's adapter for this document if it was trained with these settings, else a fresh lift.
-    Returns (entry, reused)."""
+    """The store's adapter for this document if it was trained with these settings (and, with `needs_gate` and
+    infer.gate on, has a question gate), else a fresh lift. Returns (entry, reused)."""
     entry = Store(home).get(document.doc_id)
     if entry is not None and same_training(entry.manifest, config, loaded.name):
-        return entry, True
+        if not (needs_gate and config.infer.gate and entry.manifest.gate is None):
+            return entry, True
     result = lift_document(document, loaded, config, force=entry is not None, progress=progress, home=home)
     return result.entry, False
 
@@ -101,7 +113,8 @@ def run_eval(
                 continue
             adapter = None
             if needs_adapter:
-                adapter, was_reused = ensure_lifted(document, loaded, config, home, progress)
+                needs_gate = "auto" in model_modes
+                adapter, was_reused = ensure_lifted(document, loaded, config, home, progress, needs_gate)
                 reused += was_reused
                 lifted += not was_reused
                 documents[document.doc_id] = _document_record(adapter, was_reused)
@@ -110,7 +123,8 @@ def run_eval(
             model = handle.model if handle is not None else loaded.model
             try:
                 for mode in model_modes:
-                    for batch_rows in _answer(model, loaded, config, mode, pending[mode], adapter, retrievers):
+                    answers = _answer_mode(handle, model, loaded, config, mode, pending[mode], adapter, retrievers)
+                    for batch_rows in answers:
                         if judge is not None:
                             for row, item in batch_rows:
                                 row["scores"]["judge"] = judge(item, row["prediction"])
@@ -123,6 +137,27 @@ def run_eval(
                     handle.unload()
     overall.done()
     return EvalRun(out_dir=out_dir, rows=rows, new_rows=new_rows, lifted=lifted, reused=reused)
+
+
+def _answer_mode(handle, model, loaded: LoadedModel, config: LiftConfig, mode: str, items, entry, retrievers):
+    """Yield lists of (row, item), one list per generate() batch; auto in two groups, as the gate routes."""
+    if mode != "auto":
+        yield from _answer(model, loaded, config, mode, items, entry, retrievers)
+        return
+    routes = route_questions(load_gate(entry.path, entry.manifest.gate), [item.question for item in items])
+    for route in ("adapter", "base"):
+        chosen = [(item, score) for item, (r, score) in zip(items, routes, strict=True) if r == route]
+        if not chosen:
+            continue
+        scores = {id(item): score for item, score in chosen}
+        with handle.disabled() if route == "base" else contextlib.nullcontext():
+            for batch_rows in _answer(model, loaded, config, mode, [i for i, _ in chosen], entry, retrievers):
+                for row, item in batch_rows:
+                    row["route"] = route
+                    row["gate_score"] = None if scores[id(item)] is None else round(scores[id(item)], 4)
+                    if route == "base":
+                        row["adapter"] = None
+                yield batch_rows
 
 
 def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: list[EvalItem], entry, retrievers):
@@ -199,6 +234,7 @@ def _document_record(entry: Entry, reused: bool) -> dict:
         "trainable_parameters": manifest.adapter.trainable_parameters,
         "objective": manifest.training.objective,
         "lift_seconds": round(manifest.lift_seconds, 2),
+        "gate_threshold": manifest.gate.threshold if manifest.gate else None,
         "train_tokens_per_second": manifest.training.tokens_per_second,
         "created": manifest.created,
         "reused_from_store": reused,

@@ -1,4 +1,4 @@
-"""Answer questions in one of the modes: lift_only, lift_icl, icl, no_context, rag, rag_bm25.
+"""Answer questions in one of the modes: lift_only, lift_icl, icl, no_context, rag, rag_bm25, auto.
 
 The mode names come from the torch-free lift.infer.names; the rest (torch, transformers) loads on first use,
 so `from lift.infer import MODES` stays cheap.

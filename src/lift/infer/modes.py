@@ -6,6 +6,8 @@ lift_only   base model + adapter, the question alone: the document lives in the 
 lift_icl    base model + adapter, and as much of the document as fits, head + tail
 rag         base model, the top-k chunks ranked by all-MiniLM-L6-v2 embeddings, then the question
 rag_bm25    the same with BM25 ranking
+auto        the question gate (gate.py) picks: lift_only for a question about the document, no_context (adapter
+            off) for anything else; lift_only for an entry lifted without a gate
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from lift.adapters.base import Adapter
 from lift.config import RagConfig
 from lift.errors import LiftError
+from lift.infer.gate import QuestionGate, route_questions
 from lift.infer.generation import generate_batch
-from lift.infer.names import ADAPTER_MODES, MODES, RAG_RETRIEVERS
+from lift.infer.names import ADAPTER_MODES, GATED_MODES, MODES, RAG_RETRIEVERS
 from lift.infer.rag import Retriever, retrieved_context
 from lift.prompting import chat_prompt_ids
 from lift.text.truncate import truncate_head_tail
@@ -34,6 +37,9 @@ class Answer:
     mode: str
     prompt_tokens: int
     seconds: float
+    route: str | None = None  # auto: "adapter" or "base"
+    gate_score: float | None = None  # auto: the question's gate score (None without a stored gate)
+    threshold: float | None = None  # auto: the gate's threshold
 
 
 def build_prompt_ids(
@@ -51,7 +57,7 @@ def build_prompt_ids(
     into the last question only)."""
     if mode not in MODES:
         raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
-    if mode in ("lift_only", "no_context"):
+    if mode in ("lift_only", "no_context", "auto"):  # auto answers in one of the other two: the same prompt
         prompt = chat_prompt_ids(tokenizer, question, system, history)
         if len(prompt) + max_new_tokens > window:
             raise LiftError(
@@ -88,19 +94,24 @@ def answer_question(
     max_new_tokens: int = 64,
     system: str | None = None,
     rag: RagConfig | None = None,
+    gate: QuestionGate | None = None,
 ) -> Answer:
     """Greedy answer. For adapter modes `model` must be an Adapter (load_adapter); base modes switch it off.
-    The rag modes rank chunks of `document` for the question (settings from `rag`)."""
+    The rag modes rank chunks of `document` for the question (settings from `rag`). auto answers as lift_only
+    or no_context as `gate` routes the question (lift_only when there is no gate)."""
     if mode in RAG_RETRIEVERS and document:
         rag = rag or RagConfig()
         document = retrieved_context(Retriever(document, RAG_RETRIEVERS[mode], rag.chunk_tokens), question, rag.top_k)
     prompt = build_prompt_ids(tokenizer, question, mode, document, window, max_new_tokens, system)
-    uses_adapter = mode in ADAPTER_MODES
     adapter = model if isinstance(model, Adapter) else None
-    if uses_adapter and adapter is None:
+    if mode in ADAPTER_MODES and adapter is None:
         raise LiftError(f"mode {mode} needs a lifted adapter")
+    route, score = route_questions(gate, [question])[0] if mode == "auto" else (None, None)
+    uses_adapter = (GATED_MODES[route] if route else mode) in ADAPTER_MODES
     started = time.perf_counter()
     with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():
         net = adapter.model if adapter is not None else model
         text = generate_batch(net, tokenizer, [prompt], max_new_tokens=max_new_tokens)[0]
-    return Answer(text=text, mode=mode, prompt_tokens=len(prompt), seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    threshold = gate.threshold if gate is not None and mode == "auto" else None
+    return Answer(text, mode, len(prompt), seconds, route=route, gate_score=score, threshold=threshold)

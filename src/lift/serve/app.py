@@ -4,7 +4,8 @@ jobs, and the web page. Errors use OpenAI's JSON shape: {"error": {"message", "t
     GET    /health                  no auth
     GET    /                        the web page (static; it sends the API key the user types)
     GET    /v1/models               the base model and one `lift:<doc-id>` per lifted document
-    POST   /v1/chat/completions     `model` picks the document; extension `lift_mode`: lift_only | lift_icl
+    POST   /v1/chat/completions     `model` picks the document; extension `lift_mode`: auto (default) | lift_only
+                                    | lift_icl; for auto the answer's `lift_route` says adapter or base
     POST   /v1/documents            {"text", "title"} -> 202, lifted in the background
     GET    /v1/documents[/{id}]     status, progress, manifest
     DELETE /v1/documents/{id}       cancel its job, remove its adapter
@@ -190,7 +191,7 @@ def create_app(server: Server) -> FastAPI:
         entry = server.model_entry(body.model)
         if body.n != 1:
             raise APIError(400, "only n=1 is supported", code="unsupported_parameter")
-        mode = body.lift_mode or ("lift_only" if entry else "no_context")
+        mode = body.lift_mode or ("auto" if entry else "no_context")
         if entry is None and body.lift_mode not in (None, "no_context"):
             raise APIError(400, f"lift_mode {body.lift_mode} needs a lifted document as model ('lift:<doc-id>')")
         if entry is not None and mode not in CHAT_MODES:
@@ -210,7 +211,7 @@ def create_app(server: Server) -> FastAPI:
             deadline=time.monotonic() + limits.request_timeout_s,
             stream=body.stream,
         )
-        await asyncio.to_thread(server.engine.prepare, job)  # tokenizes the document for lift_icl
+        await asyncio.to_thread(server.engine.prepare, job)  # routes auto; tokenizes the document for lift_icl
         try:
             future = server.engine.submit(job)
         except QueueFull:
@@ -218,7 +219,7 @@ def create_app(server: Server) -> FastAPI:
             raise APIError(429, busy, "rate_limit_error") from None
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         if body.stream:
-            events = _stream(job, future, completion_id, body.model, mode)
+            events = _stream(job, future, completion_id, body.model, _mode_fields(mode, job))
             return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
         try:
             result: ChatResult = await asyncio.wait_for(asyncio.wrap_future(future), limits.request_timeout_s + 5)
@@ -244,7 +245,7 @@ def create_app(server: Server) -> FastAPI:
                 "completion_tokens": result.completion_tokens,
                 "total_tokens": result.prompt_tokens + result.completion_tokens,
             },
-            "lift_mode": mode,
+            **_mode_fields(mode, job),
         }
 
     @api.post("/documents", status_code=202, response_model=None)
@@ -315,7 +316,16 @@ def _document_status(server: Server, doc_id: str, with_manifest: bool = True) ->
     return status
 
 
-def _stream(job: ChatJob, future, completion_id: str, model: str, mode: str) -> Iterator[str]:
+def _mode_fields(mode: str, job: ChatJob) -> dict:
+    """The extension fields of an answer: the mode asked for, and for auto where the gate sent the question."""
+    fields: dict[str, Any] = {"lift_mode": mode}
+    if job.route is not None:
+        fields["lift_route"] = job.route
+        fields["lift_gate_score"] = None if job.gate_score is None else round(job.gate_score, 4)
+    return fields
+
+
+def _stream(job: ChatJob, future, completion_id: str, model: str, mode_fields: dict) -> Iterator[str]:
     """Server-sent events in OpenAI's chunk format; a synchronous generator (Starlette runs it in a thread)."""
     created = int(time.time())
 
@@ -326,7 +336,7 @@ def _stream(job: ChatJob, future, completion_id: str, model: str, mode: str) -> 
             "created": created,
             "model": model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
-            "lift_mode": mode,
+            **mode_fields,
         }
         return f"data: {json.dumps(body)}\n\n"
 

@@ -5,7 +5,8 @@ is full, `submit` raises QueueFull and the server answers 429. Waiting requests 
 and answer length (not streamed) are answered as one batch. LoRA adapters of recently used documents stay
 loaded side by side (adapters.slots.AdapterSlots: serve.adapter_slots of them, least recently used unloaded
 first); switching document is peft's set_adapter, never a reload of the base weights. Gated Memory adapters
-are attached for the request and taken off after it.
+are attached for the request and taken off after it. In the auto mode the document's question gate routes
+each request when it is prepared: to the adapter (answered as lift_only) or to the base model (no_context).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from lift.adapters import load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
 from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
+from lift.infer.gate import load_gate, route_questions
 from lift.infer.generation import Continuation, generate_rows
 from lift.infer.modes import build_prompt_ids
+from lift.infer.names import GATED_MODES
 from lift.models import LoadedModel
 from lift.store import Entry
 
-CHAT_MODES = ("lift_only", "lift_icl")  # for a lifted document; the base model answers with no_context
+CHAT_MODES = ("auto", "lift_only", "lift_icl")  # for a lifted document; the base model answers with no_context
 
 
 class QueueFull(Exception):
@@ -41,7 +44,7 @@ class ChatJob:
     history: list[dict]  # earlier turns (may start with a system message)
     question: str  # the last user message
     entry: Entry | None  # None: the base model alone
-    mode: str  # lift_only | lift_icl | no_context
+    mode: str  # auto | lift_only | lift_icl | no_context; prepare() turns auto into lift_only or no_context
     max_tokens: int
     deadline: float  # time.monotonic() after which generation stops
     stream: bool = False
@@ -49,6 +52,8 @@ class ChatJob:
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
     streamer: TextIteratorStreamer | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    route: str | None = None  # auto: "adapter" or "base", set by prepare()
+    gate_score: float | None = None
 
     @property
     def batch_key(self) -> tuple:
@@ -101,7 +106,12 @@ class ChatEngine:
             self._worker.join(timeout=60)
 
     def prepare(self, job: ChatJob) -> ChatJob:
-        """Build the prompt (raises LiftError when it cannot fit the window); the job is then ready to submit."""
+        """Route an auto job, build the prompt (raises LiftError when it cannot fit the window); the job is then
+        ready to submit."""
+        if job.mode == "auto":
+            gate = load_gate(job.entry.path, job.entry.manifest.gate) if job.entry else None
+            job.route, job.gate_score = route_questions(gate, [job.question])[0]
+            job.mode = GATED_MODES[job.route]
         document = job.entry.document_text if job.mode == "lift_icl" and job.entry else None
         prompt = build_prompt_ids(
             self.loaded.tokenizer,

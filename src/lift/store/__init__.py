@@ -1,6 +1,15 @@
 """The adapter library: one entry per document, keyed by content hash, with a typed manifest."""
 
 from lift.store.library import Entry, Store, is_doc_id
-from lift.store.manifest import MANIFEST_VERSION, AdapterRecord, Manifest, TrainingRecord
+from lift.store.manifest import MANIFEST_VERSION, AdapterRecord, GateRecord, Manifest, TrainingRecord
 
-__all__ = ["MANIFEST_VERSION", "AdapterRecord", "Entry", "Manifest", "Store", "TrainingRecord", "is_doc_id"]
+__all__ = [
+    "MANIFEST_VERSION",
+    "AdapterRecord",
+    "Entry",
+    "GateRecord",
+    "Manifest",
+    "Store",
+    "TrainingRecord",
+    "is_doc_id",
+]

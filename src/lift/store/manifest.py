@@ -48,6 +48,18 @@ class TrainingRecord:
 
 
 @dataclass(frozen=True)
+class GateRecord:
+    """The question gate of the auto mode (lift.infer.gate); its chunk vectors are the entry's gate file."""
+
+    threshold: float  # a question scoring at or above it is answered by the adapter
+    balanced_accuracy: float = 0.0  # on the questions the threshold was chosen on
+    positives: int = 0  # synthetic questions about the document
+    negatives: int = 0  # general replay prompts
+    chunks: int = 0
+    embedder: str = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
 class Manifest:
     doc_id: str
     base_model: str
@@ -64,6 +76,7 @@ class Manifest:
     pipeline: bool = False
     synthesis: SynthesisReport = field(default_factory=SynthesisReport)
     training: TrainingRecord = field(default_factory=TrainingRecord)
+    gate: GateRecord | None = None  # None: lifted without a question gate (infer.gate off, or before it existed)
     timings_s: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     versions: dict[str, str] = field(default_factory=dict)  # package -> version
     created: str = ""  # ISO 8601, UTC
@@ -104,6 +117,7 @@ class Manifest:
         values["adapter"] = _record(AdapterRecord, stored["adapter"])
         values["synthesis"] = SynthesisReport.from_dict(stored.get("synthesis", {}))
         values["training"] = _record(TrainingRecord, stored.get("training", {}))
+        values["gate"] = _record(GateRecord, stored["gate"]) if stored.get("gate") else None
         values["manifest_version"] = version
         return cls(**values, extra={key: value for key, value in stored.items() if key not in known})
 

@@ -1,6 +1,7 @@
 """Forgetting check: general questions the embedded base model answers correctly (samples/general_questions.json,
 its provenance inside), asked with no context before lifting (no_context) and with a lifted adapter
-(lift_only). The drop in accuracy is what lifting a document cost the model's general knowledge."""
+(lift_only). The drop in accuracy is what lifting a document cost the model's general knowledge; auto (the
+question gate sends general questions to the base model) shows what is left of it with the gate."""
 
 from __future__ import annotations
 

