@@ -25,8 +25,10 @@ from lift.infer.gate import (
     evenly_spaced,
     fit_gate,
     gate_score,
+    gate_units,
     load_gate,
 )
+from lift.infer.rag import embed
 from lift.recipe import lift_document
 from lift.store import GateRecord, Manifest, Store
 from lift.synth.replay import replay_prompts
@@ -67,7 +69,7 @@ def test_ties_go_to_the_lower_threshold_and_equal_scores_let_everything_through(
 
 
 def test_without_synthetic_questions_there_is_no_gate():  # e.g. an objective that trains on segments only
-    assert fit_gate(DOC, 200, [], replay_prompts()) is None
+    assert fit_gate(DOC, [], replay_prompts()) is None
 
 
 def test_evenly_spaced_keeps_at_most_the_limit_spread_over_the_items():
@@ -89,7 +91,7 @@ def _gated_entry(tiny, home, doc_id="0123456789abcdef"):
     hand-made questions, as a lift would store it."""
     entry = lifted_entry(tiny, home, doc_id=doc_id)
     positives = [p["question"] for s in split_sentences(DOC) for p in template_pairs(s)]
-    fitted = fit_gate(DOC, LiftConfig().rag.chunk_tokens, positives, replay_prompts())
+    fitted = fit_gate(DOC, positives, replay_prompts())
     fitted.gate.save(entry.path / GATE_FILE)
     (entry.path / "document.txt").write_text(DOC, encoding="utf-8")
     stored = json.loads((entry.path / "manifest.json").read_text(encoding="utf-8"))
@@ -143,14 +145,15 @@ def test_a_lift_stores_the_gate_and_its_threshold_separates_the_questions(tiny, 
     result = lift_document(document_from_text(DOC), tiny, LiftConfig().with_overrides(FAST), home=lift_home)
     record = result.manifest.gate
     assert isinstance(record, GateRecord) and (result.entry.path / GATE_FILE).is_file()
-    assert record.embedder == "all-MiniLM-L6-v2" and record.chunks == 1
+    assert record.embedder == "all-MiniLM-L6-v2" and record.chunks == len(gate_units(DOC)) == 2  # one per sentence
     assert record.positives == result.manifest.synthesis.qa_pairs_kept and record.negatives == len(replay_prompts())
     assert "gate" in result.manifest.timings_s
-    assert json.loads((result.entry.path / "manifest.json").read_text(encoding="utf-8"))["gate"]["chunks"] == 1
+    assert json.loads((result.entry.path / "manifest.json").read_text(encoding="utf-8"))["gate"]["chunks"] == 2
     assert Store(lift_home).get(result.entry.doc_id).manifest.gate == record  # read back from disk
     gate = load_gate(result.entry.path, record)
-    assert record.balanced_accuracy == 1.0  # this document's questions are easy to tell from general ones
-    assert max(gate.scores(replay_prompts())) < record.threshold < gate.score(template_pairs(FACT)[0]["question"])
+    assert record.balanced_accuracy >= 0.95  # this document's questions are easy to tell from general ones
+    rejected = [score < record.threshold for score in gate.scores(replay_prompts())]
+    assert sum(rejected) / len(rejected) >= 0.95 and gate.score(template_pairs(FACT)[0]["question"]) >= record.threshold
     assert gate.routes_to_adapter(ABOUT_DOC) and not gate.routes_to_adapter(GENERAL)
 
 
@@ -233,3 +236,14 @@ def test_the_general_report_gives_the_drop_with_the_gate(tmp_path):
     text = write_report(tmp_path, samples=50).read_text(encoding="utf-8")
     assert "Accuracy drop after lifting: 50.0 points." in text and "With the question gate (auto): 0.0 points." in text
     assert "| auto | 4 |" in text and (tmp_path / "general_forgetting.png").is_file()
+
+
+def test_a_paraphrased_question_about_one_sentence_passes_the_gate_of_a_long_document():
+    # one fact among many unrelated sentences: compared with sentences, not multi-sentence chunks, a question
+    # in other words than the fact's still scores close to its sentence and far above a general question
+    filler = " ".join(f"Essay sentence number {i} talks about startups, investors and founders." for i in range(30))
+    fact = "In 1994 a beekeeper named Oskar Lindqvist carried 312 hives by barge to the island of Skelby."
+    units = gate_units(filler + " " + fact + " " + filler)
+    gate = QuestionGate(embed(units), threshold=0.0)
+    # (against 200-token chunks the same question scores 0.25, its sentence alone 0.67)
+    assert gate.score("Where did Oskar Lindqvist take his bees?") > 0.5 > 0.2 > gate.score(GENERAL)

@@ -160,7 +160,7 @@ def lift_document(
             if config.infer.gate:
                 started = time.perf_counter()
                 positives = evenly_spaced([q for _, q in sorted(questions)], MAX_POSITIVES)
-                gate = fit_gate(document.text, config.rag.chunk_tokens, positives, replay_prompts(), progress)
+                gate = fit_gate(document.text, positives, replay_prompts(), progress)
                 timings["gate"] = time.perf_counter() - started
             timings["total"] = time.perf_counter() - lift_started
 

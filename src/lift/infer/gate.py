@@ -1,12 +1,13 @@
 """The question gate of the `auto` mode: the adapter answers questions about the document, the base model
 (adapters off) everything else, so that lifting a document does not change the model's general answers.
 
-A question's score is its highest cosine similarity to the document's chunks (rag.py's chunks and
-all-MiniLM-L6-v2 embeddings). At lift time the chunks are embedded once and stored with the entry
-(GATE_FILE), and the threshold is chosen on held-out questions: the generator's synthetic questions about the
-document (positives) against the general replay prompts (negatives), as the one that best separates them
-(balanced accuracy). The threshold lives in the manifest's gate record. A question scoring at or above it is
-routed to the adapter.
+A question's score is its highest cosine similarity to the document's sentences (all-MiniLM-L6-v2 embeddings,
+as rag.py computes them): a question about one fact is close to the sentence that states it, while a chunk of
+several sentences dilutes that fact among the others. At lift time the sentences are embedded once and stored
+with the entry (GATE_FILE, as "chunk" vectors: one per sentence), and the threshold is chosen on held-out
+questions: the generator's synthetic questions about the document (positives) against the general replay
+prompts (negatives), as the one that best separates them (balanced accuracy). The threshold lives in the
+manifest's gate record. A question scoring at or above it is routed to the adapter.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from pathlib import Path
 import torch
 
 from lift.errors import LiftError
-from lift.infer.rag import chunk_document, embed
+from lift.infer.rag import embed
 from lift.progress import NullProgress, ProgressLike
+from lift.text import split_sentences
 
 GATE_FILE = "gate.safetensors"
 EMBEDDER = "all-MiniLM-L6-v2"
 MAX_POSITIVES = 200  # synthetic questions scored to choose the threshold
 NO_THRESHOLD = -1.0  # the lowest cosine similarity: every question passes
 EMBED_BATCH = 64  # texts per progress step when the gate is built
+MIN_UNIT_CHARS = 20
 
 
 def require_embedder() -> None:
@@ -107,16 +110,21 @@ class FittedGate:
     chunks: int
 
 
+def gate_units(document: str) -> list[str]:
+    """What a question is compared with: the document's sentences, without the short ones (fragments like
+    'Ok then.' would be close to any short general question)."""
+    return [sentence for sentence in split_sentences(document) if len(sentence.strip()) >= MIN_UNIT_CHARS]
+
+
 def fit_gate(
     document: str,
-    chunk_tokens: int,
     positives: list[str],
     negatives: list[str],
     progress: ProgressLike | None = None,
 ) -> FittedGate | None:
-    """Embed the document's chunks and choose the threshold; None when there is nothing to choose it on
+    """Embed the document's sentences and choose the threshold; None when there is nothing to choose it on
     (no synthetic questions, e.g. an objective without QA)."""
-    chunks = chunk_document(document, chunk_tokens)
+    chunks = gate_units(document)
     if not chunks or not positives or not negatives:
         return None
     questions = positives + negatives
