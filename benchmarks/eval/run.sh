@@ -2,8 +2,8 @@
 # Regenerates every committed evaluation result under benchmarks/results/ (embedded SmolLM2-135M, CPU).
 # The grids are the subsets this 2-core machine could afford; each command is resumable (rerun to continue)
 # and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
-# Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift squad general niah_base loogle longbench;
-#        niah_lift_m1 is the stopped m = 1 run). Results land in benchmarks/results/<step>/; then
+# Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift squad general niah_base loogle longbench
+#        paraphrase paraphrase_wh; niah_lift_m1 is the stopped m = 1 run). Results land in benchmarks/results/<step>/; then
 #        .venv/bin/python benchmarks/eval/summarize.py rewrites benchmarks/results/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,8 +27,15 @@ niah_base() {  # the base-model modes need no training: the whole length range, 
     -o $R/niah_base
 }
 squad() { $LIFT eval squad --limit 200 -o $R/squad; }
-general() {  # forgetting after lifting the demo essay
-  $LIFT eval general -o $R/general
+general() {  # forgetting after lifting the demo essay, without and with the question gate (auto)
+  $LIFT eval general --modes no_context,lift_only,auto -o $R/general
+}
+paraphrase() {  # the test split (15 facts in 3 haystacks), default template forms
+  $LIFT eval paraphrase --modes lift_only -o $R/paraphrase
+}
+paraphrase_wh() {  # the lever chosen on the dev split: wh questions after definition, m = 5
+  $LIFT eval paraphrase --modes lift_only,auto,icl,rag,no_context -o $R/paraphrase_wh \
+    --set synth.template_forms=definition,wh,key_phrase,cloze,succession --set synth.qa_per_sentence=5
 }
 loogle() { $LIFT eval loogle -c benchmarks/eval/long.yaml --max-documents 1 -o $R/loogle; }
 longbench() {  # the shortest sample of the task with the shortest contexts (qmsum, ~2.5k tokens)
@@ -37,7 +44,7 @@ longbench() {  # the shortest sample of the task with the shortest contexts (qms
 }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(niah_lift squad general niah_base loogle longbench)
+[ ${#steps[@]} -eq 0 ] && steps=(niah_lift squad general niah_base loogle longbench paraphrase paraphrase_wh)
 for step in "${steps[@]}"; do
   echo "== $step"
   "$step"

@@ -14,7 +14,9 @@ from lift.eval.report import summary
 from lift.eval.results import read_results
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-MAIN_METRIC = {"niah": "keywords", "squad": "f1", "loogle": "f1", "longbench": None, "general": "correct"}
+MAIN_METRIC = {
+    "niah": "keywords", "squad": "f1", "loogle": "f1", "longbench": None, "general": "correct", "paraphrase": "correct"
+}  # fmt: skip
 
 
 def pct(value: float | None) -> str:
@@ -68,6 +70,33 @@ def goals(folders: dict[str, list[dict]]) -> list[str]:
             drop = 100 * (s["no_context"]["correct"] - s["lift_only"]["correct"])
             measured = f"{drop:.1f} points ({pct(s['no_context']['correct'])} -> {pct(s['lift_only']['correct'])})"
             lines.append(row("general accuracy drop <= 2 points", measured, drop <= 2))
+        if {"no_context", "auto"} <= s.keys():
+            drop = 100 * (s["no_context"]["correct"] - s["auto"]["correct"])
+            measured = f"{drop:.1f} points ({pct(s['no_context']['correct'])} -> {pct(s['auto']['correct'])})"
+            lines.append(row("general accuracy drop <= 2 points with the gate (auto)", measured, drop <= 2))
+    for name in ("paraphrase", "paraphrase_wh"):
+        lines += paraphrase_goals(name, folders.get(name, []))
+    return lines
+
+
+def paraphrase_goals(name: str, rows: list[dict]) -> list[str]:
+    """lift_only >= 80 % on the direct wh-forms, and >= 0.9x icl over all forms (icl from the same folder)."""
+    lines = []
+    lift = [r for r in rows if r["mode"] == "lift_only"]
+    if not lift:
+        return lines
+    direct = [r["scores"]["correct"] for r in lift if r["group"]["direct"]]
+    if direct:
+        rate = sum(direct) / len(direct)
+        lines.append(
+            row(f"{name}: lift_only >= 80 % on direct wh-forms", f"{pct(rate)} % (n={len(direct)})", rate >= 0.8)
+        )
+    s = summary(rows)
+    if "icl" in s:
+        a, b = s["lift_only"]["correct"], s["icl"]["correct"]
+        lines.append(
+            row(f"{name}: lift_only >= 0.9x icl, all forms", f"{pct(a)} vs {pct(b)} ({a / b:.2f}x)", a >= 0.9 * b)
+        )
     return lines
 
 
