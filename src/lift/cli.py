@@ -181,7 +181,7 @@ def _gate_summary(manifest: Manifest) -> str:
         return "none, no synthetic questions to choose its threshold on" if on else "off (infer.gate)"
     return (
         f"threshold {gate.threshold:.3f}, balanced accuracy {gate.balanced_accuracy:.2f} on {gate.positives} "
-        f"synthetic questions vs {gate.negatives} general prompts; {gate.chunks} chunks"
+        f"synthetic questions vs {gate.negatives} general prompts; {gate.chunks} sentences compared"
     )
 
 
