@@ -69,7 +69,7 @@ def test_ties_go_to_the_lower_threshold_and_equal_scores_let_everything_through(
 
 
 def test_without_synthetic_questions_there_is_no_gate():  # e.g. an objective that trains on segments only
-    assert fit_gate(DOC, [], replay_prompts()) is None
+    assert fit_gate(split_sentences(DOC), [], replay_prompts()) is None
 
 
 def test_evenly_spaced_keeps_at_most_the_limit_spread_over_the_items():
@@ -91,7 +91,7 @@ def _gated_entry(tiny, home, doc_id="0123456789abcdef"):
     hand-made questions, as a lift would store it."""
     entry = lifted_entry(tiny, home, doc_id=doc_id)
     positives = [p["question"] for s in split_sentences(DOC) for p in template_pairs(s)]
-    fitted = fit_gate(DOC, positives, replay_prompts())
+    fitted = fit_gate(split_sentences(DOC), positives, replay_prompts())
     fitted.gate.save(entry.path / GATE_FILE)
     (entry.path / "document.txt").write_text(DOC, encoding="utf-8")
     stored = json.loads((entry.path / "manifest.json").read_text(encoding="utf-8"))
@@ -145,7 +145,8 @@ def test_a_lift_stores_the_gate_and_its_threshold_separates_the_questions(tiny, 
     result = lift_document(document_from_text(DOC), tiny, LiftConfig().with_overrides(FAST), home=lift_home)
     record = result.manifest.gate
     assert isinstance(record, GateRecord) and (result.entry.path / GATE_FILE).is_file()
-    assert record.embedder == "all-MiniLM-L6-v2" and record.chunks == len(gate_units(DOC)) == 2  # one per sentence
+    assert record.embedder == "all-MiniLM-L6-v2"
+    assert record.chunks == len(gate_units(split_sentences(DOC))) == 2  # one per sentence
     assert record.positives == result.manifest.synthesis.qa_pairs_kept and record.negatives == len(replay_prompts())
     assert "gate" in result.manifest.timings_s
     assert json.loads((result.entry.path / "manifest.json").read_text(encoding="utf-8"))["gate"]["chunks"] == 2
@@ -243,7 +244,7 @@ def test_a_paraphrased_question_about_one_sentence_passes_the_gate_of_a_long_doc
     # in other words than the fact's still scores close to its sentence and far above a general question
     filler = " ".join(f"Essay sentence number {i} talks about startups, investors and founders." for i in range(30))
     fact = "In 1994 a beekeeper named Oskar Lindqvist carried 312 hives by barge to the island of Skelby."
-    units = gate_units(filler + " " + fact + " " + filler)
+    units = gate_units(split_sentences(filler + " " + fact + " " + filler))
     gate = QuestionGate(embed(units), threshold=0.0)
     # (against 200-token chunks the same question scores 0.25, its sentence alone 0.67)
     assert gate.score("Where did Oskar Lindqvist take his bees?") > 0.5 > 0.2 > gate.score(GENERAL)

@@ -154,13 +154,13 @@ def lift_document(
             timings["generate"] = stats.seconds
             timings["train"] = train.seconds
 
-            # 5. The question gate of the auto mode: the document's chunks embedded, and the threshold that
+            # 5. The question gate of the auto mode: the document's sentences embedded, and the threshold that
             #    best separates the synthetic questions (evenly spaced over the document) from the replay prompts.
             gate = None
             if config.infer.gate:
                 started = time.perf_counter()
                 positives = evenly_spaced([q for _, q in sorted(questions)], MAX_POSITIVES)
-                gate = fit_gate(document.text, positives, replay_prompts(), progress)
+                gate = fit_gate(sentences, positives, replay_prompts(), progress)  # split once, in step 1
                 timings["gate"] = time.perf_counter() - started
             timings["total"] = time.perf_counter() - lift_started
 

@@ -22,7 +22,6 @@ import torch
 from lift.errors import LiftError
 from lift.infer.rag import embed
 from lift.progress import NullProgress, ProgressLike
-from lift.text import split_sentences
 
 GATE_FILE = "gate.safetensors"
 EMBEDDER = "all-MiniLM-L6-v2"
@@ -110,21 +109,21 @@ class FittedGate:
     chunks: int
 
 
-def gate_units(document: str) -> list[str]:
+def gate_units(sentences: list[str]) -> list[str]:
     """What a question is compared with: the document's sentences, without the short ones (fragments like
     'Ok then.' would be close to any short general question)."""
-    return [sentence for sentence in split_sentences(document) if len(sentence.strip()) >= MIN_UNIT_CHARS]
+    return [sentence for sentence in sentences if len(sentence.strip()) >= MIN_UNIT_CHARS]
 
 
 def fit_gate(
-    document: str,
+    sentences: list[str],
     positives: list[str],
     negatives: list[str],
     progress: ProgressLike | None = None,
 ) -> FittedGate | None:
     """Embed the document's sentences and choose the threshold; None when there is nothing to choose it on
     (no synthetic questions, e.g. an objective without QA)."""
-    chunks = gate_units(document)
+    chunks = gate_units(sentences)
     if not chunks or not positives or not negatives:
         return None
     questions = positives + negatives
