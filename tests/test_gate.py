@@ -24,7 +24,7 @@ from lift.infer.gate import (
     choose_threshold,
     evenly_spaced,
     fit_gate,
-    gate_score,
+    gate_scores,
     gate_units,
     load_gate,
 )
@@ -80,7 +80,7 @@ def test_evenly_spaced_keeps_at_most_the_limit_spread_over_the_items():
 
 def test_gate_score_is_the_best_cosine_similarity_to_a_chunk():
     chunks = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.6, 0.8]]), dim=-1)
-    assert gate_score(torch.tensor([0.0, 1.0]), chunks) == pytest.approx(0.8)
+    assert gate_scores(torch.tensor([[0.0, 1.0]]), chunks) == [pytest.approx(0.8)]
 
 
 # ---------------------------------------------------------------------- routing

@@ -40,9 +40,9 @@ def require_embedder() -> None:
         )
 
 
-def gate_score(question_vector: torch.Tensor, chunk_vectors: torch.Tensor) -> float:
-    """The highest cosine similarity of a question to the chunks (all vectors L2-normalised)."""
-    return float((chunk_vectors @ question_vector).max())
+def gate_scores(question_vectors: torch.Tensor, chunk_vectors: torch.Tensor) -> list[float]:
+    """Each question's highest cosine similarity to the chunks (all vectors L2-normalised)."""
+    return (question_vectors @ chunk_vectors.T).max(dim=1).values.tolist()
 
 
 def choose_threshold(positive_scores: Sequence[float], negative_scores: Sequence[float]) -> tuple[float, float]:
@@ -80,7 +80,7 @@ class QuestionGate:
     def scores(self, questions: list[str]) -> list[float]:
         if not questions:
             return []
-        return (embed(questions) @ self.chunk_vectors.T).max(dim=1).values.tolist()
+        return gate_scores(embed(questions), self.chunk_vectors)
 
     def score(self, question: str) -> float:
         return self.scores([question])[0]
@@ -137,7 +137,7 @@ def fit_gate(
         return torch.cat(vectors)
 
     chunk_vectors = embedded(chunks)
-    scores = (embedded(questions) @ chunk_vectors.T).max(dim=1).values.tolist()
+    scores = gate_scores(embedded(questions), chunk_vectors)
     task.done()
     threshold, accuracy = choose_threshold(scores[: len(positives)], scores[len(positives) :])
     return FittedGate(QuestionGate(chunk_vectors, threshold), accuracy, len(positives), len(negatives), len(chunks))
