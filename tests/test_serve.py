@@ -418,3 +418,37 @@ def test_lora_and_gated_memory_documents_answer_as_the_library_does(tiny, lift_h
             assert engine.submit(job).result(timeout=60).text == expected[entry.doc_id if entry else None]
     finally:
         engine.close()
+
+
+def test_auto_reads_a_documents_gate_once_and_again_after_a_new_lift(tiny, lift_home, monkeypatch):
+    from lift.infer.gate import GATE_FILE, QuestionGate
+    from lift.infer.rag import embed
+    from lift.store.manifest import AdapterRecord, GateRecord, Manifest
+
+    def lift_with_gate(sentence: str) -> None:
+        manifest = Manifest(DOC_ID, tiny.name, AdapterRecord("lora"), gate=GateRecord(threshold=0.5))
+
+        def fill(staging):
+            (staging / "adapter").mkdir()
+            QuestionGate(embed([sentence]), 0.5).save(staging / GATE_FILE)
+            manifest.write(staging / "manifest.json")
+
+        Store(lift_home).write(DOC_ID, fill, overwrite=True)
+
+    DOC_ID = "cccccccccccccccc"
+    reads = []
+    real_load = QuestionGate.load.__func__
+    monkeypatch.setattr(QuestionGate, "load", classmethod(lambda cls, *a: reads.append(a) or real_load(cls, *a)))
+    engine = ChatEngine(tiny, LiftConfig())  # worker not started: prepare() alone routes
+
+    def route(question: str) -> str:
+        entry = Store(lift_home).get(DOC_ID)
+        return engine.prepare(ChatJob([], question, entry, "auto", 8, deadline=time.monotonic() + 60)).route
+
+    lift_with_gate(FACT)
+    assert [route(QUESTION), route("What is the capital of France?"), route(QUESTION)] == ["adapter", "base", "adapter"]
+    assert len(reads) == 1
+    lift_with_gate(OTHER)  # the same document id lifted again: its new gate is read, not the cached one
+    assert route("What is the capital of France?") == "adapter" and len(reads) == 2
+    engine.forget(DOC_ID)
+    assert route("What is the capital of France?") == "adapter" and len(reads) == 3

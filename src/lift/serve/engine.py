@@ -7,6 +7,8 @@ loaded side by side (adapters.slots.AdapterSlots: serve.adapter_slots of them, l
 first); switching document is peft's set_adapter, never a reload of the base weights. Gated Memory adapters
 are attached for the request and taken off after it. In the auto mode the document's question gate routes
 each request when it is prepared: to the adapter (answered as lift_only) or to the base model (no_context).
+A document's gate vectors are read from its entry once and kept (GATE_CACHE of them), keyed by the file's
+identity, so a document lifted again is read anew.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from lift.adapters import load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
 from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
-from lift.infer.gate import load_gate, route_questions
+from lift.infer.gate import GATE_FILE, QuestionGate, route_questions
 from lift.infer.generation import Continuation, generate_rows
 from lift.infer.modes import build_prompt_ids
 from lift.infer.names import GATED_MODES
@@ -33,6 +35,7 @@ from lift.models import LoadedModel
 from lift.store import Entry
 
 CHAT_MODES = ("auto", "lift_only", "lift_icl")  # for a lifted document; the base model answers with no_context
+GATE_CACHE = 64  # documents whose gate vectors stay in memory (least recently used dropped first)
 
 
 class QueueFull(Exception):
@@ -87,6 +90,9 @@ class ChatEngine:
         self._closing = False
         self._model_lock = threading.Lock()
         self._slots = AdapterSlots(loaded.model, config.serve.adapter_slots)  # keyed by document id
+        # doc id -> (gate file identity, vectors); prepare() runs in request threads, hence the lock
+        self._gates: collections.OrderedDict[str, tuple[tuple, torch.Tensor]] = collections.OrderedDict()
+        self._gates_lock = threading.Lock()
         self._worker = threading.Thread(target=self._run, name="lift-chat-engine", daemon=True)
         self.batches_run = 0
         self.loaded.model.eval()
@@ -109,7 +115,7 @@ class ChatEngine:
         """Route an auto job, build the prompt (raises LiftError when it cannot fit the window); the job is then
         ready to submit."""
         if job.mode == "auto":
-            gate = load_gate(job.entry.path, job.entry.manifest.gate) if job.entry else None
+            gate = self._gate(job.entry) if job.entry else None
             job.route, job.gate_score = route_questions(gate, [job.question])[0]
             job.mode = GATED_MODES[job.route]
         document = job.entry.document_text if job.mode == "lift_icl" and job.entry else None
@@ -145,9 +151,31 @@ class ChatEngine:
         """Unload a document's adapter (its entry was deleted or replaced)."""
         with self._model_lock:
             self._slots.forget(doc_id)
+        with self._gates_lock:
+            self._gates.pop(doc_id, None)
 
     def loaded_documents(self) -> list[str]:
         return self._slots.loaded()
+
+    def _gate(self, entry: Entry) -> QuestionGate | None:
+        """The entry's question gate (None when it was lifted without one), its vectors read once per lift."""
+        path = entry.path / GATE_FILE
+        if entry.manifest.gate is None or not path.is_file():
+            return None
+        stat = path.stat()
+        identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        with self._gates_lock:
+            cached = self._gates.get(entry.doc_id)
+            if cached and cached[0] == identity:
+                self._gates.move_to_end(entry.doc_id)
+                return QuestionGate(cached[1], entry.manifest.gate.threshold)
+        gate = QuestionGate.load(path, entry.manifest.gate.threshold)
+        with self._gates_lock:
+            self._gates[entry.doc_id] = (identity, gate.chunk_vectors)
+            self._gates.move_to_end(entry.doc_id)
+            while len(self._gates) > GATE_CACHE:
+                self._gates.popitem(last=False)
+        return gate
 
     # ------------------------------------------------------------------ worker
 
