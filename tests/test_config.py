@@ -34,6 +34,7 @@ def test_partial_yaml_keeps_other_defaults(tmp_path):
         ("train:\n  epochs: many\n", "train.epochs must be a int"),
         ("train:\n  epochs: 0\n", "train.epochs must be >= 1"),
         ("synth:\n  generator: gpt\n", "synth.generator must be one of"),
+        ("eval:\n  squad_split: train\n", "eval.squad_split must be one of"),
         ("train: [1, 2]\n", "must be a mapping"),
         ("train: {lr: [\n", "not valid YAML"),
     ],

@@ -1,4 +1,4 @@
-"""Wh-questions made from a sentence's parts (the template generator's `wh` and `wh_long` forms)."""
+"""Wh-questions made from a sentence's parts (the template generator's `wh`, `wh_long` and `wh_span` forms)."""
 
 import pytest
 
@@ -36,6 +36,23 @@ def test_counts_fronted_dates_present_tense_and_named_objects():
     )
     assert ("who", "Who did Elena meet?") in _asked("Elena met Bruno at the Castle of Saint George in May 2011.")
     assert ("where", "Where did Elena meet Bruno?") in _asked("Elena met Bruno at the Castle of Saint George.")
+
+
+def test_wh_span_answers_with_the_phrase_asked_about():
+    sentence = "In 1998, Tomas delivered forty-two crates of apples to the harbour in Porto."
+    pairs = template_pairs(sentence, "", ["wh_span"])
+    assert [(p["question"], p["answer"]) for p in pairs] == [
+        ("Who delivered forty-two crates of apples?", "Tomas."),
+        ("How many crates of apples did Tomas deliver?", "Forty-two crates of apples."),
+        ("Where did Tomas deliver forty-two crates of apples?", "In Porto."),
+        ("When did Tomas deliver forty-two crates of apples?", "In 1998."),
+    ]
+    assert [q.answer for q in wh_questions("Alice founded the Rivergate bakery in Lisbon in 2004.")] == [
+        "Alice",
+        "the Rivergate bakery",
+        "in Lisbon",
+        "in 2004",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from lift.errors import LiftError
 
 GENERATORS = ("template", "local", "openai")
 AUX_ANSWERS = ("answer", "evidence_answer")
-TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession", "wh", "wh_long")
+TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession", "wh", "wh_long", "wh_span")
 DEFAULT_TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -106,7 +106,9 @@ class SynthConfig:
         "pairs are kept). definition: 'What is X?' for 'X is Y.'; key_phrase: 'What does the text say about "
         "<name>?'; cloze: 'Complete the sentence: ...'; succession: the sentence after the previous one; wh: "
         "short who/what/where/when/how-many questions about the subject, object, places, dates and counts "
-        "('Where did Alice found the bakery?'); wh_long: the same keeping the rest of the sentence.",
+        "('Where did Alice found the bakery?'); wh_long: the same keeping the rest of the sentence; wh_span: the "
+        "wh questions answered with the phrase asked about ('In Lisbon.'), where every other form answers with "
+        "the whole sentence.",
         list(DEFAULT_TEMPLATE_FORMS),
     )
     context_chars: int = _help(
@@ -278,6 +280,7 @@ class RagConfig:
 
 
 PARAPHRASE_SPLITS = ("test", "dev", "all")
+SQUAD_SPLITS = ("test", "dev")
 
 
 @dataclass
@@ -297,6 +300,11 @@ class EvalConfig:
         "test",
     )
     squad_questions: int = _help("SQuAD: questions drawn (whole passages, seeded), SEAL protocol.", 200)
+    squad_split: str = _help(
+        "Which SQuAD passages to draw: test (scored: from the front of the seeded passage order) or dev (for "
+        "choosing levers: from its back end, so never a test passage).",
+        "test",
+    )
     longbench_tasks: list = _help(
         "LongBench tasks to run.", ["narrativeqa", "musique", "qmsum", "gov_report", "passage_retrieval_en"]
     )
@@ -418,6 +426,7 @@ class LiftConfig:
                 self.eval.paraphrase_split in PARAPHRASE_SPLITS,
                 f"eval.paraphrase_split must be one of {PARAPHRASE_SPLITS}",
             ),
+            (self.eval.squad_split in SQUAD_SPLITS, f"eval.squad_split must be one of {SQUAD_SPLITS}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -84,7 +84,15 @@ def template_pairs(
             pairs.append({"question": question, "answer": answer})
         elif form in ("wh", "wh_long"):
             pairs += [{"question": q.question, "answer": answer} for q in wh_questions(answer, short=form == "wh")]
+        elif form == "wh_span":
+            pairs += [{"question": q.question, "answer": _phrase_answer(q.answer)} for q in wh_questions(answer)]
     return pairs
+
+
+def _phrase_answer(phrase: str) -> str:
+    """A short answer in its own words: 'the Carolina Panthers' -> 'The Carolina Panthers.'"""
+    phrase = phrase.strip().rstrip(".!?")
+    return phrase[0].upper() + phrase[1:] + "."
 
 
 def _definition(body: str, answer: str) -> list[dict[str, str]]:

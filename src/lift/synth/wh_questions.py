@@ -46,6 +46,7 @@ _TIME_PHRASE = re.compile(
 class WhQuestion:
     form: str  # who | what | where | when | how_many
     question: str
+    answer: str  # the phrase asked about, as the sentence words it ("the Carolina Panthers", "in 2015")
 
 
 def wh_questions(sentence: str, short: bool = True) -> list[WhQuestion]:
@@ -75,16 +76,18 @@ def wh_questions(sentence: str, short: bool = True) -> list[WhQuestion]:
     fronted_text = " ".join(fronted)
     questions = []
 
-    def ask(form: str, *parts: str) -> None:
+    def ask(form: str, answer: list[str], *parts: str) -> None:
         text = re.sub(r"\s+", " ", " ".join(parts)).strip().rstrip(",")
-        questions.append(WhQuestion(form, text[0].upper() + text[1:] + "?"))
+        phrase = " ".join(answer).strip(",;:")
+        questions.append(WhQuestion(form, text[0].upper() + text[1:] + "?", phrase))
 
     spans = _spans_after_verb(rest)
     object_end = spans[0][2] if spans and spans[0][1] == 0 and spans[0][0] in ("who", "what", "how_many") else 0
     trailing = "" if short else fronted_text
     who = _is_capitalized(subject_words[-1])  # a name heads the subject
     predicate = rest[: max(object_end, 1)] if short else rest
-    ask("who" if who else "what", "Who" if who else "What", words[verb_at].strip(",;:"), *predicate, trailing)
+    verb = words[verb_at].strip(",;:")
+    ask("who" if who else "what", subject_words, "Who" if who else "What", verb, *predicate, trailing)
     for form, start, end in spans:
         if short:
             remaining = " ".join(rest[:object_end]) if start >= object_end else ""
@@ -94,11 +97,11 @@ def wh_questions(sentence: str, short: bool = True) -> list[WhQuestion]:
             lead = "How many " + " ".join(_bare(w) for w in rest[start + 1 : end])
         else:
             lead = {"who": "Who", "what": "What", "where": "Where", "when": "When"}[form]
-        ask(form, lead, auxiliary, subject, lemma, remaining, trailing)
+        ask(form, rest[start:end], lead, auxiliary, subject, lemma, remaining, trailing)
     if fronted:
         form = "when" if _TIME_PHRASE.match(fronted_text.rstrip(",")) else "where" if _is_place(fronted, 0) else None
         if form:
-            ask(form, form.capitalize(), auxiliary, subject, lemma, *(rest[:object_end] if short else rest))
+            ask(form, fronted, form.capitalize(), auxiliary, subject, lemma, *(rest[:object_end] if short else rest))
     return questions
 
 
