@@ -159,6 +159,9 @@ def test_squad_takes_whole_passages_seeded(tmp_path):
     assert len({i.document.doc_id for i in items}) == 3  # 3 + 3 + 1
     assert squad_items(tmp_path, questions=7, seed=3)[0].item_id == items[0].item_id
     assert items[0].question.endswith("Answer in a few words.")
+    dev = squad_items(tmp_path, questions=6, seed=3, split="dev")
+    assert len({i.document.doc_id for i in dev}) == 2  # the two passages the test split drew last
+    assert not {i.document.doc_id for i in dev} & {i.document.doc_id for i in items}
 
 
 def write_jsonl(path: Path, records: list) -> Path:

@@ -56,7 +56,7 @@ def load_suite(
         from lift.eval.suites.squad import pretrained_train_articles, squad_items
 
         exclude = pretrained_train_articles(config.model.name)
-        return squad_items(root, config.eval.squad_questions, config.eval.seed, exclude)
+        return squad_items(root, config.eval.squad_questions, config.eval.seed, exclude, config.eval.squad_split)
     if suite == "loogle":
         from lift.eval.suites.loogle import loogle_items
 

@@ -50,10 +50,11 @@ def pretrained_train_articles(model_name: str | None) -> set[str]:
 
 
 def squad_items(
-    data_dir: Path, questions: int, seed: int, exclude: set[str] | frozenset = frozenset()
+    data_dir: Path, questions: int, seed: int, exclude: set[str] | frozenset = frozenset(), split: str = "test"
 ) -> list[EvalItem]:
-    """`questions` questions from whole passages in seeded order; articles in `exclude` (a pretrained
-    model's train half, see lift.pretrain) are never drawn."""
+    """`questions` questions from whole passages in seeded order (the test split) or in the reverse of that
+    order (the dev split: no test passage unless the two together need all of SQuAD); articles in `exclude` (a
+    pretrained model's train half, see lift.pretrain) are never drawn."""
     passages = [
         (article["title"], number, paragraph)
         for article in squad_articles(data_dir)
@@ -61,6 +62,8 @@ def squad_items(
         for number, paragraph in enumerate(article["paragraphs"])
     ]
     random.Random(seed).shuffle(passages)
+    if split == "dev":
+        passages.reverse()
     items: list[EvalItem] = []
     for title, number, paragraph in passages:
         document = document_from_text(
