@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from lift.adapters import attach_lora
-from lift.config import LoraConfig, TrainConfig
+from lift.config import LiftConfig, LoraConfig, TrainConfig
 from lift.data import pack_examples, qa_example
+from lift.errors import LiftError
 from lift.train import train_adapter
-from lift.train.attention import NAME, SHORT_CPU, example_bounds, packed_attention
+from lift.train.attention import NAME, SHORT_CPU, example_bounds, packed_attention, resolve_kernel
 from lift.train.compiled import compiled_layers, decoder_layers
 from lift.train.loop import masked_lm_loss
 from lift.train.precision import autocast, no_redundant_casts
@@ -26,10 +27,10 @@ def _examples(tok, lengths=(0, 3, 9, 1)):
     ]
 
 
-def _loss_and_grads(adapter, batch, precision="fp32"):
+def _loss_and_grads(adapter, batch, precision="fp32", kernel=None):
     adapter.model.zero_grad(set_to_none=True)
     with autocast(precision, CPU):
-        loss = masked_lm_loss(adapter.model, batch, CPU)
+        loss = masked_lm_loss(adapter.model, batch, CPU, kernel)
     loss.backward()
     grads = {n: p.grad.clone() for n, p in adapter.model.named_parameters() if p.requires_grad}
     return loss.detach(), grads
@@ -41,10 +42,13 @@ def test_example_bounds_split_a_packed_row_where_positions_restart():
     assert example_bounds(torch.arange(7)) == [0, 7]
 
 
-@pytest.mark.parametrize("long_example", [False, True])
-def test_packed_attention_gives_the_masked_paths_logits_and_gradients(tiny, long_example):
-    """Per-example attention (plain math for short examples, the causal kernel for long ones) against
-    transformers' block-diagonal mask over the whole row."""
+@pytest.mark.parametrize(
+    "long_example, kernel", [(False, None), (True, None), (False, "loop"), (True, "block_mask"), (False, "block_mask")]
+)
+def test_packed_attention_gives_the_masked_paths_logits_and_gradients(tiny, long_example, kernel):
+    """Per-example attention (loop: plain math for short examples, the causal kernel for long ones; block_mask:
+    one call with the row's block-diagonal mask; None: the layout read from the position ids in every layer)
+    against transformers' block-diagonal mask over the whole row."""
     lengths = (0, 3, 9, 1) + ((75,) if long_example else ())
     (batch,) = pack_examples(_examples(tiny.tokenizer, lengths), batch_tokens=10_000)
     longest = max(b - a for a, b in itertools.pairwise(example_bounds(batch.position_ids[0])))
@@ -54,11 +58,20 @@ def test_packed_attention_gives_the_masked_paths_logits_and_gradients(tiny, long
     masked_loss, masked_grads = _loss_and_grads(adapter, batch)
     with packed_attention(adapter.model):
         assert adapter.model.config._attn_implementation == NAME
-        packed_loss, packed_grads = _loss_and_grads(adapter, batch)
+        packed_loss, packed_grads = _loss_and_grads(adapter, batch, kernel=kernel)
     assert adapter.model.config._attn_implementation == "sdpa"  # put back for generation
     torch.testing.assert_close(packed_loss, masked_loss, atol=1e-6, rtol=1e-5)
     for name, grad in masked_grads.items():
         torch.testing.assert_close(packed_grads[name], grad, atol=1e-6, rtol=1e-4)
+
+
+def test_packed_kernel_choice_per_device():
+    assert resolve_kernel("auto", CPU) == "loop"
+    assert resolve_kernel("block_mask", CPU) == "block_mask"
+    with pytest.raises(LiftError, match="varlen needs CUDA"):
+        resolve_kernel("varlen", CPU)
+    with pytest.raises(LiftError, match="train.packed_kernel must be one of"):
+        LiftConfig().with_overrides({"train.packed_kernel": "triangle"})
 
 
 def test_packed_and_unpacked_batches_give_the_same_loss(tiny):

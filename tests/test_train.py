@@ -110,3 +110,22 @@ def test_the_learning_rate_decays_to_zero_over_all_epochs(tiny, streamed):
         result = train_adapter(model, examples, config)
     # the last step's rate is lr x (share of the run still ahead), at most one row of examples' worth
     assert 0 < result.last_lr <= 1e-3 * 3 / (3 * 12) + 1e-12, result.last_lr
+
+
+def test_a_loss_that_is_not_finite_stops_training_with_a_hint(tiny, tmp_path, monkeypatch):
+    import lift.train.loop as loop
+
+    steps = []
+
+    def loss_going_bad(model, batch, device, kernel=None):
+        steps.append(1)
+        loss = masked_lm_loss(model, batch, device, kernel)
+        return loss * float("nan") if len(steps) == 3 else loss
+
+    masked_lm_loss = loop.masked_lm_loss
+    monkeypatch.setattr(loop, "masked_lm_loss", loss_going_bad)
+    model = attach_lora(tiny.model, LoraConfig(rank=8, alpha=16))
+    config = TrainConfig(epochs=3, lr=1e-2, batch_tokens=32, precision="fp32")
+    with pytest.raises(FloatingPointError, match=r"loss became nan in epoch 1 \(by step 3\); lower train.lr"):
+        train_adapter(model, _fact_examples(tiny.tokenizer), config, checkpoint_dir=tmp_path / "ckpt")
+    assert not (tmp_path / "ckpt").exists() or not any((tmp_path / "ckpt").iterdir())  # no epoch was saved

@@ -21,6 +21,7 @@ TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession", "wh", "wh_l
 DEFAULT_TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
+PACKED_KERNELS = ("auto", "loop", "varlen", "block_mask")
 DEVICES = ("auto", "cpu", "cuda")
 ADAPTERS = ("lora", "pissa", "gated_memory")
 OBJECTIVES = ("qa", "segments", "contextualized", "two_stage", "mix")
@@ -230,6 +231,13 @@ class TrainConfig:
         "benchmarks/results/perf).",
         True,
     )
+    packed_kernel: str = _help(
+        "Kernel of packed attention: loop (one causal call per example: the fastest on CPUs), varlen (one "
+        "flash-attention call over the row's examples; CUDA, bf16/fp16), block_mask (one SDPA call with a "
+        "block-diagonal causal mask; any device) or auto (loop on CPUs, varlen on CUDA where torch has it, "
+        "else block_mask).",
+        "auto",
+    )
     compile: bool = _help(
         "torch.compile the decoder layers for training (dynamic shapes; the masked attention path, as packed "
         "attention would recompile per row layout). Every run first pays for the compilation, so it helps only "
@@ -408,6 +416,7 @@ class LiftConfig:
             (self.train.replay_ratio >= 0, "train.replay_ratio must be >= 0"),
             (self.train.replay_max_tokens >= 8, "train.replay_max_tokens must be >= 8"),
             (self.train.precision in PRECISIONS, f"train.precision must be one of {PRECISIONS}"),
+            (self.train.packed_kernel in PACKED_KERNELS, f"train.packed_kernel must be one of {PACKED_KERNELS}"),
             (self.infer.max_new_tokens >= 1, "infer.max_new_tokens must be >= 1"),
             (16 <= self.rag.chunk_tokens <= 254, "rag.chunk_tokens must be in [16, 254] (the embedder reads 256)"),
             (self.rag.top_k >= 1, "rag.top_k must be >= 1"),

@@ -3,10 +3,17 @@
 A packed row holds several examples end to end. transformers' SDPA path gives such a row a dense
 block-diagonal causal mask (T x T), and the CPU kernel then computes every block, masked or not: with k
 equal-length examples in a row, (k - 1) / k of the attention work falls in masked blocks. Here each example
-gets its own causal attention instead. On the CPU, short examples (up to SHORT_CPU tokens) go through plain
-matmul + softmax (grouped query heads, no repeated keys), because the flash kernel's fixed cost per call
-outweighs its gain on them; longer examples take the causal SDPA kernel. Same numbers as the masked path up
-to rounding (tests compare logits and gradients).
+gets only its own causal attention, by one of three kernels (train.packed_kernel):
+- loop: one call per example. On the CPU, short examples (up to SHORT_CPU tokens) go through plain
+  matmul + softmax (grouped query heads, no repeated keys), because the flash kernel's fixed cost per call
+  outweighs its gain on them; longer examples take the causal SDPA kernel. The CPU's choice: on a GPU each
+  call costs more host time than the GPU spends on it.
+- varlen: one flash-attention call over the row's examples as variable-length sequences (CUDA, bf16/fp16).
+- block_mask: one SDPA call over the row with the block-diagonal causal mask (any device, any dtype).
+Same numbers as the masked path up to rounding (tests compare logits and gradients).
+
+The row's layout (PackedRow) is computed once per step on the host from the position ids and passed down
+through the model's keyword arguments, so no layer reads anything back from the device.
 
 Used only while training (`packed_attention(model)` swaps the implementation and puts the old one back);
 generation with a cache, a padding mask or batch > 1 falls through to plain SDPA.
@@ -15,21 +22,90 @@ generation with a cache, a padding mask or batch > 1 falls through to plain SDPA
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 from transformers import AttentionInterface, PretrainedConfig, PreTrainedModel
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
+from lift.config import PACKED_KERNELS
+from lift.errors import LiftError
+
 NAME = "lift_packed_sdpa"
 SHORT_CPU = 384  # plain math up to this many tokens on the CPU, the flash kernel above
+ROW_KWARG = "lift_packed_row"  # the model keyword that carries a PackedRow down to the attention layers
 
 
 def example_bounds(position_ids: torch.Tensor) -> list[int]:
     """Start offsets of the examples in a packed row (position ids restart at 0 for each), plus its length."""
     restarts = torch.nonzero(position_ids[1:] != position_ids[:-1] + 1).flatten() + 1
     return [0, *restarts.tolist(), int(position_ids.shape[0])]
+
+
+@dataclass
+class PackedRow:
+    """Where the examples of a packed row start and end, and the kernel that attends within them."""
+
+    bounds: list[int]  # example starts, then the row length (example_bounds)
+    kernel: str  # loop | varlen | block_mask
+    device: torch.device
+    _cu_seqlens: torch.Tensor | None = None
+    _block_mask: torch.Tensor | None = None
+
+    @property
+    def max_length(self) -> int:
+        return max(b - a for a, b in itertools.pairwise(self.bounds))
+
+    def cu_seqlens(self) -> torch.Tensor:
+        if self._cu_seqlens is None:  # built once per step, shared by every layer
+            self._cu_seqlens = torch.tensor(self.bounds, dtype=torch.int32).to(self.device, non_blocking=True)
+        return self._cu_seqlens
+
+    def block_mask(self) -> torch.Tensor:
+        """(1, 1, T, T) boolean: True where a token may attend (same example, not in the future)."""
+        if self._block_mask is None:
+            lengths = torch.tensor([b - a for a, b in itertools.pairwise(self.bounds)])
+            example = torch.repeat_interleave(torch.arange(len(lengths)), lengths).to(self.device, non_blocking=True)
+            length = self.bounds[-1]
+            causal = torch.ones(length, length, dtype=torch.bool, device=self.device).tril()
+            self._block_mask = ((example[:, None] == example[None, :]) & causal)[None, None]
+        return self._block_mask
+
+
+def resolve_kernel(name: str, device: torch.device) -> str:
+    """The packed-attention kernel for a device: auto is loop on the CPU, varlen on CUDA where this torch has
+    it, else block_mask. varlen asked for where it cannot run is an error."""
+    if name not in PACKED_KERNELS:
+        raise LiftError(f"train.packed_kernel must be one of {PACKED_KERNELS}")
+    if name == "auto":
+        if device.type != "cuda":
+            return "loop"
+        return "varlen" if _varlen() is not None else "block_mask"
+    if name == "varlen" and (device.type != "cuda" or _varlen() is None):
+        raise LiftError(
+            "train.packed_kernel=varlen needs CUDA and torch.nn.attention.varlen (torch >= 2.9); "
+            "use auto, loop or block_mask"
+        )
+    return name
+
+
+def packed_row(position_ids: torch.Tensor, kernel: str, device: torch.device) -> PackedRow:
+    """The layout of a packed row from its position ids (a host tensor: no device sync)."""
+    return PackedRow(example_bounds(position_ids.reshape(-1).cpu()), kernel, device)
+
+
+@functools.cache
+def _varlen():
+    """(varlen_attn, its keyword names) when this torch has the flash varlen kernel, else None."""
+    try:
+        from torch.nn.attention.varlen import varlen_attn
+    except ImportError:
+        return None
+    return varlen_attn, frozenset(inspect.signature(varlen_attn).parameters)
 
 
 def packed_sdpa_forward(
@@ -43,6 +119,7 @@ def packed_sdpa_forward(
     position_ids: torch.Tensor | None = None,
     **kwargs,
 ) -> tuple[torch.Tensor, None]:
+    row: PackedRow | None = kwargs.pop(ROW_KWARG, None)
     plain = (
         attention_mask is not None
         or position_ids is None
@@ -51,16 +128,47 @@ def packed_sdpa_forward(
     )
     if plain:
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout, scaling, **kwargs)
-    bounds = example_bounds(position_ids[0])
+    if row is None:  # called without the loop's row layout: read it from the position ids
+        row = PackedRow(example_bounds(position_ids[0]), "loop", query.device)
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
+    if row.kernel == "varlen" and query.dtype in (torch.bfloat16, torch.float16) and dropout == 0.0:
+        return _varlen_attention(query, key, value, row, scale), None
+    if row.kernel in ("varlen", "block_mask"):  # varlen in fp32 (flash needs half precision) takes the mask
+        mask = row.block_mask()
+        return sdpa_attention_forward(module, query, key, value, mask, dropout, scale, is_causal=False, **kwargs)
     parts = []
-    for a, b in itertools.pairwise(bounds):
+    for a, b in itertools.pairwise(row.bounds):
         q, k, v = query[:, :, a:b], key[:, :, a:b], value[:, :, a:b]
         if query.device.type == "cpu" and b - a <= SHORT_CPU and dropout == 0.0:
             parts.append(_causal_math(q, k, v, scale))
         else:
             parts.append(sdpa_attention_forward(module, q, k, v, None, dropout, scale, is_causal=True, **kwargs)[0])
     return (parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)), None  # (1, T, heads, head_dim)
+
+
+def _varlen_attention(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, row: PackedRow, scale: float
+) -> torch.Tensor:
+    """The row's examples as variable-length sequences in one flash call; (1, T, heads, head_dim)."""
+    varlen_attn, names = _varlen()
+    q, k, v = (t[0].transpose(0, 1).contiguous() for t in (query, key, value))  # (T, heads, head_dim)
+    options: dict = {}
+    if "scale" in names:
+        options["scale"] = scale
+    elif scale != q.shape[-1] ** -0.5:  # torch 2.9's kernel always scales by 1 / sqrt(head_dim)
+        q = q * (scale * q.shape[-1] ** 0.5)
+    if "window_size" in names:  # torch >= 2.10: causal is a (-1, 0) window
+        options["window_size"] = (-1, 0)
+    else:
+        options["is_causal"] = True
+    if k.shape[1] != q.shape[1]:
+        if "enable_gqa" in names:
+            options["enable_gqa"] = True
+        else:
+            group = q.shape[1] // k.shape[1]
+            k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+    cu_seqlens, longest = row.cu_seqlens(), row.max_length
+    return varlen_attn(q, k, v, cu_seqlens, cu_seqlens, longest, longest, **options).unsqueeze(0)
 
 
 def _causal_math(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float) -> torch.Tensor:

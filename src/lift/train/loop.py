@@ -20,7 +20,7 @@ from lift.adapters.base import Adapter
 from lift.config import TrainConfig
 from lift.data import IGNORE_INDEX, Example, PackedBatch, pack_examples, pack_stream
 from lift.progress import NullProgress, ProgressLike
-from lift.train.attention import packed_attention
+from lift.train.attention import ROW_KWARG, packed_attention, packed_row, resolve_kernel
 from lift.train.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
 from lift.train.compiled import compiled_layers
 from lift.train.precision import autocast, no_redundant_casts, resolve_precision
@@ -42,25 +42,40 @@ class TrainResult:
         return self.tokens / self.seconds if self.seconds else 0.0
 
 
-def masked_lm_loss(model: torch.nn.Module, batch: PackedBatch, device: torch.device) -> torch.Tensor:
+SYNC_EVERY = 32  # steps between reads of the loss on an accelerator (each read waits for the device)
+
+
+def masked_lm_loss(
+    model: torch.nn.Module, batch: PackedBatch, device: torch.device, kernel: str | None = None
+) -> torch.Tensor:
     """Next-token cross-entropy over answer tokens: sum of weight x token loss over the number of answer
     tokens (the plain mean when every weight is 1; L_input + gamma L_AT, LIFT blog §3.2, with QA weighted gamma).
     Logits are computed only where a loss is taken (logits_to_keep), which skips the vocabulary projection
-    for every prompt token."""
+    for every prompt token. `kernel`: the packed-attention kernel (under packed_attention); the row's layout is
+    then worked out here, on the host, once for every layer."""
     labels = batch.labels[0]
     targets_at = torch.nonzero(labels[1:] != IGNORE_INDEX).squeeze(-1)  # position t predicts token t+1
+    extra = {ROW_KWARG: packed_row(batch.position_ids, kernel, device)} if kernel else {}
     outputs = model(
-        input_ids=batch.input_ids.to(device),
-        position_ids=batch.position_ids.to(device),
-        logits_to_keep=targets_at.to(device),
+        input_ids=_to(batch.input_ids, device),
+        position_ids=_to(batch.position_ids, device),
+        logits_to_keep=_to(targets_at, device),
         use_cache=False,
+        **extra,
     )
     logits = outputs.logits[0].float()
-    targets = labels[targets_at + 1].to(device)
+    targets = _to(labels[targets_at + 1], device)
     if batch.weights is None:
         return F.cross_entropy(logits, targets)
     losses = F.cross_entropy(logits, targets, reduction="none")
-    return (losses * batch.weights[0, targets_at + 1].to(device)).sum() / len(targets)
+    return (losses * _to(batch.weights[0, targets_at + 1], device)).sum() / len(targets)
+
+
+def _to(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A host tensor on the device; to CUDA through pinned memory, without waiting for the copy."""
+    if device.type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
 
 
 class NoExamplesError(ValueError):
@@ -144,6 +159,9 @@ def train_adapter(
     else:
         qa, qa_count = [], max(1, expected_examples)
 
+    kernel = resolve_kernel(config.packed_kernel, device) if config.packed_attention and not config.compile else None
+    sync_every = 1 if device.type == "cpu" else SYNC_EVERY  # a CPU loss is read for free
+
     model.train()
     started = time.perf_counter()
     with contextlib.ExitStack() as speedups:
@@ -164,7 +182,7 @@ def train_adapter(
             size = len(fixed) if in_stage1 else len(fixed) + qa_count
             name = f"train epoch {epoch + 1}/{total_epochs}" + (" (segments)" if in_stage1 else "")
             task = progress.task(name, total=size, unit="examples")
-            loss_sum, loss_count, done_in_epoch = 0.0, 0, 0
+            loss_sum, loss_count, done_in_epoch = torch.zeros((), device=device), 0, 0
             for batch in batches:
                 # in the streaming epoch the QA count is an estimate, raised when more examples arrive
                 if streaming:
@@ -175,27 +193,28 @@ def train_adapter(
                 for group in optimizer.param_groups:
                     group["lr"] = step_lr
                 with autocast(precision, device):
-                    loss = masked_lm_loss(model, batch, device)
-                if not math.isfinite(loss.item()):
-                    raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch + 1}; lower train.lr")
+                    loss = masked_lm_loss(model, batch, device, kernel)
                 loss.backward()
                 if config.max_grad_norm > 0:
                     torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-                loss_sum += loss.item()
+                loss_sum += loss.detach()  # stays on the device: read every sync_every steps
                 loss_count += 1
+                if loss_count % sync_every == 0:
+                    _check_finite(loss_sum, epoch, loss_count)
                 examples_done += batch.num_examples
                 done_in_epoch += batch.num_examples
                 result.steps += 1
                 result.tokens += batch.num_tokens
                 task.advance(batch.num_examples, tokens=batch.num_tokens)
-            task.done(loss=loss_sum / max(1, loss_count))
+            epoch_loss = _check_finite(loss_sum, epoch, loss_count) / max(1, loss_count)
+            task.done(loss=epoch_loss)
             if streaming:  # the real count is known now: the schedule follows it
                 qa = _in_order(collected)
                 qa_count = len(qa)
                 _checked(fixed + qa)
-            result.loss_per_epoch.append(loss_sum / max(1, loss_count))
+            result.loss_per_epoch.append(epoch_loss)
             if checkpoint_dir is not None:
                 state = {
                     "optimizer": optimizer.state_dict(),
@@ -207,6 +226,14 @@ def train_adapter(
     result.examples = len(fixed) + qa_count
     model.eval()
     return result
+
+
+def _check_finite(loss_sum: torch.Tensor, epoch: int, steps: int) -> float:
+    """The epoch's loss sum so far, read from the device; an error when a step's loss was not finite."""
+    value = loss_sum.item()
+    if not math.isfinite(value):
+        raise FloatingPointError(f"loss became {value} in epoch {epoch + 1} (by step {steps}); lower train.lr")
+    return value
 
 
 def _in_order(collected: list[tuple[tuple, Example]]) -> list[Example]:
