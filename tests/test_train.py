@@ -129,3 +129,20 @@ def test_a_loss_that_is_not_finite_stops_training_with_a_hint(tiny, tmp_path, mo
     with pytest.raises(FloatingPointError, match=r"loss became nan in epoch 1 \(by step 3\); lower train.lr"):
         train_adapter(model, _fact_examples(tiny.tokenizer), config, checkpoint_dir=tmp_path / "ckpt")
     assert not (tmp_path / "ckpt").exists() or not any((tmp_path / "ckpt").iterdir())  # no epoch was saved
+
+
+def test_auto_step_size_is_the_cpu_default_on_a_cpu_and_keeps_32_steps_an_epoch_on_a_gpu():
+    from lift.train.loop import step_tokens
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert step_tokens(0, cpu, 10**7) == 384
+    assert step_tokens(512, cuda, 10**7) == 512  # a set value is kept everywhere
+    assert step_tokens(0, cuda, 10_000) == 384  # a small document: 384-token steps, as on a CPU
+    assert step_tokens(0, cuda, 143_000) == 4_352  # 143k tokens an epoch / 32 steps, cut to a multiple of 128
+    assert step_tokens(0, cuda, 10**8) == 16_384
+
+
+def test_training_records_the_step_size_it_used(tiny):
+    model = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
+    result = train_adapter(model, _fact_examples(tiny.tokenizer), TrainConfig(epochs=1, lr=1e-3, precision="fp32"))
+    assert result.batch_tokens == 384 and result.steps == 1  # 4 short examples fit one 384-token row

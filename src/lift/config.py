@@ -22,6 +22,7 @@ DEFAULT_TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 PACKED_KERNELS = ("auto", "loop", "varlen", "block_mask")
+CPU_BATCH_TOKENS = 384  # train.batch_tokens 0 (auto) on a CPU
 DEVICES = ("auto", "cpu", "cuda")
 ADAPTERS = ("lora", "pissa", "gated_memory")
 OBJECTIVES = ("qa", "segments", "contextualized", "two_stage", "mix")
@@ -215,7 +216,9 @@ class TrainConfig:
     eps: float = _help("AdamW epsilon (the LIFT 2025 paper uses 1e-8).", 1e-8)
     weight_decay: float = _help("AdamW weight decay (the LIFT 2025 paper uses 0).", 0.0)
     batch_tokens: int = _help(
-        "Tokens per optimizer step: examples are packed into one row up to this length (no padding).", 384
+        "Tokens per optimizer step: examples are packed into one row up to this length (no padding). 0: auto, "
+        "384 on a CPU; on a GPU up to 16384, but small enough for 32 steps per epoch.",
+        0,
     )
     max_grad_norm: float = _help("Gradient clipping norm (0 disables).", 1.0)
     replay_ratio: float = _help(
@@ -411,7 +414,10 @@ class LiftConfig:
             (self.train.qa_weight >= 0, "train.qa_weight must be >= 0"),
             (self.train.stage1_epochs >= 0, "train.stage1_epochs must be >= 0"),
             (0 <= self.train.beta1 < 1 and 0 <= self.train.beta2 < 1, "train.beta1/beta2 must be in [0, 1)"),
-            (self.train.batch_tokens >= 16, "train.batch_tokens must be >= 16"),
+            (
+                self.train.batch_tokens == 0 or self.train.batch_tokens >= 16,
+                "train.batch_tokens must be 0 (auto) or >= 16",
+            ),
             (self.train.max_grad_norm >= 0, "train.max_grad_norm must be >= 0"),
             (self.train.replay_ratio >= 0, "train.replay_ratio must be >= 0"),
             (self.train.replay_max_tokens >= 8, "train.replay_max_tokens must be >= 8"),

@@ -192,6 +192,7 @@ def lift_document(
                     replay_examples=make_examples.replay_examples,
                     epochs=config.train.epochs,
                     steps=train.steps,
+                    batch_tokens=train.batch_tokens,
                     loss_per_epoch=[round(x, 5) for x in train.loss_per_epoch],
                     tokens=train.tokens,
                     tokens_per_second=round(train.tokens_per_second, 1),

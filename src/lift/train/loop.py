@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from lift.adapters.base import Adapter
-from lift.config import TrainConfig
+from lift.config import CPU_BATCH_TOKENS, TrainConfig
 from lift.data import IGNORE_INDEX, Example, PackedBatch, pack_examples, pack_stream
 from lift.progress import NullProgress, ProgressLike
 from lift.train.attention import ROW_KWARG, packed_attention, packed_row, resolve_kernel
@@ -36,6 +36,7 @@ class TrainResult:
     resumed_from_epoch: int = 0
     examples: int = 0  # examples per epoch
     last_lr: float = 0.0  # the learning rate of the last step (the schedule decays towards 0)
+    batch_tokens: int = 0  # tokens per step of the last epoch (train.batch_tokens, or what auto chose)
 
     @property
     def tokens_per_second(self) -> float:
@@ -43,6 +44,20 @@ class TrainResult:
 
 
 SYNC_EVERY = 32  # steps between reads of the loss on an accelerator (each read waits for the device)
+GPU_BATCH_TOKENS = 16_384  # the most tokens per step train.batch_tokens 0 (auto) gives on an accelerator
+MIN_STEPS_PER_EPOCH = 32  # auto keeps at least this many optimizer steps per epoch (a few big steps learn less)
+ESTIMATED_EXAMPLE_TOKENS = 64  # an example's length before any has been seen (the streamed first epoch)
+
+
+def step_tokens(batch_tokens: int, device: torch.device, epoch_tokens: int) -> int:
+    """Tokens per optimizer step: batch_tokens, or for 0 (auto) CPU_BATCH_TOKENS on a CPU and, on an
+    accelerator, as many as keep MIN_STEPS_PER_EPOCH steps in an epoch of epoch_tokens, within
+    [CPU_BATCH_TOKENS, GPU_BATCH_TOKENS] (multiples of 128)."""
+    if batch_tokens:
+        return batch_tokens
+    if device.type == "cpu":
+        return CPU_BATCH_TOKENS
+    return max(CPU_BATCH_TOKENS, min(GPU_BATCH_TOKENS, epoch_tokens // MIN_STEPS_PER_EPOCH // 128 * 128))
 
 
 def masked_lm_loss(
@@ -173,12 +188,14 @@ def train_adapter(
             streaming = stream is not None and epoch == stage1
             epoch_examples = fixed if in_stage1 else fixed + qa
             if streaming:
+                epoch_tokens = sum(map(len, fixed)) + qa_count * ESTIMATED_EXAMPLE_TOKENS
+                batch_tokens = step_tokens(config.batch_tokens, device, epoch_tokens)
                 items = itertools.chain(fixed, collect(stream))
-                batches: Iterable[PackedBatch] = pack_stream(
-                    items, config.batch_tokens, config.pipeline_window, config.seed
-                )
+                batches: Iterable[PackedBatch] = pack_stream(items, batch_tokens, config.pipeline_window, config.seed)
             else:
-                batches = pack_examples(epoch_examples, config.batch_tokens, seed=config.seed + epoch)
+                batch_tokens = step_tokens(config.batch_tokens, device, sum(map(len, epoch_examples)))
+                batches = pack_examples(epoch_examples, batch_tokens, seed=config.seed + epoch)
+            result.batch_tokens = batch_tokens
             size = len(fixed) if in_stage1 else len(fixed) + qa_count
             name = f"train epoch {epoch + 1}/{total_epochs}" + (" (segments)" if in_stage1 else "")
             task = progress.task(name, total=size, unit="examples")
