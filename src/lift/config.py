@@ -220,6 +220,11 @@ class TrainConfig:
         "384 on a CPU; on a GPU up to 16384, but small enough for 32 steps per epoch.",
         0,
     )
+    rows_per_step: int = _help(
+        "Packed rows (of batch_tokens each) per optimizer step, summed over the processes of a multi-GPU run "
+        "(gradient accumulation; a multiple of the number of processes). 0: one row per process.",
+        0,
+    )
     max_grad_norm: float = _help("Gradient clipping norm (0 disables).", 1.0)
     replay_ratio: float = _help(
         "Replay examples (the base model's own answers to general prompts) per synthetic QA example; "
@@ -419,6 +424,7 @@ class LiftConfig:
                 "train.batch_tokens must be 0 (auto) or >= 16",
             ),
             (self.train.max_grad_norm >= 0, "train.max_grad_norm must be >= 0"),
+            (self.train.rows_per_step >= 0, "train.rows_per_step must be >= 0"),
             (self.train.replay_ratio >= 0, "train.replay_ratio must be >= 0"),
             (self.train.replay_max_tokens >= 8, "train.replay_max_tokens must be >= 8"),
             (self.train.precision in PRECISIONS, f"train.precision must be one of {PRECISIONS}"),

@@ -19,10 +19,12 @@ import torch.nn.functional as F
 from lift.adapters.base import Adapter
 from lift.config import CPU_BATCH_TOKENS, TrainConfig
 from lift.data import IGNORE_INDEX, Example, PackedBatch, pack_examples, pack_stream
+from lift.errors import LiftError
 from lift.progress import NullProgress, ProgressLike
 from lift.train.attention import ROW_KWARG, packed_attention, packed_row, resolve_kernel
 from lift.train.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
 from lift.train.compiled import compiled_layers
+from lift.train.distributed import barrier, is_main, sum_gradients, sum_over_processes, world
 from lift.train.precision import autocast, no_redundant_casts, resolve_precision
 
 
@@ -175,6 +177,12 @@ def train_adapter(
         qa, qa_count = [], max(1, expected_examples)
 
     kernel = resolve_kernel(config.packed_kernel, device) if config.packed_attention and not config.compile else None
+    rank, processes = world()
+    rows_per_step = config.rows_per_step or processes
+    if rows_per_step % processes:
+        raise LiftError(f"train.rows_per_step ({rows_per_step}) must be a multiple of the {processes} processes")
+    if processes > 1 and stream is not None:
+        raise ValueError("training in several processes needs every example up front (train.pipeline false)")
     sync_every = 1 if device.type == "cpu" else SYNC_EVERY  # a CPU loss is read for free
 
     model.train()
@@ -200,49 +208,66 @@ def train_adapter(
             name = f"train epoch {epoch + 1}/{total_epochs}" + (" (segments)" if in_stage1 else "")
             task = progress.task(name, total=size, unit="examples")
             loss_sum, loss_count, done_in_epoch = torch.zeros((), device=device), 0, 0
-            for batch in batches:
+            for step_rows in _in_steps(batches, rows_per_step):
+                step_examples = sum(row.num_examples for row in step_rows)
                 # in the streaming epoch the QA count is an estimate, raised when more examples arrive
                 if streaming:
-                    qa_count = max(qa_count, done_in_epoch + batch.num_examples - len(fixed))
+                    qa_count = max(qa_count, done_in_epoch + step_examples - len(fixed))
                 total = stage1 * len(fixed) + config.epochs * (len(fixed) + qa_count)
                 step_lr = base_lr * max(0.0, 1.0 - examples_done / total)
                 result.last_lr = step_lr
                 for group in optimizer.param_groups:
                     group["lr"] = step_lr
-                with autocast(precision, device):
-                    loss = masked_lm_loss(model, batch, device, kernel)
-                loss.backward()
+                for batch in step_rows[rank::processes]:  # this process's rows of the step
+                    with autocast(precision, device):
+                        loss = masked_lm_loss(model, batch, device, kernel) / len(step_rows)
+                    loss.backward()
+                    loss_sum += loss.detach()  # stays on the device: read every sync_every steps
+                sum_gradients(trainable)  # over the processes: the mean over the step's rows
                 if config.max_grad_norm > 0:
                     torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-                loss_sum += loss.detach()  # stays on the device: read every sync_every steps
                 loss_count += 1
                 if loss_count % sync_every == 0:
-                    _check_finite(loss_sum, epoch, loss_count)
-                examples_done += batch.num_examples
-                done_in_epoch += batch.num_examples
+                    _check_finite(sum_over_processes(loss_sum), epoch, loss_count)
+                step_tokens_seen = sum(row.num_tokens for row in step_rows)
+                examples_done += step_examples
+                done_in_epoch += step_examples
                 result.steps += 1
-                result.tokens += batch.num_tokens
-                task.advance(batch.num_examples, tokens=batch.num_tokens)
-            epoch_loss = _check_finite(loss_sum, epoch, loss_count) / max(1, loss_count)
+                result.tokens += step_tokens_seen
+                task.advance(step_examples, tokens=step_tokens_seen)
+            epoch_loss = _check_finite(sum_over_processes(loss_sum), epoch, loss_count) / max(1, loss_count)
             task.done(loss=epoch_loss)
             if streaming:  # the real count is known now: the schedule follows it
                 qa = _in_order(collected)
                 qa_count = len(qa)
                 _checked(fixed + qa)
             result.loss_per_epoch.append(epoch_loss)
-            if checkpoint_dir is not None:
+            if checkpoint_dir is not None and is_main():  # the processes' adapters are identical: one writes
                 state = {
                     "optimizer": optimizer.state_dict(),
                     "loss_per_epoch": result.loss_per_epoch,
                     "examples_done": examples_done,
                 }
                 save_checkpoint(checkpoint_dir, epoch + 1, adapter, state)
+            barrier()
     result.seconds = time.perf_counter() - started
     result.examples = len(fixed) + qa_count
     model.eval()
     return result
+
+
+def _in_steps(rows: Iterable[PackedBatch], size: int) -> Iterator[list[PackedBatch]]:
+    """The packed rows in groups of `size` (the last one may be shorter): one group per optimizer step."""
+    step: list[PackedBatch] = []
+    for row in rows:
+        step.append(row)
+        if len(step) == size:
+            yield step
+            step = []
+    if step:
+        yield step
 
 
 def _check_finite(loss_sum: torch.Tensor, epoch: int, steps: int) -> float:
