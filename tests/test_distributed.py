@@ -124,3 +124,38 @@ def test_rows_per_step_must_split_evenly_over_the_processes(tiny, monkeypatch):
     examples = [qa_example(tiny.tokenizer, "Q?", "A", None, 64)]
     with pytest.raises(LiftError, match=r"train.rows_per_step \(3\) must be a multiple of the 2 processes"):
         train_adapter(adapter, examples, TrainConfig(**{**CONFIG, "rows_per_step": 3}))
+
+
+def test_lift_train_nproc_2_runs_torchrun_and_writes_one_entry_like_one_process(tiny_model_dir, tmp_path):
+    """`lift train --nproc 2` (torchrun, gloo on CPU): one store entry, trained by 2 processes, whose adapter is
+    the one a single process trains with the same global batch (2 rows per step, pipeline off)."""
+    import os
+    import subprocess
+    import sys
+
+    document = tmp_path / "doc.txt"
+    document.write_text(
+        "The secret code of the blue castle is zebra seven. Alice founded the Rivergate bakery in Lisbon in 2004. "
+        "The museum displays 312 paintings by Ana Silva near the river.",
+        encoding="utf-8",
+    )
+    common = ["--model", str(tiny_model_dir), "--device", "cpu", "--epochs", "2", "--set", "infer.gate=false"]
+    common += ["--set", "train.precision=fp32"]
+    lift = [sys.executable, "-m", "lift.cli", "train", str(document), *common]
+    homes = {}
+    for name, extra in (("two", ["--nproc", "2"]), ("one", ["--no-pipeline", "--set", "train.rows_per_step=2"])):
+        homes[name] = tmp_path / name
+        env = {**os.environ, "LIFT_HOME": str(homes[name]), "OMP_NUM_THREADS": "1"}
+        done = subprocess.run([*lift, *extra], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stdout.count("document id:") == 1  # printed by process 0 only
+    (two,) = (homes["two"] / "documents").iterdir()
+    (one,) = (homes["one"] / "documents").iterdir()
+    manifests = [json.loads((entry / "manifest.json").read_text()) for entry in (two, one)]
+    assert [m["training"]["processes"] for m in manifests] == [2, 1]
+    assert manifests[0]["training"]["steps"] == manifests[1]["training"]["steps"]
+    assert manifests[0]["training"]["loss_per_epoch"] == pytest.approx(manifests[1]["training"]["loss_per_epoch"])
+    _assert_same_adapter(
+        load_file(str(two / "adapter" / "adapter_model.safetensors")),
+        load_file(str(one / "adapter" / "adapter_model.safetensors")),
+    )

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -115,6 +118,9 @@ def train(
         list[str] | None, typer.Option("--set", help="Any config field, e.g. --set train.batch_tokens=512.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing adapter for this document.")] = False,
+    nproc: Annotated[
+        int, typer.Option("--nproc", min=1, help="Train in N data-parallel processes (one per GPU) through torchrun.")
+    ] = 1,
 ) -> None:
     """Lift FILE: train an adapter on it (synthetic QA and/or its own segments, per --objective) and store it.
     Prints the document id and adapter path."""
@@ -138,17 +144,38 @@ def train(
     }
     cfg = _build_config(config, overrides, set_)
     document = read_document(file)  # before the model loads: a bad file fails at once
+    if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        raise typer.Exit(_torchrun(nproc))
     from lift.progress import make_progress
     from lift.recipe import lift_document
+    from lift.train.distributed import init_from_env, is_main, launched_by_torchrun
 
+    device = init_from_env(cfg.model.device) if launched_by_torchrun() else cfg.model.device
     display = make_progress(err)
-    loaded = _load(cfg.model.name, cfg.model.device)
+    loaded = _load(cfg.model.name, device)
     started = time.perf_counter()
     with display as progress:
         result = lift_document(document, loaded, cfg, force=force, progress=progress)
+    if not is_main():
+        return
     _print_lift_summary(result.manifest, time.perf_counter() - started)
     out.print(f"document id: {result.entry.doc_id}")
     out.print(f"adapter:     {result.entry.adapter_dir}")
+
+
+def _torchrun(nproc: int) -> int:
+    """Run this same `lift train` command in nproc processes under torchrun (single node); its exit code."""
+    arguments, skip = [], False
+    for argument in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif argument == "--nproc":
+            skip = True
+        elif not argument.startswith("--nproc="):
+            arguments.append(argument)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"]
+    err.print(f"training in {nproc} processes: torchrun --standalone --nproc-per-node={nproc} -m lift.cli ...")
+    return subprocess.call([*command, "-m", "lift.cli", *arguments])
 
 
 def _print_lift_summary(manifest: Manifest, seconds: float) -> None:

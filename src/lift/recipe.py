@@ -8,8 +8,11 @@ train.objective picks the examples (QA, segments, contextualized segments, two s
 adapter.type what is trained (LoRA, PiSSA, Gated Memory). With train.pipeline (the default) generation and
 the first QA epoch overlap; stage-1 segment epochs run while the generator works. With infer.gate (the
 default) the entry also holds the question gate with which the auto mode sends general questions to the base
-model. Everything expensive is resumable: each generation is committed to the SQLite cache as it finishes,
-training checkpoints each epoch under $LIFT_HOME/work/, and the store entry appears atomically at the end.
+model. Under torchrun (several processes, lift.train.distributed) process 0 generates first and the others
+read its cache, every process trains its share of each step, and process 0 builds the gate and writes the
+entry; the pipeline is off there. Everything expensive is resumable: each generation is committed to the
+SQLite cache as it finishes, training checkpoints each epoch under $LIFT_HOME/work/, and the store entry
+appears atomically at the end.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from lift.synth.stats import SynthStats
 from lift.synth.types import QAPair
 from lift.text import Document, split_sentences
 from lift.train import NoExamplesError, train_adapter
+from lift.train.distributed import barrier, is_main, main_first, world
 from lift.versions import package_versions
 
 
@@ -64,13 +68,15 @@ def lift_document(
     progress: ProgressLike | None = None,
     home: Path | None = None,
 ) -> LiftResult:
-    progress = progress or NullProgress()
+    processes = world()[1]
+    progress = (progress or NullProgress()) if is_main() else NullProgress()
     home = home or lift_home()
     store = Store(home)
     if store.get(document.doc_id) is not None and not force:
         raise LiftError(f"document {document.doc_id} is already lifted; pass --force to replace it")
     if config.infer.gate:
         require_embedder()
+    pipeline = config.train.pipeline and processes == 1  # several processes train on every example up front
     timings: dict[str, float] = {}
     random.seed(config.train.seed)
     torch.manual_seed(config.train.seed)
@@ -89,9 +95,10 @@ def lift_document(
         started = time.perf_counter()
         replay = []
         if config.train.replay_ratio > 0 and plan.uses_qa:  # replay is mixed in with the QA examples
-            replay = replay_pairs(
-                loaded, cache, config.infer.system_prompt, config.train.replay_max_tokens, progress=progress
-            )
+            with main_first():  # process 0 fills the cache, the others read it
+                replay = replay_pairs(
+                    loaded, cache, config.infer.system_prompt, config.train.replay_max_tokens, progress=progress
+                )
         timings["replay"] = time.perf_counter() - started
 
         # 3. The document's own examples (segments) for the chosen preset, and synthetic QA pairs -> examples
@@ -99,9 +106,7 @@ def lift_document(
         #    on the pairs as they arrive; without it, generation finishes first.
         generator, jobs = None, None
         if plan.uses_qa:
-            generator = make_generator(
-                config.synth, loaded, seed=config.train.seed, model_trains_meanwhile=config.train.pipeline
-            )
+            generator = make_generator(config.synth, loaded, seed=config.train.seed, model_trains_meanwhile=pipeline)
             jobs = build_jobs(document.sha256, sentences, config.synth, generator)
         make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight)
         questions: list[tuple[tuple[int, int], str]] = []  # (order, question) of every pair: the gate's positives
@@ -127,7 +132,7 @@ def lift_document(
                 if not plan.uses_qa:
                     stats = SynthStats()
                     train = train_adapter(adapter, [], config.train, checkpoints, progress, **schedule)
-                elif config.train.pipeline:
+                elif pipeline:
                     pairs = PairStream(produce, config.train.queue_size).start()
                     try:
                         stream = make_examples.stream(noted(pairs))
@@ -142,7 +147,8 @@ def lift_document(
                     timings["trainer_wait"] = pairs.wait_seconds
                 else:
                     collected: list[QAPair] = []
-                    stats = produce(collected.append)
+                    with main_first():  # process 0 generates into the cache, the others read it
+                        stats = produce(collected.append)
                     ordered = sorted(collected, key=lambda pair: pair.order)
                     examples = [example for _, example in make_examples.stream(noted(ordered))]
                     train = train_adapter(adapter, examples, config.train, checkpoints, progress, **schedule)
@@ -157,6 +163,12 @@ def lift_document(
             # 5. The question gate of the auto mode: the document's sentences embedded, and the threshold that
             #    best separates the synthetic questions (evenly spaced over the document) from the replay prompts.
             gate = None
+            if not is_main():  # process 0 builds the gate and writes the entry
+                barrier()
+                entry = store.get(document.doc_id)
+                if entry is None:
+                    raise LiftError("process 0 did not write the store entry")
+                return LiftResult(entry=entry, manifest=entry.manifest)
             if config.infer.gate:
                 started = time.perf_counter()
                 positives = evenly_spaced([q for _, q in sorted(questions)], MAX_POSITIVES)
@@ -178,7 +190,7 @@ def lift_document(
                 config=config.to_dict(),
                 prompts=_prompt_versions(config) if plan.uses_qa else {},
                 generator=generator.generator_id if generator else None,
-                pipeline=config.train.pipeline and plan.uses_qa,
+                pipeline=pipeline and plan.uses_qa,
                 synthesis=stats.report(),
                 training=TrainingRecord(
                     objective=config.train.objective,
@@ -193,6 +205,7 @@ def lift_document(
                     epochs=config.train.epochs,
                     steps=train.steps,
                     batch_tokens=train.batch_tokens,
+                    processes=processes,
                     loss_per_epoch=[round(x, 5) for x in train.loss_per_epoch],
                     tokens=train.tokens,
                     tokens_per_second=round(train.tokens_per_second, 1),
@@ -215,6 +228,7 @@ def lift_document(
                 manifest.write(staging / MANIFEST_FILE)
 
             entry = store.write(document.doc_id, fill, overwrite=force)
+            barrier()  # the other processes wait for the entry
         finally:
             adapter.unload()  # give the caller back the plain base model
     shutil.rmtree(work_dir, ignore_errors=True)

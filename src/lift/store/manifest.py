@@ -40,6 +40,7 @@ class TrainingRecord:
     epochs: int = 0
     steps: int = 0
     batch_tokens: int = 0  # tokens per step (of the last epoch): train.batch_tokens, or what 0 (auto) chose
+    processes: int = 1  # data-parallel training processes (torchrun)
     loss_per_epoch: list[float] = field(default_factory=list)
     tokens: int = 0
     tokens_per_second: float = 0.0

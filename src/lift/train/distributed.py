@@ -37,14 +37,11 @@ def launched_by_torchrun() -> bool:
 
 def init_from_env(device: str) -> str:
     """Join the process group torchrun describes in the environment (nccl on CUDA, gloo on CPUs); returns the
-    device this process trains on ('cuda:LOCAL_RANK' or 'cpu')."""
+    device to load the model on: 'cuda' (this process's GPU, LOCAL_RANK, made the current one) or 'cpu'."""
     cuda = device in ("auto", "cuda") and torch.cuda.is_available()
     if cuda:
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        device = f"cuda:{local}"
-    else:
-        device = "cpu"
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    device = "cuda" if cuda else "cpu"
     if not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo", timeout=datetime.timedelta(minutes=60))
     return device
