@@ -19,7 +19,7 @@ from lift.eval.suites import DEFAULT_MODES, load_suite
 from lift.eval.suites.custom import custom_items
 from lift.eval.suites.longbench import TASKS, split_prompt
 from lift.eval.suites.loogle import loogle_items
-from lift.eval.suites.niah import NEEDLE, build_haystack, niah_items, plant_needles
+from lift.eval.suites.niah import DEV_NEEDLE, DEV_QUESTION, NEEDLE, build_haystack, niah_items, plant_needles
 from lift.eval.suites.paraphrase import DIRECT_FORMS, INDIRECT_FORMS, paraphrase_facts, paraphrase_items
 from lift.eval.suites.squad import squad_items
 from lift.synth.template import template_pairs
@@ -74,6 +74,12 @@ def test_niah_items_cover_the_grid(tmp_path, tiny):
     assert len({i.document.doc_id for i in items}) == 6
     assert items[0].document.text.startswith(NEEDLE) and items[2].document.text.endswith(NEEDLE)
     assert items[0].keywords == ["sandwich", "Dolores Park", "sunny"]
+    dev = niah_items(tmp_path, tiny.tokenizer, [300], [0], needle="dev")
+    assert dev[0].item_id == "dev-L300-d0" and dev[0].document.text.startswith(DEV_NEEDLE)
+    assert dev[0].question == DEV_QUESTION and dev[0].keywords == ["tram 28", "coffee", "kiosk"]
+    haystack = dev[0].document.text[len(DEV_NEEDLE) :].strip()
+    assert haystack.startswith(synthetic_essays(1, 200)[:40])  # the essays in reverse file order: b.txt first
+    assert items[0].document.text[len(NEEDLE) :].strip().startswith(synthetic_essays(2, 200)[:40])
 
 
 def longbench_prompt(task: str) -> tuple[str, str, str]:

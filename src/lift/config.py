@@ -297,6 +297,7 @@ class RagConfig:
 
 PARAPHRASE_SPLITS = ("test", "dev", "all")
 SQUAD_SPLITS = ("test", "dev")
+NIAH_NEEDLES = ("sf", "dev")
 
 
 @dataclass
@@ -311,6 +312,11 @@ class EvalConfig:
         "NIAH haystack lengths in tokens (needle included).", [1000, 2000, 4000, 8000, 16000, 32000]
     )
     niah_depths: list = _help("NIAH needle depths in percent of the haystack.", [float(d) for d in range(0, 101, 10)])
+    niah_needle: str = _help(
+        "NIAH needle: sf (the San Francisco needle, scored) or dev (another needle in another haystack, for "
+        "choosing settings).",
+        "sf",
+    )
     paraphrase_split: str = _help(
         "Which facts of the paraphrase suite to ask: test (scored), dev (for choosing levers and thresholds) or all.",
         "test",
@@ -448,6 +454,7 @@ class LiftConfig:
                 f"eval.paraphrase_split must be one of {PARAPHRASE_SPLITS}",
             ),
             (self.eval.squad_split in SQUAD_SPLITS, f"eval.squad_split must be one of {SQUAD_SPLITS}"),
+            (self.eval.niah_needle in NIAH_NEEDLES, f"eval.niah_needle must be one of {NIAH_NEEDLES}"),
         ]
         for ok, message in checks:
             if not ok:

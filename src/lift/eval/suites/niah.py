@@ -22,6 +22,11 @@ from lift.text.documents import document_from_text
 NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
 QUESTION = "What is the best thing to do in San Francisco?"
 KEYWORDS = ["sandwich", "Dolores Park", "sunny"]
+# A second needle, in a haystack of the essays in reverse order, for choosing settings (eval.niah_needle=dev)
+# without scoring the San Francisco one.
+DEV_NEEDLE = "The best way to spend a rainy afternoon in Lisbon is to ride tram 28 and drink coffee at a kiosk."
+DEV_QUESTION = "What is the best way to spend a rainy afternoon in Lisbon?"
+DEV_KEYWORDS = ["tram 28", "coffee", "kiosk"]
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
 
@@ -108,24 +113,29 @@ def plant_needles(essays: str, tokenizer, length: int, needles: list[tuple[str, 
     return Planted(text=joined, depths=[t / target_tokens for t in tokens], needle_chars=needle_chars)
 
 
-def niah_items(data_dir: Path, tokenizer, lengths: list[int], depths: list[float]) -> list[EvalItem]:
-    essays = load_essays(suite_dir(data_dir, "niah") / "PaulGrahamEssays")
+def niah_items(
+    data_dir: Path, tokenizer, lengths: list[int], depths: list[float], needle: str = "sf"
+) -> list[EvalItem]:
+    """One item per (length, depth) cell. needle "sf": the San Francisco needle in the essays in file order (the
+    scored suite); "dev": DEV_NEEDLE in the essays in reverse order, for choosing settings."""
+    texts = essay_texts(suite_dir(data_dir, "niah") / "PaulGrahamEssays")
+    dev = needle == "dev"
+    essays = "\n\n".join(reversed(texts) if dev else texts)
+    sentence, question, keywords = (DEV_NEEDLE, DEV_QUESTION, DEV_KEYWORDS) if dev else (NEEDLE, QUESTION, KEYWORDS)
     items = []
     for length in lengths:
         for depth in depths:
-            haystack = build_haystack(essays, tokenizer, int(length), float(depth))
-            document = document_from_text(
-                haystack.text, title=f"NIAH haystack {length} tokens, needle at {depth:g}%", source="niah"
-            )
+            haystack = build_haystack(essays, tokenizer, int(length), float(depth), sentence)
+            title = f"NIAH {'dev ' if dev else ''}haystack {length} tokens, needle at {depth:g}%"
             items.append(
                 EvalItem(
                     suite="niah",
-                    item_id=f"L{length}-d{depth:g}",
-                    document=document,
-                    question=QUESTION,
-                    references=[NEEDLE],
+                    item_id=f"{'dev-' if dev else ''}L{length}-d{depth:g}",
+                    document=document_from_text(haystack.text, title=title, source="niah"),
+                    question=question,
+                    references=[sentence],
                     metrics=("keywords",),
-                    keywords=list(KEYWORDS),
+                    keywords=list(keywords),
                     group={"length": int(length), "depth": float(depth), "achieved_depth": round(haystack.depth, 4)},
                 )
             )

@@ -47,7 +47,7 @@ def load_suite(
     if suite == "niah":
         from lift.eval.suites.niah import niah_items
 
-        return niah_items(root, tokenizer, config.eval.niah_lengths, config.eval.niah_depths)
+        return niah_items(root, tokenizer, config.eval.niah_lengths, config.eval.niah_depths, config.eval.niah_needle)
     if suite == "paraphrase":
         from lift.eval.suites.paraphrase import paraphrase_items
 
