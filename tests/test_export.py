@@ -62,7 +62,7 @@ def test_peft_export_loads_with_plain_peft_and_gives_our_logits(tiny, tiny_model
     assert [p.name for p in out.parent.iterdir()] == ["peft"]  # no staging left behind
 
     name = export_name(entry)
-    assert name == f"lift-{DOC_ID[:12]}"
+    assert name == f"lift:{DOC_ID}"  # the model name `lift serve` gives the document
     assert vllm_serve_command(out, name) == f"vllm serve {tiny_model_dir} --enable-lora --lora-modules {name}={out}"
 
 
@@ -198,3 +198,40 @@ def test_cli_export(tiny, tiny_model_dir, lift_home, tmp_path):
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], (args, result.stderr)
     assert not (tmp_path / "x").exists()
+
+
+def test_export_all_serves_every_adapter_with_one_vllm_and_one_sglang_line(tiny, tiny_model_dir, lift_home, tmp_path):
+    """Every LoRA adapter of the store in one folder, each loading with plain peft to the logits `lift ask`
+    computes, named as `lift serve` names the documents; gated memory is skipped with its reason."""
+    lora_ids = ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"]
+    entries = [lifted_entry(tiny, lift_home, "lora", doc_id, seed=i + 1) for i, doc_id in enumerate(lora_ids)]
+    lifted_entry(tiny, lift_home, "gated_memory", "cccccccccccccccc")
+    out = tmp_path / "all"
+    result = CliRunner().invoke(app, ["export", "--all", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "skipped cccccccccccccccc: document cccccccccccccccc has a gated_memory adapter" in result.output
+    modules = " ".join(f"lift:{d}={out.resolve()}/lift-{d}" for d in lora_ids)
+    vllm = f"vllm serve {tiny_model_dir} --enable-lora --lora-modules {modules} --max-loras 2 --max-lora-rank 8"
+    sglang = (
+        f"python -m sglang.launch_server --model-path {tiny_model_dir} --enable-lora --lora-paths {modules} "
+        "--max-loras-per-batch 2 --max-lora-rank 4"
+    )
+    assert vllm in result.stdout.splitlines() and sglang in result.stdout.splitlines()
+    assert (out / "serve-commands.txt").read_text().splitlines()[1:3] == [vllm, sglang]
+    for entry in entries:
+        folder = out / f"lift-{entry.doc_id}"
+        base = AutoModelForCausalLM.from_pretrained(
+            json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"]
+        )
+        expected = _adapter_logits(tiny, entry)
+        torch.testing.assert_close(_logits(PeftModel.from_pretrained(base, folder)), expected, atol=1e-5, rtol=1e-4)
+
+    again = CliRunner().invoke(app, ["export", "--all", str(out)])
+    assert again.exit_code == 1 and "is not empty; pass --force" in again.output
+    assert CliRunner().invoke(app, ["export", "--all", str(out), "--force"]).exit_code == 0
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "notes.txt").write_text("mine")
+    refused = CliRunner().invoke(app, ["export", "--all", str(tmp_path / "project"), "--force"])
+    assert refused.exit_code == 1 and "holds no earlier `lift export --all`" in refused.output
+    wrong = CliRunner().invoke(app, ["export", "--all", "aaaa", str(tmp_path / "x")])
+    assert wrong.exit_code == 1 and "--all takes one argument" in wrong.output

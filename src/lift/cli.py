@@ -371,10 +371,19 @@ EXPORT_FORMATS = ("peft", "merged")
 @app.command()
 @_user_errors
 def export(
-    doc: Annotated[str, typer.Argument(help="Document id (prefix) or file path.")],
+    doc: Annotated[str | None, typer.Argument(help="Document id (prefix) or file path (none with --all).")] = None,
     out_dir: Annotated[
-        Path, typer.Argument(metavar="OUT", help="Directory to write; must not exist or be empty (see --force).")
-    ],
+        Path | None,
+        typer.Argument(metavar="OUT", help="Directory to write; must not exist or be empty (see --force)."),
+    ] = None,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every LoRA/PiSSA adapter in the store, under OUT, with the one vllm serve and SGLang line "
+            "(per base model) that serves them all (`lift export --all OUT`).",
+        ),
+    ] = False,
     format_: Annotated[
         str,
         typer.Option(
@@ -389,7 +398,7 @@ def export(
     ] = None,
 ) -> None:
     """Export DOC's adapter to OUT for other tools. peft prints the `vllm serve` line that serves it; merged
-    loads with plain AutoModelForCausalLM.from_pretrained(OUT)."""
+    loads with plain AutoModelForCausalLM.from_pretrained(OUT). --all exports every adapter at once."""
     import shlex
 
     from lift.home import EMBEDDED_MODEL, lift_home
@@ -397,6 +406,25 @@ def export(
 
     if format_ not in EXPORT_FORMATS:
         raise LiftError(f"unknown format '{format_}' (choose from {', '.join(EXPORT_FORMATS)})")
+    if all_:
+        if doc is None or out_dir is not None:
+            raise LiftError("--all takes one argument, OUT: lift export --all OUT")
+        if format_ != "peft":
+            raise LiftError("--all exports PEFT adapters (--format peft)")
+        from lift.store.export import export_all
+
+        done = export_all(Store(lift_home()).entries(), Path(doc), force=force)
+        for doc_id, why in done.skipped.items():
+            err.print(f"skipped {doc_id}: {why}", highlight=False, markup=False)
+        for group in done.served:
+            out.print(
+                f"# {group.base}: {len(group.adapters)} adapters under {done.path}", highlight=False, markup=False
+            )
+            out.print(group.vllm(), highlight=False, markup=False)
+            out.print(group.sglang(), highlight=False, markup=False)
+        return
+    if doc is None or out_dir is None:
+        raise LiftError("lift export DOC OUT (or lift export --all OUT)")
     entry = Store(lift_home()).resolve(doc)
     from lift.store.export import check_merged_export, export_merged, export_name, export_peft, vllm_serve_command
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from transformers import PreTrainedModel
@@ -31,9 +33,19 @@ VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 VLLM_DEFAULT_LORA_RANK = 16
 
 
+ALL_COMMANDS_FILE = "serve-commands.txt"  # in an `export --all` folder: the vllm and sglang lines
+DEFAULT_MAX_LORAS = 8  # adapters one batch may mix (vLLM --max-loras, SGLang --max-loras-per-batch)
+
+
 def export_name(entry: Entry) -> str:
-    """The adapter's name for servers (vLLM's --lora-modules NAME=PATH)."""
-    return f"lift-{entry.doc_id[:12]}"
+    """The adapter's model name on inference servers (vLLM's --lora-modules NAME=PATH): the name `lift serve`
+    gives the document, so a client works against either server unchanged."""
+    return f"lift:{entry.doc_id}"
+
+
+def export_folder(entry: Entry) -> str:
+    """The adapter's folder in an `export --all` directory (no ':' in file names)."""
+    return f"lift-{entry.doc_id}"
 
 
 def base_model_source(entry: Entry) -> str:
@@ -107,6 +119,88 @@ def vllm_serve_command(peft_dir: Path, name: str) -> str:
     if rank > VLLM_DEFAULT_LORA_RANK:
         args += ["--max-lora-rank", str(vllm_max_lora_rank(rank))]
     return shlex.join(args)
+
+
+@dataclass
+class ServedAdapters:
+    """Every exported adapter of one base model, and the lines that serve them all at once."""
+
+    base: str
+    adapters: dict[str, Path]  # model name -> PEFT directory
+    rank: int  # the largest LoRA rank among them
+
+    def vllm(self) -> str:
+        modules = [f"{name}={path}" for name, path in self.adapters.items()]
+        loras = min(len(modules), DEFAULT_MAX_LORAS)
+        args = ["vllm", "serve", self.base, "--enable-lora", "--lora-modules", *modules, "--max-loras", str(loras)]
+        return shlex.join([*args, "--max-lora-rank", str(vllm_max_lora_rank(self.rank))])
+
+    def sglang(self) -> str:
+        paths = [f"{name}={path}" for name, path in self.adapters.items()]
+        loras = min(len(paths), DEFAULT_MAX_LORAS)
+        args = ["python", "-m", "sglang.launch_server", "--model-path", self.base, "--enable-lora"]
+        args += ["--lora-paths", *paths, "--max-loras-per-batch", str(loras), "--max-lora-rank", str(self.rank)]
+        return shlex.join(args)
+
+
+@dataclass
+class AllExport:
+    path: Path
+    served: list[ServedAdapters]  # one per base model
+    skipped: dict[str, str]  # document id -> why it was not exported (gated memory adapters)
+
+
+def export_all(entries: list[Entry], out: Path, force: bool = False) -> AllExport:
+    """Every LoRA/PiSSA adapter in the store as PEFT directories under OUT (OUT/lift-<doc-id>, or
+    OUT/<base>/lift-<doc-id> when several base models are lifted on), with OUT/serve-commands.txt: per base
+    model, the one `vllm serve` and one SGLang line that serve all of its adapters. Written atomically."""
+    target = out.expanduser().resolve()
+    for entry in entries:
+        entry_path = entry.path.resolve()
+        for protected in (entry_path, *_local_base_dir(entry)):
+            if target.is_relative_to(entry_path) or protected.is_relative_to(target):
+                raise LiftError(f"{out} would replace LIFT's own files ({protected}); export somewhere else")
+    if target.exists() and not target.is_dir():
+        raise LiftError(f"{out} exists and is not a directory")
+    if target.is_dir() and any(target.iterdir()):
+        if not force:
+            raise LiftError(f"{out} is not empty; pass --force to replace it")
+        if not (target / ALL_COMMANDS_FILE).is_file():  # --force replaces an earlier `export --all` only
+            raise LiftError(f"{out} is not empty and holds no earlier `lift export --all`; choose another path")
+    skipped, by_base = {}, {}
+    for entry in sorted(entries, key=lambda e: e.doc_id):
+        try:
+            _peft_adapter_dir(entry, "exported as a PEFT adapter")
+        except LiftError as error:
+            skipped[entry.doc_id] = str(error)
+            continue
+        by_base.setdefault(base_model_source(entry), []).append(entry)
+    if not by_base:
+        raise LiftError("no LoRA or PiSSA adapter in the store to export" + (" (gated memory only)" if skipped else ""))
+    nested = len(by_base) > 1
+    served = []
+    for base, base_entries in by_base.items():
+        folder = target / _slug(base) if nested else target
+        adapters = {export_name(e): folder / export_folder(e) for e in base_entries}
+        ranks = [lora_rank(json.loads((e.adapter_dir / PEFT_CONFIG).read_text("utf-8"))) for e in base_entries]
+        served.append(ServedAdapters(base, adapters, max(ranks)))
+
+    def fill(staging: Path) -> None:
+        lines = []
+        for group, base_entries in zip(served, by_base.values(), strict=True):
+            for entry, path in zip(base_entries, group.adapters.values(), strict=True):
+                copy_to = staging / path.relative_to(target)
+                shutil.copytree(entry.adapter_dir, copy_to)
+                _name_base(copy_to, group.base)
+            lines += [f"# {group.base}: {len(group.adapters)} adapters", group.vllm(), group.sglang(), ""]
+        (staging / ALL_COMMANDS_FILE).write_text("\n".join(lines), encoding="utf-8")
+
+    _write_atomically(target, fill)
+    return AllExport(target, served, skipped)
+
+
+def _slug(base: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base.strip("/")).strip("_") or "base"
 
 
 def lora_rank(peft_config: dict) -> int:
