@@ -17,7 +17,7 @@ STAGES = [
     {"data"},
     {"train"},
     {"store"},
-    {"pipeline", "recipe"},  # wiring: synth -> data -> train -> store
+    {"pipeline", "update", "recipe"},  # wiring: synth -> data -> train -> store
     {"eval"},
     {"pretrain", "bench"},
     {"demo"},

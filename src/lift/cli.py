@@ -121,6 +121,18 @@ def train(
     nproc: Annotated[
         int, typer.Option("--nproc", min=1, help="Train in N data-parallel processes (one per GPU) through torchrun.")
     ] = 1,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="FILE changed since it was lifted: train on from the previous version's adapter, with new QA for "
+            "the changed sentences and a sample of the old QA (train.update_replay).",
+        ),
+    ] = False,
+    previous: Annotated[
+        str | None,
+        typer.Option("--previous", help="--update: the previous version's id (default: the last lift of FILE)."),
+    ] = None,
 ) -> None:
     """Lift FILE: train an adapter on it (synthetic QA and/or its own segments, per --objective) and store it.
     Prints the document id and adapter path."""
@@ -144,6 +156,7 @@ def train(
     }
     cfg = _build_config(config, overrides, set_)
     document = read_document(file)  # before the model loads: a bad file fails at once
+    earlier = _previous_version(document, cfg, previous) if update or previous else None
     if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1")) == 1:
         raise typer.Exit(_torchrun(nproc))
     from lift.progress import make_progress
@@ -155,12 +168,29 @@ def train(
     loaded = _load(cfg.model.name, device)
     started = time.perf_counter()
     with display as progress:
-        result = lift_document(document, loaded, cfg, force=force, progress=progress)
+        result = lift_document(document, loaded, cfg, force=force, progress=progress, previous=earlier)
     if not is_main():
         return
     _print_lift_summary(result.manifest, time.perf_counter() - started)
     out.print(f"document id: {result.entry.doc_id}")
     out.print(f"adapter:     {result.entry.adapter_dir}")
+
+
+def _previous_version(document, config: LiftConfig, previous: str | None):
+    """The entry `lift train --update` trains on from: --previous, else the last lift of the same file on the
+    same base model."""
+    from lift.home import canonical_model_name, lift_home
+    from lift.store import Store
+
+    store = Store(lift_home())
+    if previous is not None:
+        return store.resolve(previous)
+    base = canonical_model_name(config.model.name)
+    earlier = [e for e in store.entries() if e.manifest.source == document.source and e.manifest.base_model == base]
+    earlier = [e for e in earlier if e.doc_id != document.doc_id]
+    if not earlier:
+        raise LiftError(f"--update: {document.source} was never lifted on {base}; lift it without --update first")
+    return max(earlier, key=lambda e: e.manifest.created)
 
 
 def _torchrun(nproc: int) -> int:
@@ -196,8 +226,18 @@ def _print_lift_summary(manifest: Manifest, seconds: float) -> None:
         f"parameters): {training.examples} examples ({training.segments} segments), loss "
         f"{' -> '.join(f'{x:.3f}' for x in training.loss_per_epoch)}, "
         f"{training.tokens_per_second:.0f} tok/s ({training.precision})\n"
-        f"  question gate (auto mode): {_gate_summary(manifest)}",
+        f"  question gate (auto mode): {_gate_summary(manifest)}"
+        + (f"\n  {_lineage_summary(manifest)}" if manifest.lineage else ""),
         highlight=False,
+    )
+
+
+def _lineage_summary(manifest: Manifest) -> str:
+    lineage = manifest.lineage
+    return (
+        f"update (version {lineage.version}) of {lineage.previous}: {len(lineage.changed_sentences)} changed "
+        f"sentences got new QA, {lineage.replayed_sentences} unchanged ones replayed, "
+        f"{lineage.removed_sentences} removed"
     )
 
 

@@ -225,6 +225,11 @@ class TrainConfig:
         "(gradient accumulation; a multiple of the number of processes). 0: one row per process.",
         0,
     )
+    update_replay: float = _help(
+        "lift train --update: share of the unchanged sentences whose QA is trained again beside the changed "
+        "sentences' new QA (keeps the old facts).",
+        0.2,
+    )
     max_grad_norm: float = _help("Gradient clipping norm (0 disables).", 1.0)
     replay_ratio: float = _help(
         "Replay examples (the base model's own answers to general prompts) per synthetic QA example; "
@@ -431,6 +436,7 @@ class LiftConfig:
             ),
             (self.train.max_grad_norm >= 0, "train.max_grad_norm must be >= 0"),
             (self.train.rows_per_step >= 0, "train.rows_per_step must be >= 0"),
+            (0 <= self.train.update_replay <= 1, "train.update_replay must be in [0, 1]"),
             (self.train.replay_ratio >= 0, "train.replay_ratio must be >= 0"),
             (self.train.replay_max_tokens >= 8, "train.replay_max_tokens must be >= 8"),
             (self.train.precision in PRECISIONS, f"train.precision must be one of {PRECISIONS}"),

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from lift.adapters import attach_adapter, learning_rate
+from lift.adapters import attach_adapter, learning_rate, resume_adapter
 from lift.config import LiftConfig, dump_config
 from lift.data import training_plan
 from lift.data.tasks import ExampleMaker
@@ -50,6 +50,7 @@ from lift.synth.types import QAPair
 from lift.text import Document, split_sentences
 from lift.train import NoExamplesError, train_adapter
 from lift.train.distributed import barrier, is_main, main_first, world
+from lift.update import plan_update
 from lift.versions import package_versions
 
 
@@ -67,7 +68,10 @@ def lift_document(
     force: bool = False,
     progress: ProgressLike | None = None,
     home: Path | None = None,
+    previous: Entry | None = None,
 ) -> LiftResult:
+    """Lift `document` into a store entry. `previous`: an earlier version of the document (lift train
+    --update): train on from its adapter, with new QA for the changed sentences only (lift.update)."""
     processes = world()[1]
     progress = (progress or NullProgress()) if is_main() else NullProgress()
     home = home or lift_home()
@@ -86,6 +90,10 @@ def lift_document(
     started = time.perf_counter()
     sentences = split_sentences(document.text)
     document_tokens = len(loaded.tokenizer(document.text, add_special_tokens=False)["input_ids"])
+    update = None
+    if previous is not None:
+        previous_sentences = split_sentences(previous.document_text)
+        update = plan_update(previous, previous_sentences, sentences, config)
     timings["read_and_split"] = time.perf_counter() - started
 
     plan = training_plan(config.train, loaded.tokenizer, document.text, loaded.window, config.infer.system_prompt)
@@ -108,6 +116,9 @@ def lift_document(
         if plan.uses_qa:
             generator = make_generator(config.synth, loaded, seed=config.train.seed, model_trains_meanwhile=pipeline)
             jobs = build_jobs(document.sha256, sentences, config.synth, generator)
+            if update is not None:  # new QA for the changed sentences, the old QA of a sample of the others
+                old_jobs = build_jobs(previous.manifest.document_sha256, previous_sentences, config.synth, generator)
+                jobs = update.jobs(jobs, old_jobs)
         make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight)
         questions: list[tuple[tuple[int, int], str]] = []  # (order, question) of every pair: the gate's positives
 
@@ -120,11 +131,13 @@ def lift_document(
             return generate_pairs(jobs, generator, cache, config.synth, emit, progress, should_stop)
 
         # 4. Train the adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
-        run_key = _run_key(document, loaded.name, config)
+        run_key = _run_key(document, loaded.name, config, previous.doc_id if previous else None)
         work_dir = home / "work" / f"{document.doc_id}-{run_key}"
         lr = learning_rate(config.train, config.adapter.type)
         adapter = attach_adapter(loaded.model, config.adapter, config.lora)
         try:
+            if previous is not None:
+                resume_adapter(adapter, previous.adapter_dir)
             trainable, total = adapter.parameter_counts()
             checkpoints = work_dir / "checkpoints"
             schedule = {"fixed": plan.fixed, "stage1_epochs": plan.stage1_epochs, "lr": lr}
@@ -214,6 +227,7 @@ def lift_document(
                     resumed_from_epoch=train.resumed_from_epoch,
                 ),
                 gate=_gate_record(gate),
+                lineage=update.lineage() if update else None,
                 timings_s={k: round(v, 2) for k, v in timings.items()},
                 versions=package_versions(),
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -255,7 +269,8 @@ def _prompt_versions(config: LiftConfig) -> dict[str, str]:
     return versions
 
 
-def _run_key(document: Document, model_name: str, config: LiftConfig) -> str:
-    """Checkpoints are only resumed by a run with the same document, model and config."""
-    blob = json.dumps({"doc": document.sha256, "model": model_name, "config": config.training_dict()}, sort_keys=True)
+def _run_key(document: Document, model_name: str, config: LiftConfig, previous: str | None = None) -> str:
+    """Checkpoints are only resumed by a run with the same document, model, config (and previous version)."""
+    key = {"doc": document.sha256, "model": model_name, "config": config.training_dict()}
+    blob = json.dumps({**key, "previous": previous} if previous else key, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]

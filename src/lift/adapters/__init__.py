@@ -8,6 +8,7 @@ from transformers import PreTrainedModel
 
 from lift.adapters.base import Adapter
 from lift.adapters.gated_memory import CONFIG_FILE, attach_gated_memory, load_gated_memory
+from lift.adapters.gated_memory.adapter import WEIGHTS_FILE
 from lift.adapters.lora import attach_lora, load_peft_adapter
 from lift.config import AdapterConfig, LoraConfig, TrainConfig
 from lift.errors import LiftError
@@ -27,6 +28,24 @@ def attach_adapter(model: PreTrainedModel, adapter: AdapterConfig, lora: LoraCon
     return attach_lora(model, lora, adapter)
 
 
+def resume_adapter(adapter: Adapter, adapter_dir: str | Path) -> None:
+    """Set a fresh trainable adapter to the weights saved in adapter_dir (an entry's adapter of the same type
+    and shape), to train on from there (`lift train --update`)."""
+    from safetensors.torch import load_file
+
+    adapter_dir = Path(adapter_dir)
+    if adapter.kind == "pissa":
+        raise LiftError("a PiSSA adapter is saved as a plain LoRA and cannot be trained on as PiSSA; use lora")
+    name = WEIGHTS_FILE if adapter.kind == "gated_memory" else "adapter_model.safetensors"
+    if not (adapter_dir / name).is_file():
+        raise LiftError(f"no {adapter.kind} weights to train on from in {adapter_dir} ({name} is missing)")
+    state = load_file(str(adapter_dir / name))
+    expected = adapter.state_dict()
+    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
+        raise LiftError(f"the adapter in {adapter_dir} does not match this adapter's type, rank or target modules")
+    adapter.load_state_dict(state)
+
+
 def load_adapter(model: PreTrainedModel, adapter_dir: str | Path) -> Adapter:
     """A saved adapter of any type on a base model, for inference."""
     adapter_dir = Path(adapter_dir)
@@ -37,4 +56,4 @@ def load_adapter(model: PreTrainedModel, adapter_dir: str | Path) -> Adapter:
     raise LiftError(f"no adapter in {adapter_dir} (neither adapter_config.json nor {CONFIG_FILE})")
 
 
-__all__ = ["DEFAULT_LR", "Adapter", "attach_adapter", "attach_lora", "learning_rate", "load_adapter"]
+__all__ = ["DEFAULT_LR", "Adapter", "attach_adapter", "attach_lora", "learning_rate", "load_adapter", "resume_adapter"]

@@ -62,6 +62,18 @@ class GateRecord:
 
 
 @dataclass(frozen=True)
+class LineageRecord:
+    """Where an updated entry (`lift train --update`) comes from: it was trained on from the previous version's
+    adapter, with new QA for the changed sentences and a sample of the old ones."""
+
+    previous: str  # the previous version's document id
+    version: int = 2  # 1 is a first lift
+    changed_sentences: list[int] = field(default_factory=list)  # indices in this version's sentences
+    removed_sentences: int = 0  # sentences of the previous version that are gone
+    replayed_sentences: int = 0  # unchanged sentences whose QA was trained again
+
+
+@dataclass(frozen=True)
 class Manifest:
     doc_id: str
     base_model: str
@@ -79,11 +91,16 @@ class Manifest:
     synthesis: SynthesisReport = field(default_factory=SynthesisReport)
     training: TrainingRecord = field(default_factory=TrainingRecord)
     gate: GateRecord | None = None  # None: lifted without a question gate (infer.gate off, or before it existed)
+    lineage: LineageRecord | None = None  # None: a first lift, not an update
     timings_s: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     versions: dict[str, str] = field(default_factory=dict)  # package -> version
     created: str = ""  # ISO 8601, UTC
     manifest_version: int = MANIFEST_VERSION
     extra: dict = field(default_factory=dict)  # stored keys this version does not know
+
+    @property
+    def version(self) -> int:
+        return self.lineage.version if self.lineage else 1
 
     @property
     def lift_seconds(self) -> float:
@@ -120,6 +137,7 @@ class Manifest:
         values["synthesis"] = SynthesisReport.from_dict(stored.get("synthesis", {}))
         values["training"] = _record(TrainingRecord, stored.get("training", {}))
         values["gate"] = _record(GateRecord, stored["gate"]) if stored.get("gate") else None
+        values["lineage"] = _record(LineageRecord, stored["lineage"]) if stored.get("lineage") else None
         values["manifest_version"] = version
         return cls(**values, extra={key: value for key, value in stored.items() if key not in known})
 

@@ -1,0 +1,86 @@
+"""Incremental update (`lift train --update`): what to train when a lifted document has changed.
+
+The new version trains on from the previous version's adapter. Only its changed sentences (those not in the
+previous version, compared as whole sentences) get new synthetic QA; a seeded sample of the unchanged
+sentences has its QA trained again, asked as the previous lift asked it (the previous document's generation
+requests, so the cache answers them), so the old facts stay. Auxiliary windows are not regenerated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+from lift.config import LiftConfig
+from lift.errors import LiftError
+from lift.store import Entry, LineageRecord
+from lift.synth.types import Job, JobPlan
+
+
+@dataclass
+class UpdatePlan:
+    previous: Entry
+    changed: list[int]  # indices of the new version's sentences that the previous one lacks
+    replayed: list[int]  # indices of the previous version's sentences whose QA is trained again
+    removed: int  # sentences of the previous version that are gone
+
+    def lineage(self) -> LineageRecord:
+        return LineageRecord(
+            previous=self.previous.doc_id,
+            version=self.previous.manifest.version + 1,
+            changed_sentences=self.changed,
+            removed_sentences=self.removed,
+            replayed_sentences=len(self.replayed),
+        )
+
+    def jobs(self, new: JobPlan, old: JobPlan) -> JobPlan:
+        """The new version's requests for its changed sentences, then the previous version's requests for the
+        replayed ones, numbered again in that order."""
+        changed, replayed = set(self.changed), set(self.replayed)
+        chosen: list[Job] = [j for j in new.jobs if j.kind == "sentence" and j.index in changed]
+        chosen += [j for j in old.jobs if j.kind == "sentence" and j.index in replayed]
+        renumbered = tuple(dataclasses.replace(job, number=number) for number, job in enumerate(chosen))
+        return JobPlan(renumbered, new.sentences, new.qa_per_sentence)
+
+
+def plan_update(previous: Entry, previous_sentences: list[str], sentences: list[str], config: LiftConfig) -> UpdatePlan:
+    """Which sentences changed, and which unchanged ones are replayed (train.update_replay of them, seeded)."""
+    check_compatible(previous, config)
+    old = Counter(previous_sentences)
+    changed = []
+    for index, sentence in enumerate(sentences):
+        if old[sentence] > 0:
+            old[sentence] -= 1
+        else:
+            changed.append(index)
+    if not changed:
+        raise LiftError(f"nothing changed since document {previous.doc_id}: every sentence is in it already")
+    now = Counter(sentences)
+    unchanged = []
+    for index, sentence in enumerate(previous_sentences):
+        if now[sentence] > 0:
+            now[sentence] -= 1
+            unchanged.append(index)
+    count = round(config.train.update_replay * len(unchanged))
+    replayed = sorted(random.Random(config.train.seed).sample(unchanged, count))
+    return UpdatePlan(previous, changed, replayed, removed=len(previous_sentences) - len(unchanged))
+
+
+def check_compatible(previous: Entry, config: LiftConfig) -> None:
+    """An update trains on from the previous adapter: same adapter type and shape, a QA objective."""
+    before = previous.manifest.lift_config()
+    if config.adapter.type == "pissa":
+        raise LiftError("--update trains on from the previous adapter, which a PiSSA lift saves as a plain LoRA; "
+                        "lift PiSSA documents again without --update")  # fmt: skip
+    if config.train.objective != "qa":
+        raise LiftError(f"--update needs train.objective qa (this lift asks for {config.train.objective})")
+    same = (before.adapter.type, before.lora.rank, before.lora.target_modules, before.adapter.memory_hidden,
+            before.adapter.gate_hidden) == (config.adapter.type, config.lora.rank, config.lora.target_modules,
+                                            config.adapter.memory_hidden, config.adapter.gate_hidden)  # fmt: skip
+    if not same:
+        raise LiftError(
+            f"--update trains on from document {previous.doc_id}'s adapter ({before.adapter.type}, rank "
+            f"{before.lora.rank}); lift with the same adapter settings, or without --update"
+        )
