@@ -2,8 +2,8 @@
 # Regenerates every committed evaluation result under benchmarks/results/ (embedded SmolLM2-135M, CPU).
 # The grids are the subsets this 2-core machine could afford; each command is resumable (rerun to continue)
 # and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
-# Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift squad general niah_base loogle longbench
-#        paraphrase paraphrase_wh; niah_lift_m1 is the stopped m = 1 run). Results land in benchmarks/results/<step>/; then
+# Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift niah_long squad general niah_base loogle
+#        longbench paraphrase paraphrase_wh; niah_lift_m1 is the stopped m = 1 run). Results land in benchmarks/results/<step>/; then
 #        .venv/bin/python benchmarks/eval/summarize.py rewrites benchmarks/results/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +25,12 @@ niah_base() {  # the base-model modes need no training: the whole length range, 
   $LIFT eval niah --modes icl,rag \
     --set eval.niah_lengths=1000,2000,4000,8000,16000,32000 --set eval.niah_depths=0,50,100 \
     -o $R/niah_base
+}
+niah_long() {  # beyond the 8k window: 16k-token haystacks (2x the window), ~50 min of training per cell here
+  $LIFT eval niah --modes lift_only,icl,rag,no_context \
+    --set eval.niah_lengths=16000 --set eval.niah_depths=50 -o $R/niah_long
+  $LIFT eval niah --modes lift_only,icl,rag,no_context \
+    --set eval.niah_lengths=16000 --set eval.niah_depths=10,90 -o $R/niah_long  # the grid grows in place
 }
 squad() { $LIFT eval squad --limit 200 -o $R/squad; }
 general() {  # forgetting after lifting the demo essay, without and with the question gate (auto)
