@@ -18,6 +18,7 @@ STAGES = [
     {"train"},
     {"store"},
     {"pipeline", "update", "recipe"},  # wiring: synth -> data -> train -> store
+    {"corpus"},  # many documents on Ray
     {"eval"},
     {"pretrain", "bench"},
     {"demo"},

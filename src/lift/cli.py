@@ -89,7 +89,14 @@ def _load(model: str | None, device: str):
 @app.command()
 @_user_errors
 def train(
-    file: Annotated[Path, typer.Argument(help="Document to lift (UTF-8 text or markdown).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH",
+            help="Document(s) to lift (UTF-8 text or markdown): files, directories (their .txt/.md/.rst files) "
+            "or glob patterns. Several documents are lifted as a batch on Ray (--workers).",
+        ),
+    ],
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML/JSON config file.")] = None,
     generator: Annotated[str | None, typer.Option(help="QA generator: template, local or openai.")] = None,
     generator_url: Annotated[
@@ -125,17 +132,24 @@ def train(
         bool,
         typer.Option(
             "--update",
-            help="FILE changed since it was lifted: train on from the previous version's adapter, with new QA for "
+            help="The file changed since it was lifted: train on from the previous version's adapter, new QA for "
             "the changed sentences and a sample of the old QA (train.update_replay).",
         ),
     ] = False,
     previous: Annotated[
         str | None,
-        typer.Option("--previous", help="--update: the previous version's id (default: the last lift of FILE)."),
+        typer.Option("--previous", help="--update: the previous version's id (default: the last lift of the file)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Batch of documents: documents lifted at once (Ray tasks).")
+    ] = 1,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Batch of documents: join this Ray cluster (default: local).")
     ] = None,
 ) -> None:
-    """Lift FILE: train an adapter on it (synthetic QA and/or its own segments, per --objective) and store it.
-    Prints the document id and adapter path."""
+    """Lift a document: train an adapter on it (synthetic QA and/or its own segments, per --objective) and store
+    it; prints the document id and adapter path. Several files, a directory or a glob: a batch, one Ray task per
+    document; documents already lifted are skipped, so a rerun continues a killed batch."""
     from lift.text import read_document
 
     overrides = {
@@ -155,7 +169,15 @@ def train(
         "model.device": device,
     }
     cfg = _build_config(config, overrides, set_)
-    document = read_document(file)  # before the model loads: a bad file fails at once
+    from lift.corpus import expand_paths
+
+    paths = expand_paths(files)
+    if len(paths) != 1 or Path(files[0]).is_dir() or workers > 1 or address:
+        if update or previous or nproc > 1:
+            raise LiftError("--update, --previous and --nproc lift one document; give one file")
+        _train_corpus(paths, cfg, force, workers, address)
+        return
+    document = read_document(paths[0])  # before the model loads: a bad file fails at once
     earlier = _previous_version(document, cfg, previous) if update or previous else None
     if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1")) == 1:
         raise typer.Exit(_torchrun(nproc))
@@ -174,6 +196,41 @@ def train(
     _print_lift_summary(result.manifest, time.perf_counter() - started)
     out.print(f"document id: {result.entry.doc_id}")
     out.print(f"adapter:     {result.entry.adapter_dir}")
+
+
+def _train_corpus(paths: list[Path], config: LiftConfig, force: bool, workers: int, address: str | None) -> None:
+    from lift.corpus import lift_corpus
+    from lift.home import lift_home
+    from lift.progress import make_progress
+
+    if not paths:
+        raise LiftError("no documents found (directories contribute their .txt, .md, .markdown, .rst files)")
+    with make_progress(err) as progress:
+        batch = progress.task(f"lift {len(paths)} documents ({workers} at once)", total=len(paths), unit="documents")
+
+        def report(item, done: int, total: int) -> None:
+            what = {
+                "lifted": f"lifted {item.doc_id} in {item.seconds:.0f}s",
+                "skipped": f"already lifted ({item.doc_id})",
+            }
+            err.print(f"[{done}/{total}] {item.path}: {what.get(item.status, 'FAILED: ' + item.error)}",
+                      highlight=False, markup=False)  # fmt: skip
+            batch.advance(1)
+
+        result = lift_corpus(
+            paths, config, lift_home(), workers=workers, address=address, force=force, on_update=report
+        )
+        batch.done()
+    table = Table(title=f"{len(paths)} documents in {result.seconds:.0f}s")
+    for column in ("document", "status", "id", "seconds", "error"):
+        table.add_column(column)
+    for item in result.items:
+        seconds = f"{item.seconds:.0f}" if item.status == "lifted" else ""
+        table.add_row(str(item.path), item.status, item.doc_id, seconds, item.error)
+    out.print(table)
+    out.print(f"lifted {result.count('lifted')}, skipped {result.count('skipped')}, failed {result.count('failed')}")
+    if result.count("failed"):
+        raise typer.Exit(1)
 
 
 def _previous_version(document, config: LiftConfig, previous: str | None):
