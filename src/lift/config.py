@@ -22,7 +22,7 @@ DEFAULT_TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 PACKED_KERNELS = ("auto", "loop", "varlen", "block_mask")
-CPU_BATCH_TOKENS = 384  # train.batch_tokens 0 (auto) on a CPU
+CPU_BATCH_TOKENS = 384  # train.batch_tokens 0 (auto)
 DEVICES = ("auto", "cpu", "cuda")
 ADAPTERS = ("lora", "pissa", "gated_memory")
 OBJECTIVES = ("qa", "segments", "contextualized", "two_stage", "mix")
@@ -217,7 +217,7 @@ class TrainConfig:
     weight_decay: float = _help("AdamW weight decay (the LIFT 2025 paper uses 0).", 0.0)
     batch_tokens: int = _help(
         "Tokens per optimizer step: examples are packed into one row up to this length (no padding). 0: auto, "
-        "384 on a CPU; on a GPU up to 16384, but small enough for 32 steps per epoch.",
+        "384 (on every device for now: larger steps need their own schedule, see benchmarks/results/gpu_steps).",
         0,
     )
     rows_per_step: int = _help(
