@@ -77,7 +77,7 @@ def test_a_killed_batch_lifts_only_the_missing_documents_on_rerun(tiny_model_dir
     landed = {e.doc_id for e in Store(home).entries()}
     assert 1 <= len(landed) < 3
     rerun = _lift([str(p) for p in docs], home, tiny_model_dir, epochs=20)
-    output = rerun.communicate(timeout=600)[0]
+    output = rerun.communicate(timeout=900)[0]
     assert rerun.returncode == 0, output
     assert f"lifted {3 - len(landed)}, skipped {len(landed)}, failed 0" in output
     assert len(Store(home).entries()) == 3
