@@ -68,6 +68,8 @@ def test_icl_mode_on_an_unlifted_file_needs_no_adapter(doc_file, tiny_model_dir)
 
 
 def _bad_inputs(tmp_path, tiny_model_dir):
+    nodocs = tmp_path / "nodocs"
+    nodocs.mkdir()
     empty = tmp_path / "empty.txt"
     empty.write_text("   \n")
     binary = tmp_path / "image.bin"
@@ -81,7 +83,7 @@ def _bad_inputs(tmp_path, tiny_model_dir):
     model = ["--model", str(tiny_model_dir)]
     return [
         (["train", tmp_path / "missing.txt", *model], "document not found"),
-        (["train", tmp_path, *model], "is a directory"),
+        (["train", nodocs, *model], "no documents found"),  # a directory is a batch: here an empty one
         (["train", empty, *model], "is empty"),
         (["train", binary, *model], "looks binary"),
         (["train", latin, *model], "not valid UTF-8"),
