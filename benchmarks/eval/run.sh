@@ -3,7 +3,8 @@
 # The grids are the subsets this 2-core machine could afford; each command is resumable (rerun to continue)
 # and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
 # Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift niah_long squad general niah_base loogle
-#        longbench paraphrase paraphrase_wh; niah_lift_m1 is the stopped m = 1 run). Results land in benchmarks/results/<step>/; then
+#        longbench paraphrase paraphrase_wh; niah_lift_m1 is the stopped m = 1 run;
+#        niah_lift_m1_e12 its 12-epoch version). Results land in benchmarks/results/<step>/; then
 #        .venv/bin/python benchmarks/eval/summarize.py rewrites benchmarks/results/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,6 +21,10 @@ niah_lift() {  # every lifted cell is its own document: ~3 min of training per 1
 niah_lift_m1() {  # seed 000's m = 1 QA pair per sentence (stopped after the 1k cells: none recalled)
   $LIFT eval niah -c benchmarks/eval/niah.yaml --modes lift_only,lift_icl,icl,rag,no_context \
     --set eval.niah_lengths=1000,2000,4000 --set eval.niah_depths=0,50,100 -o $R/niah_lift_m1
+}
+niah_lift_m1_e12() {  # m = 1 with the 12 epochs chosen on the dev needle (benchmarks/results/niah_dev)
+  $LIFT eval niah --modes lift_only --set synth.qa_per_sentence=1 --set train.epochs=12 \
+    --set eval.niah_lengths=1000 --set eval.niah_depths=0,50,100 -o $R/niah_lift_m1_e12
 }
 niah_base() {  # the base-model modes need no training: the whole length range, beyond the 8k window
   $LIFT eval niah --modes icl,rag \
