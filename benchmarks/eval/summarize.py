@@ -48,8 +48,11 @@ def goals(folders: dict[str, list[dict]]) -> list[str]:
     for name in sorted(n for n in folders if n.startswith("niah_lift_m1")):
         cells = [r for r in folders[name] if r["mode"] == "lift_only"]
         perfect = sum(r["scores"]["keywords"] == 1.0 for r in cells)
+        lengths = sorted({r["group"]["length"] for r in cells})
         goal = f"NIAH m = 1 lift_only 100 % at every depth, 1k-4k ({name})"
-        lines.append(row(goal, f"{perfect}/{len(cells)} cells at 100 %", bool(cells) and perfect == len(cells)))
+        measured = f"{perfect}/{len(cells)} cells at 100 % (lengths {', '.join(str(n) for n in lengths)})"
+        met = bool(cells) and perfect == len(cells) and {1000, 2000, 4000} <= set(lengths)
+        lines.append(row(goal, measured, met))
     lines += beyond_window_goal(folders.get("niah_long", []))
     if "squad" in folders:
         s = summary(folders["squad"])
