@@ -154,19 +154,9 @@ def export_all(entries: list[Entry], out: Path, force: bool = False) -> AllExpor
     """Every LoRA/PiSSA adapter in the store as PEFT directories under OUT (OUT/lift-<doc-id>, or
     OUT/<base>/lift-<doc-id> when several base models are lifted on), with OUT/serve-commands.txt: per base
     model, the one `vllm serve` and one SGLang line that serve all of its adapters. Written atomically."""
-    target = out.expanduser().resolve()
-    for entry in entries:
-        entry_path = entry.path.resolve()
-        for protected in (entry_path, *_local_base_dir(entry)):
-            if target.is_relative_to(entry_path) or protected.is_relative_to(target):
-                raise LiftError(f"{out} would replace LIFT's own files ({protected}); export somewhere else")
-    if target.exists() and not target.is_dir():
-        raise LiftError(f"{out} exists and is not a directory")
-    if target.is_dir() and any(target.iterdir()):
-        if not force:
-            raise LiftError(f"{out} is not empty; pass --force to replace it")
-        if not (target / ALL_COMMANDS_FILE).is_file():  # --force replaces an earlier `export --all` only
-            raise LiftError(f"{out} is not empty and holds no earlier `lift export --all`; choose another path")
+    target = _writable_target(
+        out, entries, force, lambda t: (t / ALL_COMMANDS_FILE).is_file(), "no earlier `lift export --all`"
+    )
     skipped, by_base = {}, {}
     for entry in sorted(entries, key=lambda e: e.doc_id):
         try:
@@ -228,20 +218,32 @@ def _peft_adapter_dir(entry: Entry, action: str) -> Path:
 
 def _export_target(entry: Entry, out: Path, force: bool) -> Path:
     """OUT as an absolute path, once it is known that writing there is allowed."""
+
+    def earlier_export(target: Path) -> bool:
+        return (target / PEFT_CONFIG).is_file() or (target / MODEL_CONFIG).is_file()
+
+    return _writable_target(out, [entry], force, earlier_export, "no adapter or model to replace")
+
+
+def _writable_target(
+    out: Path, entries: list[Entry], force: bool, earlier_export: Callable[[Path], bool], holds: str
+) -> Path:
+    """OUT as an absolute path, once it is known that it replaces none of the entries' files (nor a local base
+    model), and, when it is not empty, that --force is given and it holds an earlier export."""
     target = out.expanduser().resolve()
-    entry_path = entry.path.resolve()
-    inside_entry = target.is_relative_to(entry_path)
-    for protected in (entry_path, *_local_base_dir(entry)):
-        if inside_entry or protected.is_relative_to(target):
-            raise LiftError(f"{out} would replace LIFT's own files ({protected}); export somewhere else")
+    for entry in entries:
+        entry_path = entry.path.resolve()
+        for protected in (entry_path, *_local_base_dir(entry)):
+            if target.is_relative_to(entry_path) or protected.is_relative_to(target):
+                raise LiftError(f"{out} would replace LIFT's own files ({protected}); export somewhere else")
     if target.exists() and not target.is_dir():
         raise LiftError(f"{out} exists and is not a directory")
     if target.is_dir() and any(target.iterdir()):
         if not force:
             raise LiftError(f"{out} is not empty; pass --force to replace it")
         # --force replaces an earlier export, never an arbitrary folder (`--force .` must not wipe a project)
-        if not ((target / PEFT_CONFIG).is_file() or (target / MODEL_CONFIG).is_file()):
-            raise LiftError(f"{out} is not empty and holds no adapter or model to replace; choose another path")
+        if not earlier_export(target):
+            raise LiftError(f"{out} is not empty and holds {holds}; choose another path")
     return target
 
 
