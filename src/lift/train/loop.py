@@ -46,14 +46,13 @@ class TrainResult:
 
 
 SYNC_EVERY = 32  # steps between reads of the loss on an accelerator (each read waits for the device)
-ESTIMATED_EXAMPLE_TOKENS = 64  # an example's length before any has been seen (the streamed first epoch)
 
 
-def step_tokens(batch_tokens: int, device: torch.device, epoch_tokens: int) -> int:
+def step_tokens(batch_tokens: int) -> int:
     """Tokens per optimizer step: batch_tokens, or for 0 (auto) CPU_BATCH_TOKENS on every device. Larger steps
     with the same learning rate and epochs learn less: 1,024-token steps lost the needle of a 4k-token NIAH
     haystack that 384-token steps recall (benchmarks/results/gpu_steps), so a GPU gets them only once a
-    schedule for them is measured. (device and epoch_tokens are there for that schedule.)"""
+    schedule for them is measured."""
     return batch_tokens or CPU_BATCH_TOKENS
 
 
@@ -190,13 +189,11 @@ def train_adapter(
             in_stage1 = epoch < stage1
             streaming = stream is not None and epoch == stage1
             epoch_examples = fixed if in_stage1 else fixed + qa
+            batch_tokens = step_tokens(config.batch_tokens)
             if streaming:
-                epoch_tokens = sum(map(len, fixed)) + qa_count * ESTIMATED_EXAMPLE_TOKENS
-                batch_tokens = step_tokens(config.batch_tokens, device, epoch_tokens)
                 items = itertools.chain(fixed, collect(stream))
                 batches: Iterable[PackedBatch] = pack_stream(items, batch_tokens, config.pipeline_window, config.seed)
             else:
-                batch_tokens = step_tokens(config.batch_tokens, device, sum(map(len, epoch_examples)))
                 batches = pack_examples(epoch_examples, batch_tokens, seed=config.seed + epoch)
             result.batch_tokens = batch_tokens
             size = len(fixed) if in_stage1 else len(fixed) + qa_count
