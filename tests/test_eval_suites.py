@@ -14,7 +14,7 @@ from lift.errors import LiftError
 from lift.eval.data_dir import resolve_data_dir
 from lift.eval.metrics import all_keywords_whole_word
 from lift.eval.report import write_report
-from lift.eval.results import RESULTS, append_rows
+from lift.eval.results import DOCUMENTS, RESULTS, append_rows
 from lift.eval.suites import DEFAULT_MODES, load_suite
 from lift.eval.suites.custom import custom_items
 from lift.eval.suites.longbench import TASKS, split_prompt
@@ -433,3 +433,28 @@ def test_paraphrase_report_breaks_down_by_direct_and_form(tmp_path):
     assert "By direct (correct):" in text and "By form (correct):" in text
     assert "| True | 50.0 (n=2) | 100.0 (n=2) |" in text and "| False | 0.0 (n=2) | 100.0 (n=2) |" in text
     assert "| who | 100.0 (n=1) | 100.0 (n=1) |" in text
+
+
+def test_long_document_report_scores_each_document_with_its_interval(tmp_path):
+    rows = [
+        {
+            "suite": "loogle",
+            "mode": mode,
+            "item_id": f"shortdep_qa-{doc}-{q}",
+            "doc_id": f"doc{doc}",
+            "scores": {"f1": float(mode == "lift_icl" and doc == 1)},
+            "seconds": 0.1,
+            "group": {"task": "shortdep_qa"},
+        }
+        for mode in ("icl", "lift_icl")
+        for doc in (1, 2)
+        for q in range(3)
+    ]
+    append_rows(tmp_path / RESULTS, rows)
+    lifted = {"title": "LooGLE: One", "tokens": 9000, "qa_pairs_kept": 1, "qa_pairs_parsed": 1, "lift_seconds": 1.0}
+    lifted |= {"strict_grounding_rate": 1.0, "train_tokens_per_second": 1.0, "reused_from_store": False}
+    (tmp_path / DOCUMENTS).write_text(json.dumps({"doc1": lifted}), encoding="utf-8")
+    text = write_report(tmp_path, samples=200).read_text(encoding="utf-8")
+    assert "By document (f1, 95 % interval over its questions):" in text
+    assert "| LooGLE: One | 3 | 100.0 [100.0, 100.0] | 0.0 [0.0, 0.0] |" in text
+    assert "| doc2 | 3 | 0.0 [0.0, 0.0] | 0.0 [0.0, 0.0] |" in text

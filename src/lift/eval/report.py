@@ -20,6 +20,7 @@ BREAKDOWN = {
     "longbench": ("task",),
     "general": ("document",),
 }
+PER_DOCUMENT = ("loogle", "longbench", "custom")  # few long documents: is lifting better on each, not on average
 
 
 def _ordered_modes(rows: list[dict]) -> list[str]:
@@ -79,6 +80,19 @@ def breakdown_table(rows: list[dict], key: str, metric: str) -> list[str]:
             values = _values([r for r in rows if r["mode"] == mode and r["group"].get(key) == group], metric)
             cells.append(f"{100 * sum(values) / len(values):.1f} (n={len(values)})" if values else "-")
         lines.append(f"| {group} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def document_table(rows: list[dict], metric: str, titles: dict[str, str], samples: int, seed: int) -> list[str]:
+    """Per document: each mode's mean with its 95 % bootstrap interval over that document's questions."""
+    modes = _ordered_modes(rows)
+    lines = ["| document | n | " + " | ".join(modes) + " |", "|" + "---|" * (len(modes) + 2)]
+    for doc_id in dict.fromkeys(r["doc_id"] for r in rows):
+        doc_rows = [r for r in rows if r["doc_id"] == doc_id]
+        questions = len({r["item_id"] for r in doc_rows})
+        cells = [_cell(_values([r for r in doc_rows if r["mode"] == mode], metric), samples, seed) for mode in modes]
+        title = titles.get(doc_id, doc_id[:8])
+        lines.append(f"| {title} | {questions} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -186,6 +200,11 @@ def write_report(out_dir: Path, samples: int = 1000, seed: int = 0) -> Path:
             if any(key in r["group"] for r in suite_rows):
                 metric = _metrics(suite_rows)[0]
                 lines += [f"By {key} ({metric}):", ""] + breakdown_table(suite_rows, key, metric) + [""]
+        if suite in PER_DOCUMENT and documents_in_suite > 1:
+            metric = _metrics(suite_rows)[0]
+            titles = {doc_id: d.get("title", doc_id[:8]) for doc_id, d in documents.items()}
+            lines += [f"By document ({metric}, 95 % interval over its questions):", ""]
+            lines += document_table(suite_rows, metric, titles, samples, seed) + [""]
         if suite == "niah":
             for path in niah_heatmaps(suite_rows, out_dir):
                 lines += [f"![{path.stem}]({path.name})", ""]
