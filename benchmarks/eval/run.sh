@@ -4,7 +4,7 @@
 # and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
 # Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift niah_long squad general niah_base loogle
 #        longbench paraphrase paraphrase_wh; niah_lift_m1 is the stopped m = 1 run;
-#        niah_lift_m1_e12 its 12-epoch version). Results land in benchmarks/results/<step>/; then
+#        niah_lift_m1_e12 its 12-epoch version; niah_long_m1_e12 that recipe at 16k). Results land in benchmarks/results/<step>/; then
 #        .venv/bin/python benchmarks/eval/summarize.py rewrites benchmarks/results/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,6 +37,10 @@ niah_long() {  # beyond the 8k window: 16k-token haystacks (2x the window), ~50 
   $LIFT eval niah --modes lift_only,icl,rag,no_context \
     --set eval.niah_lengths=16000 --set eval.niah_depths=10,90 -o $R/niah_long  # the grid grows in place
 }
+niah_long_m1_e12() {  # 16k tokens with the m = 1, 12-epoch recipe that recalled every 1k cell (30 tok per doc tok)
+  $LIFT eval niah --modes lift_only,icl,rag --set synth.qa_per_sentence=1 --set train.epochs=12 \
+    --set eval.niah_lengths=16000 --set eval.niah_depths=50 -o $R/niah_long_m1_e12
+}
 squad() { $LIFT eval squad --limit 200 -o $R/squad; }
 general() {  # forgetting after lifting the demo essay, without and with the question gate (auto)
   $LIFT eval general --modes no_context,lift_only,auto -o $R/general
@@ -48,7 +52,10 @@ paraphrase_wh() {  # the lever chosen on the dev split: wh questions after defin
   $LIFT eval paraphrase --modes lift_only,auto,icl,rag,no_context -o $R/paraphrase_wh \
     --set synth.template_forms=definition,wh,key_phrase,cloze,succession --set synth.qa_per_sentence=5
 }
-loogle() { $LIFT eval loogle -c benchmarks/eval/long.yaml --max-documents 1 -o $R/loogle; }
+loogle() {  # the first 3 documents (15k-26k tokens, all beyond the 8k window), m = 1: ~2.5 h here
+  $LIFT eval loogle -c benchmarks/eval/long.yaml --max-documents 3 \
+    --modes no_context,icl,lift_only,lift_icl,rag,rag_bm25 -o $R/loogle
+}
 longbench() {  # the shortest sample of the task with the shortest contexts (qmsum, ~2.5k tokens)
   $LIFT eval longbench -c benchmarks/eval/long.yaml --set eval.longbench_tasks=qmsum \
     --set eval.longbench_per_task=1 -o $R/longbench
