@@ -5,7 +5,7 @@ import torch
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
 
 from conftest import lifted_entry
-from lift.adapters import attach_adapter, load_adapter
+from lift.adapters import attach_adapter, learning_rate, load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE, GatedMemoryAttention
 from lift.config import AdapterConfig, LoraConfig, TrainConfig
 from lift.data import qa_example
@@ -176,3 +176,12 @@ def test_adapter_slots_keep_the_most_recently_used_adapters_and_switch_without_r
         assert torch.allclose(net(ids).logits, base_logits, atol=1e-6)
     slots.forget("cccc3333")
     assert slots.loaded() == ["bbbb2222"] and slots.base_model is tiny.model
+
+
+def test_default_lr_grows_with_the_square_root_of_large_steps_only():
+    assert learning_rate(TrainConfig(), "lora") == 1e-3  # auto: 384 tokens per step
+    assert learning_rate(TrainConfig(batch_tokens=128), "lora") == 1e-3  # small steps keep the default
+    assert learning_rate(TrainConfig(batch_tokens=1536), "lora") == pytest.approx(2e-3)
+    assert learning_rate(TrainConfig(batch_tokens=384, rows_per_step=4), "gated_memory") == pytest.approx(2e-2)
+    assert learning_rate(TrainConfig(), "lora", processes=4) == pytest.approx(2e-3)  # one row per process
+    assert learning_rate(TrainConfig(batch_tokens=1536, lr=5e-4), "lora") == 5e-4  # a set lr is kept

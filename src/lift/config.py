@@ -206,7 +206,8 @@ class TrainConfig:
     )
     epochs: int = _help("Passes over the training examples (the LIFT 2025 paper uses 5).", 4)
     lr: float | None = _help(
-        "AdamW learning rate; None: the adapter's default: lora 1e-3, pissa 1e-3, gated_memory 1e-2 (the papers, "
+        "AdamW learning rate; None: the adapter's default: lora 1e-3, pissa 1e-3, gated_memory 1e-2, times "
+        "sqrt(step tokens / 384) for steps above 384 tokens (batch_tokens x rows per step; the papers, "
         "on 8B models: 3e-4 for LoRA in the LIFT 2025 paper, 3e-5 for PiSSA and 1e-3 for Gated Memory in the "
         "LIFT 2024 paper).",
         None,
@@ -217,7 +218,8 @@ class TrainConfig:
     weight_decay: float = _help("AdamW weight decay (the LIFT 2025 paper uses 0).", 0.0)
     batch_tokens: int = _help(
         "Tokens per optimizer step: examples are packed into one row up to this length (no padding). 0: auto, "
-        "384 (on every device for now: larger steps need their own schedule, see benchmarks/results/gpu_steps).",
+        "384 (on every device for now; larger steps raise the default lr, see train.lr and "
+        "benchmarks/results/gpu_steps).",
         0,
     )
     rows_per_step: int = _help(

@@ -133,7 +133,7 @@ def lift_document(
         # 4. Train the adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
         run_key = _run_key(document, loaded.name, config, previous.doc_id if previous else None)
         work_dir = home / "work" / f"{document.doc_id}-{run_key}"
-        lr = learning_rate(config.train, config.adapter.type)
+        lr = learning_rate(config.train, config.adapter.type, processes)
         adapter = attach_adapter(loaded.model, config.adapter, config.lora)
         try:
             if previous is not None:

@@ -49,10 +49,10 @@ SYNC_EVERY = 32  # steps between reads of the loss on an accelerator (each read 
 
 
 def step_tokens(batch_tokens: int) -> int:
-    """Tokens per optimizer step: batch_tokens, or for 0 (auto) CPU_BATCH_TOKENS on every device. Larger steps
+    """Tokens per packed row: batch_tokens, or for 0 (auto) CPU_BATCH_TOKENS on every device. Larger steps
     with the same learning rate and epochs learn less: 1,024-token steps lost the needle of a 4k-token NIAH
-    haystack that 384-token steps recall (benchmarks/results/gpu_steps), so a GPU gets them only once a
-    schedule for them is measured."""
+    haystack that 384-token steps recall, unless the lr grows with them (lift.adapters.learning_rate;
+    benchmarks/results/gpu_steps). Auto stays at 384 until steps of a GPU's size (16k+) are measured too."""
     return batch_tokens or CPU_BATCH_TOKENS
 
 
