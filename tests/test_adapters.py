@@ -1,4 +1,6 @@
 import copy
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -185,3 +187,9 @@ def test_default_lr_grows_with_the_square_root_of_large_steps_only():
     assert learning_rate(TrainConfig(batch_tokens=384, rows_per_step=4), "gated_memory") == pytest.approx(2e-2)
     assert learning_rate(TrainConfig(), "lora", processes=4) == pytest.approx(2e-3)  # one row per process
     assert learning_rate(TrainConfig(batch_tokens=1536, lr=5e-4), "lora") == 5e-4  # a set lr is kept
+
+
+@pytest.mark.parametrize("module", ["lift.train", "lift.adapters", "lift.recipe", "lift.cli"])
+def test_each_package_imports_first_in_a_fresh_interpreter(module):
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]  # a circular import fails only in some import orders

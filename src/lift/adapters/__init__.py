@@ -13,7 +13,6 @@ from lift.adapters.gated_memory.adapter import WEIGHTS_FILE
 from lift.adapters.lora import attach_lora, load_peft_adapter
 from lift.config import CPU_BATCH_TOKENS, AdapterConfig, LoraConfig, TrainConfig
 from lift.errors import LiftError
-from lift.train.loop import step_tokens
 
 DEFAULT_LR = {"lora": 1e-3, "pissa": 1e-3, "gated_memory": 1e-2}  # train.lr None: by adapter type
 
@@ -25,7 +24,7 @@ def learning_rate(train: TrainConfig, adapter_type: str, processes: int = 1) -> 
     (benchmarks/results/gpu_steps). Smaller steps keep the default."""
     if train.lr is not None:
         return train.lr
-    tokens = step_tokens(train.batch_tokens) * (train.rows_per_step or processes)
+    tokens = (train.batch_tokens or CPU_BATCH_TOKENS) * (train.rows_per_step or processes)  # as train.loop steps
     return DEFAULT_LR[adapter_type] * math.sqrt(max(1.0, tokens / CPU_BATCH_TOKENS))
 
 
