@@ -202,3 +202,29 @@ def test_a_cached_output_is_only_reused_for_the_same_sentence_text(tmp_path):
         result = synthesize_qa("doc-sha", resplit, CountingTemplate(8), cache, config)
     assert result.stats.cache_hits == 1  # only sentence 0 kept its text and its preceding context
     assert all(p.answer.rstrip(".") in " ".join(resplit) for p in result.pairs)
+
+
+def _open_cache_at(path: str, start: float) -> str | None:
+    import time
+
+    while time.time() < start:  # every process opens the new cache at the same moment
+        pass
+    try:
+        with GenerationCache(path) as cache:
+            cache.get_many(["a"])
+    except Exception as error:  # noqa: BLE001 - reported to the test
+        return repr(error)
+    return None
+
+
+def test_processes_opening_a_new_cache_at_once_all_get_it(tmp_path):
+    """torchrun's ranks and a corpus batch's workers open one cache.sqlite together; switching a new database
+    to WAL then raised 'database is locked' in about a third of the openings (4 processes)."""
+    import multiprocessing
+    import time
+
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        for attempt in range(40):
+            start = time.time() + 0.05
+            errors = pool.starmap(_open_cache_at, [(str(tmp_path / f"c{attempt}.sqlite"), start)] * 4)
+            assert not any(errors), errors

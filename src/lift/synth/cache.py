@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sqlite3
 import threading
 import time
 from pathlib import Path
+
+_JITTER = random.Random()  # its own generator: a retry must not move the seeded global one
 
 
 def generation_key(**parts: object) -> str:
@@ -25,12 +28,25 @@ class GenerationCache:
         # one connection shared by the training thread and the generation producer, serialised by a lock
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS generations ("
-            " key TEXT PRIMARY KEY, generator TEXT NOT NULL, output TEXT NOT NULL, created REAL NOT NULL)"
-        )
-        self._db.commit()
+        self._create(deadline=time.monotonic() + 30)
+
+    def _create(self, deadline: float) -> None:
+        """WAL mode and the table. Processes opening a new cache at once (torchrun's ranks, a corpus batch's
+        workers) can get 'database is locked' here without SQLite's busy timeout applying, so retry."""
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS generations ("
+                    " key TEXT PRIMARY KEY, generator TEXT NOT NULL, output TEXT NOT NULL, created REAL NOT NULL)"
+                )
+                self._db.commit()
+                return
+            except sqlite3.OperationalError as error:
+                self._db.rollback()
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(_JITTER.uniform(0.01, 0.1))
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
