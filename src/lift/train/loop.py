@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from lift.adapters.base import Adapter
-from lift.config import CPU_BATCH_TOKENS, TrainConfig
+from lift.config import TrainConfig, step_tokens
 from lift.data import IGNORE_INDEX, Example, PackedBatch, pack_examples, pack_stream
 from lift.errors import LiftError
 from lift.progress import NullProgress, ProgressLike
@@ -46,14 +46,6 @@ class TrainResult:
 
 
 SYNC_EVERY = 32  # steps between reads of the loss on an accelerator (each read waits for the device)
-
-
-def step_tokens(batch_tokens: int) -> int:
-    """Tokens per packed row: batch_tokens, or for 0 (auto) CPU_BATCH_TOKENS on every device. Larger steps
-    with the same learning rate and epochs learn less: 1,024-token steps lost the needle of a 4k-token NIAH
-    haystack that 384-token steps recall, unless the lr grows with them (lift.adapters.learning_rate;
-    benchmarks/results/gpu_steps). Auto stays at 384 until steps of a GPU's size (16k+) are measured too."""
-    return batch_tokens or CPU_BATCH_TOKENS
 
 
 def masked_lm_loss(
