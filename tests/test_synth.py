@@ -31,6 +31,33 @@ def test_template_skips_pronoun_definitions_and_tiny_sentences():
     assert template_pairs("Too short.") == []
 
 
+def test_about_questions_name_two_phrases_of_the_sentence_in_rotating_wordings():
+    sentence = (
+        "After the flood of 1952, the carpenter Idris Mallow rebuilt the chapel at Corran Bay from the timber of "
+        "118 wrecked fishing boats."
+    )
+    pairs = template_pairs(sentence, forms=["about"])
+    assert [p["answer"] for p in pairs] == [sentence, sentence]
+    first, second = (p["question"] for p in pairs)
+    assert "1952 and Idris Mallow" in first  # the first two phrases, in the order they appear
+    assert "118 wrecked fishing boats and 1952" in second  # the last with the first
+    assert first.split("1952")[0] != second.split("118")[0]  # two different wordings
+    openings = {" ".join(template_pairs(s, forms=["about"])[0]["question"].split()[:2]) for s in (
+        "Edda Voss repaired the clock at Harrowgate in 1961.",
+        "Oskar Lindqvist shipped three hundred hives from Varnholm to Skelby.",
+        "At the Kessler Observatory near Lake Tamsin, Ruth Okafor logged meteors.",
+        "In 1944 Sister Agathe Romero hid violins in crates of figs.",
+    )}  # fmt: skip
+    assert len(openings) >= 2
+    assert (
+        template_pairs("At the Kessler Observatory near Lake Tamsin, Ruth Okafor logged meteors.", forms=["about"])[0][
+            "question"
+        ].count("the Kessler Observatory and Lake Tamsin")
+        == 1
+    )  # "At" is not part of the name
+    assert template_pairs("It is a long way from home to the sea and back.", forms=["about"]) == []
+
+
 def test_sentence_requests_context_is_bounded_and_ends_with_the_sentence():
     sentences = [f"Sentence number {i} has some words in it." for i in range(50)]
     requests = sentence_requests(sentences, context_chars=200)

@@ -17,7 +17,7 @@ from lift.errors import LiftError
 
 GENERATORS = ("template", "local", "openai")
 AUX_ANSWERS = ("answer", "evidence_answer")
-TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession", "wh", "wh_long", "wh_span")
+TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession", "wh", "wh_long", "wh_span", "about")
 DEFAULT_TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -118,7 +118,8 @@ class SynthConfig:
         "short who/what/where/when/how-many questions about the subject, object, places, dates and counts "
         "('Where did Alice found the bakery?'); wh_long: the same keeping the rest of the sentence; wh_span: the "
         "wh questions answered with the phrase asked about ('In Lisbon.'), where every other form answers with "
-        "the whole sentence.",
+        "the whole sentence; about: two of the sentence's names, numbers and dates asked together in rotating "
+        "wordings ('Tell me about Edda Voss and 1961.').",
         list(DEFAULT_TEMPLATE_FORMS),
     )
     context_chars: int = _help(

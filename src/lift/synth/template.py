@@ -6,10 +6,13 @@ order they are used (the first m that apply):
   2. key phrase:  a proper-noun phrase -> "What does the text say about <phrase>?"  / the sentence
   3. cloze:       the first half       -> 'Complete the sentence: "<first half> ..."' / the second half
   4. succession:  the sentence before  -> 'What does the text say right after "<previous>"?' / the sentence
+Optional forms (synth.template_forms): wh questions (wh_questions.py) and `about`: two of the sentence's names,
+numbers or dates asked together in rotating wordings ("Tell me about Edda Voss and 1961.").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -17,7 +20,22 @@ from lift.config import DEFAULT_TEMPLATE_FORMS
 from lift.synth.aux import template_aux_pair
 from lift.synth.backend import BatchGenerator
 from lift.synth.types import AuxWindow, Job, SentenceRequest
-from lift.synth.wh_questions import wh_questions
+from lift.synth.wh_questions import count_phrase_end, wh_questions
+
+_ABOUT_WORDINGS = (
+    "What does the text say about {}?",
+    "Tell me about {}.",
+    "What happened with {}?",
+    "What is said about {}?",
+)
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+(?:\d{{1,2}},?\s+)?)?(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b")
+_COUNT_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "twenty", "hundred"}
+_LEADING_WORDS = {
+    "At", "After", "Before", "During", "For", "From", "By", "With", "Near", "Since", "Until", "Under", "Over",
+    "Of", "To", "As", "Then", "Once", "Although", "While", "Because", "However", "Yet", "His", "Her", "Its",
+    "Their", "Our", "My", "We", "They", "He", "She", "You", "Most", "Some", "Many", "Every", "Each", "All",
+}  # fmt: skip
 
 GENERATOR_ID = "template-v1"
 
@@ -84,6 +102,8 @@ def template_pairs(
             pairs.append({"question": question, "answer": answer})
         elif form in ("wh", "wh_long"):
             pairs += [{"question": q.question, "answer": answer} for q in wh_questions(answer, short=form == "wh")]
+        elif form == "about":
+            pairs += [{"question": q, "answer": answer} for q in _about_questions(body)]
         elif form == "wh_span":
             pairs += [{"question": q.question, "answer": _phrase_answer(q.answer)} for q in wh_questions(answer)]
     return pairs
@@ -125,3 +145,46 @@ def _key_phrase(body: str) -> str:
 def _shorten(sentence: str, max_words: int = 20) -> str:
     words = sentence.split()
     return " ".join(words[:max_words]) + (" ..." if len(words) > max_words else "")
+
+
+def _about_questions(body: str) -> list[str]:
+    """Up to two questions, each naming two of the sentence's names, counts and dates (the first with the
+    second, the last with the first), in wordings that rotate with the sentence so no one question string
+    carries the fact. A sentence with one such phrase gets one question about it, one with none gets none."""
+    phrases = _about_phrases(body)
+    if not phrases:
+        return []
+    if len(phrases) == 1:
+        topics = [phrases[0]]
+    else:
+        topics = [f"{phrases[0]} and {phrases[1]}"]
+        if len(phrases) > 2:
+            topics.append(f"{phrases[-1]} and {phrases[0]}")
+    turn = int(hashlib.sha1(body.encode()).hexdigest(), 16)
+    return [_ABOUT_WORDINGS[(turn + i) % len(_ABOUT_WORDINGS)].format(topic) for i, topic in enumerate(topics)]
+
+
+def _about_phrases(body: str) -> list[str]:
+    """Names (capitalized phrases, less a leading function word; at the sentence start only when of two words
+    or more), dates ("August 2003", "1952") and counts ("118 wrecked fishing boats"), in the order they
+    appear, without repeats."""
+    found: list[tuple[int, str]] = []
+    dates = [(m.start(), m.end()) for m in _DATE.finditer(body)]
+    for m in _PROPER_PHRASE.finditer(body):
+        if any(a <= m.start() < b for a, b in dates):
+            continue
+        words = m.group(1).split()
+        while words and (words[0] in _STOP_CAPITALIZED or words[0] in _LEADING_WORDS):
+            words = words[1:]
+        if words and (m.start() > 0 or len(words) >= 2):
+            found.append((m.start(), " ".join(words)))
+    found += [(a, body[a:b].rstrip(",.")) for a, b in dates]
+    tokens = body.split()
+    offsets = [m.start() for m in re.finditer(r"\S+", body)]
+    for i, token in enumerate(tokens):
+        if any(a <= offsets[i] < b for a, b in dates) or not token[0].isdigit() and token.lower() not in _COUNT_WORDS:
+            continue
+        end = count_phrase_end(tokens, i)
+        if end is not None:
+            found.append((offsets[i], " ".join(tokens[i:end]).strip(",;:.")))
+    return list(dict.fromkeys(phrase for _, phrase in sorted(found)))

@@ -161,7 +161,7 @@ def _is_place(words: list[str], i: int) -> int | None:
     return None if _TIME_PHRASE.match(" ".join(words[i:end])) else end
 
 
-def _count_end(words: list[str], i: int) -> int | None:
+def count_phrase_end(words: list[str], i: int) -> int | None:
     """End of a count phrase starting at i ('312 steps', 'forty-two crates of apples'), or None."""
     if i + 1 >= len(words) or words[i].endswith(","):
         return None
@@ -189,7 +189,7 @@ def _spans_after_verb(rest: list[str]) -> list[tuple[str, int, int]]:
         end += 1
         if rest[end - 1].endswith(","):
             break
-    if 0 < end <= 6 and _count_end(rest, 0) is None:
+    if 0 < end <= 6 and count_phrase_end(rest, 0) is None:
         name = all(_is_capitalized(w) for w in rest[:end]) and end <= 3
         spans.append(("who" if name else "what", 0, end))
     i = 0
@@ -204,7 +204,7 @@ def _spans_after_verb(rest: list[str]) -> list[tuple[str, int, int]]:
             if (place_end := _is_place(rest, i)) is not None:
                 spans.append(("where", i, place_end))
                 i = place_end
-            elif (count_end := _count_end(rest, i)) is not None:
+            elif (count_end := count_phrase_end(rest, i)) is not None:
                 spans.append(("how_many", i, count_end))
                 i = count_end
             else:
