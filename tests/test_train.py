@@ -1,4 +1,6 @@
 import copy
+import math
+from dataclasses import replace
 
 import peft
 import pytest
@@ -6,9 +8,10 @@ import torch
 
 from lift.adapters import attach_lora
 from lift.config import LoraConfig, TrainConfig
-from lift.data import qa_example
+from lift.data import pack_examples, qa_example
 from lift.infer import answer_question
 from lift.train import train_adapter
+from lift.train.loop import epochs_for_min_steps
 
 FACT_Q = "What is the secret code of the blue castle?"
 FACT_A = "zebra seven"
@@ -110,6 +113,27 @@ def test_the_learning_rate_decays_to_zero_over_all_epochs(tiny, streamed):
         result = train_adapter(model, examples, config)
     # the last step's rate is lr x (share of the run still ahead), at most one row of examples' worth
     assert 0 < result.last_lr <= 1e-3 * 3 / (3 * 12) + 1e-12, result.last_lr
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_min_steps_adds_epochs_to_a_short_document_only(tiny, streamed):
+    examples = [qa_example(tiny.tokenizer, f"Question {i}?", f"Answer {i}.", None, 64) for i in range(6)]
+    config = TrainConfig(epochs=2, lr=1e-3, batch_tokens=64, precision="fp32", min_steps=9)
+    per_epoch = len(pack_examples(examples, 64, seed=0))
+    assert 1 < per_epoch < 9  # so 2 epochs give fewer than 9 steps
+    model = attach_lora(tiny.model, LoraConfig(rank=2, alpha=4))
+    if streamed:
+        stream = (((i,), e) for i, e in enumerate(examples))
+        result = train_adapter(model, None, config, stream=stream, expected_examples=6)
+    else:
+        result = train_adapter(model, examples, config)
+    epochs = math.ceil(9 / per_epoch)
+    assert result.epochs == epochs and len(result.loss_per_epoch) == epochs
+    assert result.steps == epochs * per_epoch
+    most_in_a_row = max(row.num_examples for row in pack_examples(examples, 64, seed=0))
+    assert 0 < result.last_lr <= 1e-3 * most_in_a_row / (epochs * 6) + 1e-12  # decays over all the epochs
+    assert epochs_for_min_steps(replace(config, min_steps=2), examples) == 2  # enough steps: epochs as set
+    assert epochs_for_min_steps(replace(config, min_steps=0), examples) == 2
 
 
 def test_a_loss_that_is_not_finite_stops_training_with_a_hint(tiny, tmp_path, monkeypatch):

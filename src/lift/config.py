@@ -214,6 +214,11 @@ class TrainConfig:
         1,
     )
     epochs: int = _help("Passes over the training examples (the LIFT 2025 paper uses 5).", 4)
+    min_steps: int = _help(
+        "A floor on optimizer steps: a document whose `epochs` would give fewer steps (a passage of a few "
+        "sentences packs into a handful per epoch) trains more epochs instead. 0: off.",
+        0,
+    )
     lr: float | None = _help(
         "AdamW learning rate; None: the adapter's default: lora 1e-3, pissa 1e-3, gated_memory 1e-2, times "
         "sqrt(step tokens / 384) for steps above 384 tokens (batch_tokens x rows per step; the papers, "
@@ -423,6 +428,7 @@ class LiftConfig:
             (self.lora.alpha > 0, "lora.alpha must be > 0"),
             (0.0 <= self.lora.dropout < 1.0, "lora.dropout must be in [0, 1)"),
             (self.train.epochs >= 1, "train.epochs must be >= 1"),
+            (self.train.min_steps >= 0, "train.min_steps must be >= 0"),
             (self.train.lr is None or self.train.lr > 0, "train.lr must be > 0"),
             (self.adapter.type in ADAPTERS, f"adapter.type must be one of {ADAPTERS}"),
             (self.adapter.pissa_niter >= 0, "adapter.pissa_niter must be >= 0"),

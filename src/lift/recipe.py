@@ -215,7 +215,7 @@ def lift_document(
                     examples=train.examples,
                     qa_examples=make_examples.qa_examples,
                     replay_examples=make_examples.replay_examples,
-                    epochs=config.train.epochs,
+                    epochs=train.epochs,
                     steps=train.steps,
                     batch_tokens=train.batch_tokens,
                     processes=processes,

@@ -39,6 +39,7 @@ class TrainResult:
     examples: int = 0  # examples per epoch
     last_lr: float = 0.0  # the learning rate of the last step (the schedule decays towards 0)
     batch_tokens: int = 0  # tokens per step of the last epoch (train.batch_tokens, or what auto chose)
+    epochs: int = 0  # epochs on fixed + QA examples: config.epochs, or more under config.min_steps
 
     @property
     def tokens_per_second(self) -> float:
@@ -100,12 +101,12 @@ def train_adapter(
     lean_casts: bool = True,
 ) -> TrainResult:
     """Fit the adapter for stage1_epochs on the `fixed` examples alone (LIFT 2024 paper's stage 1: document
-    segments, known before any generation), then config.epochs on fixed + QA examples. QA examples come as a
-    list (`examples`), or, in the pipeline, as `stream`: (order key, example) pairs arriving while they are
-    generated. The first QA epoch then trains on them as they come (shuffled within config.pipeline_window);
-    later epochs use all of them, in order-key order, shuffled per epoch like the sequential path. The
-    learning rate (`lr`, else config.lr) decays linearly with the examples seen, over all epochs, with
-    expected_examples standing in for the QA count until the first QA epoch has shown it.
+    segments, known before any generation), then config.epochs (more under config.min_steps) on fixed + QA
+    examples. QA examples come as a list (`examples`), or, in the pipeline, as `stream`: (order key, example)
+    pairs arriving while they are generated. The first QA epoch then trains on them as they come (shuffled
+    within config.pipeline_window); later epochs use all of them, in order-key order, shuffled per epoch like
+    the sequential path. The learning rate (`lr`, else config.lr) decays linearly with the examples seen, over
+    all epochs, with expected_examples standing in for the QA count until the first QA epoch has shown it.
     Speed (none of it changes what is computed beyond rounding): bf16 autocast where the hardware has it,
     per-example attention in packed rows (config.packed_attention), no redundant casts of frozen weights
     under bf16 (lean_casts; benchmarks switch it off to measure it), optionally compiled decoder layers."""
@@ -150,23 +151,24 @@ def train_adapter(
             yield example
 
     stage1 = stage1_epochs if fixed else 0
-    total_epochs = stage1 + config.epochs
+    epochs = config.epochs  # raised by config.min_steps once the examples are known
     if stream is not None and start_epoch > stage1:  # resumed after the streamed epoch: all pairs are cached
         for _ in collect(stream):
             pass
         stream = None
-    if stream is None:
-        qa = examples if examples is not None else _in_order(collected)
-        qa_count = len(qa)
-        _checked(fixed + qa)
-    else:
-        qa, qa_count = [], max(1, expected_examples)
-
-    kernel = resolve_kernel(config.packed_kernel, device) if config.packed_attention and not config.compile else None
     rank, processes = world()
     rows_per_step = config.rows_per_step or processes
     if rows_per_step % processes:
         raise LiftError(f"train.rows_per_step ({rows_per_step}) must be a multiple of the {processes} processes")
+    if stream is None:
+        qa = examples if examples is not None else _in_order(collected)
+        qa_count = len(qa)
+        _checked(fixed + qa)
+        epochs = epochs_for_min_steps(config, fixed + qa, rows_per_step)
+    else:
+        qa, qa_count = [], max(1, expected_examples)
+
+    kernel = resolve_kernel(config.packed_kernel, device) if config.packed_attention and not config.compile else None
     if processes > 1 and stream is not None:
         raise ValueError("training in several processes needs every example up front (train.pipeline false)")
     sync_every = 1 if device.type == "cpu" else SYNC_EVERY  # a CPU loss is read for free
@@ -177,7 +179,8 @@ def train_adapter(
         speedups.enter_context(no_redundant_casts(model, lean_casts and precision == "bf16"))
         speedups.enter_context(packed_attention(model, config.packed_attention and not config.compile))
         speedups.enter_context(compiled_layers(model, config.compile))
-        for epoch in range(start_epoch, total_epochs):
+        epoch = start_epoch
+        while epoch < stage1 + epochs:
             in_stage1 = epoch < stage1
             streaming = stream is not None and epoch == stage1
             epoch_examples = fixed if in_stage1 else fixed + qa
@@ -189,7 +192,7 @@ def train_adapter(
                 batches = pack_examples(epoch_examples, batch_tokens, seed=config.seed + epoch)
             result.batch_tokens = batch_tokens
             size = len(fixed) if in_stage1 else len(fixed) + qa_count
-            name = f"train epoch {epoch + 1}/{total_epochs}" + (" (segments)" if in_stage1 else "")
+            name = f"train epoch {epoch + 1}/{stage1 + epochs}" + (" (segments)" if in_stage1 else "")
             task = progress.task(name, total=size, unit="examples")
             loss_sum, loss_count, done_in_epoch = torch.zeros((), device=device), 0, 0
             for step_rows in _in_steps(batches, rows_per_step):
@@ -197,7 +200,7 @@ def train_adapter(
                 # in the streaming epoch the QA count is an estimate, raised when more examples arrive
                 if streaming:
                     qa_count = max(qa_count, done_in_epoch + step_examples - len(fixed))
-                total = stage1 * len(fixed) + config.epochs * (len(fixed) + qa_count)
+                total = stage1 * len(fixed) + epochs * (len(fixed) + qa_count)
                 step_lr = base_lr * max(0.0, 1.0 - examples_done / total)
                 result.last_lr = step_lr
                 for group in optimizer.param_groups:
@@ -227,6 +230,7 @@ def train_adapter(
                 qa = _in_order(collected)
                 qa_count = len(qa)
                 _checked(fixed + qa)
+                epochs = epochs_for_min_steps(config, fixed + qa, rows_per_step)
             result.loss_per_epoch.append(epoch_loss)
             if checkpoint_dir is not None and is_main():  # the processes' adapters are identical: one writes
                 state = {
@@ -236,10 +240,22 @@ def train_adapter(
                 }
                 save_checkpoint(checkpoint_dir, epoch + 1, adapter, state)
             barrier()
+            epoch += 1
     result.seconds = time.perf_counter() - started
     result.examples = len(fixed) + qa_count
+    result.epochs = epochs
     model.eval()
     return result
+
+
+def epochs_for_min_steps(config: TrainConfig, examples: list[Example], rows_per_step: int = 1) -> int:
+    """config.epochs, raised so that the epochs on these examples give at least config.min_steps optimizer
+    steps: a passage of a few sentences packs into a handful of steps per epoch, too few for the adapter to
+    move far enough to store it (step counts do not depend on the epoch's shuffle)."""
+    if config.min_steps <= 0 or not examples:
+        return config.epochs
+    rows = len(pack_examples(examples, step_tokens(config.batch_tokens), seed=config.seed))
+    return max(config.epochs, math.ceil(config.min_steps / math.ceil(rows / rows_per_step)))
 
 
 def _in_steps(rows: Iterable[PackedBatch], size: int) -> Iterator[list[PackedBatch]]:
