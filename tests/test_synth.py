@@ -8,7 +8,7 @@ from lift.synth.cache import GenerationCache
 from lift.synth.contexts import sentence_requests
 from lift.synth.grounding import answer_overlap, is_grounded
 from lift.synth.parsing import parse_qa_pairs
-from lift.synth.template import TemplateGenerator, template_pairs
+from lift.synth.template import UNNAMED_FORMS, TemplateGenerator, template_pairs
 from lift.testing.synthesis import synthesize_qa
 
 NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
@@ -255,3 +255,11 @@ def test_processes_opening_a_new_cache_at_once_all_get_it(tmp_path):
             start = time.time() + 0.05
             errors = pool.starmap(_open_cache_at, [(str(tmp_path / f"c{attempt}.sqlite"), start)] * 4)
             assert not any(errors), errors
+
+
+def test_template_cache_keys_name_the_forms_unless_they_are_the_first_four():
+    assert TemplateGenerator(3, UNNAMED_FORMS).sampling_params() == {"qa_per_sentence": 3}
+    default = TemplateGenerator(3, SynthConfig().template_forms).sampling_params()
+    if tuple(SynthConfig().template_forms) != UNNAMED_FORMS:  # a changed default must not reuse their cache
+        assert default["forms"] == list(SynthConfig().template_forms)
+    assert TemplateGenerator(3, ("definition", "wh")).sampling_params()["forms"] == ["definition", "wh"]

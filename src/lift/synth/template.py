@@ -38,6 +38,7 @@ _LEADING_WORDS = {
 }  # fmt: skip
 
 GENERATOR_ID = "template-v1"
+UNNAMED_FORMS = ("definition", "key_phrase", "cloze", "succession")  # cache keys of these name no forms
 
 _COPULA = re.compile(r"^(?P<subject>.+?)\s+(?P<verb>is|are|was|were)\s+(?P<rest>.+)$")
 _PRONOUN_SUBJECTS = {
@@ -59,7 +60,7 @@ class TemplateGenerator(BatchGenerator):
 
     def sampling_params(self) -> dict:
         params: dict = {"qa_per_sentence": self.qa_per_sentence}
-        if self.forms != DEFAULT_TEMPLATE_FORMS:  # the default forms keep the cache keys they always had
+        if self.forms != UNNAMED_FORMS:  # the forms of the cache keys made before forms could be chosen
             params["forms"] = list(self.forms)
         return params
 
