@@ -16,7 +16,16 @@ DOC = (
     "The Rivergate bakery was founded by Alice in Lisbon in 2004. The bakery is famous for its orange cake with "
     "almonds. Every Sunday the queue reaches the old tram stop. Her brother Tomas runs the delivery service."
 )
-FAST = ["--epochs", "1", "--set", "train.replay_max_tokens=8", "--set", "train.replay_ratio=0.2"]
+FAST = [
+    "--epochs",
+    "1",
+    "--set",
+    "train.min_steps=0",
+    "--set",
+    "train.replay_max_tokens=8",
+    "--set",
+    "train.replay_ratio=0.2",
+]
 
 
 def invoke(*args):
@@ -34,6 +43,7 @@ def test_train_list_show_ask_rm(doc_file, tiny_model_dir, lift_home):
     result = invoke("train", doc_file, "--model", tiny_model_dir, *FAST)
     assert result.exit_code == 0, result.output
     doc_id = result.stdout.split("document id:")[1].split()[0]
+    assert "1 epoch / " in result.output and " steps, loss " in result.output
     assert (lift_home / "documents" / doc_id / "adapter" / "adapter_model.safetensors").is_file()
     assert f"adapter:     {lift_home / 'documents' / doc_id / 'adapter'}" in result.stdout
 
@@ -220,3 +230,10 @@ def test_store_lookups_need_no_torch(tiny, lift_home, tmp_path):
     assert code == 1 and "was lifted on" in stderr and heavy == [], stderr  # base-model mismatch, found early
     code, stdout, stderr, heavy = run_fresh("rm", doc_id)
     assert code == 0 and f"removed {doc_id}" in stdout and heavy == [], stderr
+
+
+def test_a_long_run_shows_its_first_and_last_epoch_losses():
+    from lift.cli import _losses
+
+    assert _losses([3.0, 2.0, 1.0]) == "3.000 -> 2.000 -> 1.000"
+    assert _losses([float(x) for x in range(8, 0, -1)]) == "8.000 -> 7.000 -> 6.000 -> ... -> 2.000 -> 1.000"

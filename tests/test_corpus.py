@@ -31,7 +31,16 @@ def _corpus(folder: Path, count: int) -> list[Path]:
 
 def _lift(args: list[str], home: Path, model_dir: Path, epochs: int = 1, **popen) -> subprocess.Popen:
     command = [sys.executable, "-m", "lift.cli", "train", *args, "--model", str(model_dir), "--device", "cpu"]
-    command += ["--epochs", str(epochs), "--set", "infer.gate=false", "--set", "train.replay_ratio=0"]
+    command += [
+        "--epochs",
+        str(epochs),
+        "--set",
+        "train.min_steps=0",
+        "--set",
+        "infer.gate=false",
+        "--set",
+        "train.replay_ratio=0",
+    ]
     env = {**os.environ, "LIFT_HOME": str(home), "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 

@@ -20,7 +20,7 @@ from lift.errors import LiftError
 from lift.models import load_model
 from lift.train import train_adapter
 
-CONFIG = {"epochs": 3, "lr": 5e-3, "batch_tokens": 48, "precision": "fp32"}
+CONFIG = {"epochs": 3, "lr": 5e-3, "batch_tokens": 48, "precision": "fp32", "min_steps": 0}
 
 
 class _KillAtStep:
@@ -140,7 +140,7 @@ def test_lift_train_nproc_2_runs_torchrun_and_writes_one_entry_like_one_process(
         encoding="utf-8",
     )
     common = ["--model", str(tiny_model_dir), "--device", "cpu", "--epochs", "2", "--set", "infer.gate=false"]
-    common += ["--set", "train.precision=fp32"]
+    common += ["--set", "train.precision=fp32", "--set", "train.min_steps=0"]
     lift = [sys.executable, "-m", "lift.cli", "train", str(document), *common]
     homes = {}
     for name, extra in (("two", ["--nproc", "2"]), ("one", ["--no-pipeline", "--set", "train.rows_per_step=2"])):

@@ -13,7 +13,13 @@ from lift.eval.results import RESULTS, read_results
 from lift.eval.runner import run_eval
 from lift.text.documents import document_from_text
 
-FAST = {"train.epochs": 1, "train.replay_ratio": 0.0, "infer.max_new_tokens": 4, "infer.gate": False}
+FAST = {
+    "train.epochs": 1,
+    "train.min_steps": 0,
+    "train.replay_ratio": 0.0,
+    "infer.max_new_tokens": 4,
+    "infer.gate": False,
+}
 DOCS = [
     "The Rivergate bakery was founded by Alice in Lisbon in 2004. The bakery is famous for its orange cake.",
     "The secret code of the blue castle is zebra seven. The castle stands on a green hill near the sea.",

@@ -40,7 +40,7 @@ FACT = "The secret code of the blue castle is zebra seven."
 DOC = FACT + " The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
 ABOUT_DOC = FACT  # copied from the document's text
 GENERAL = "What is the capital of France?"
-FAST = {"train.epochs": 1, "train.replay_ratio": 0.0, "train.batch_tokens": 64}
+FAST = {"train.epochs": 1, "train.min_steps": 0, "train.replay_ratio": 0.0, "train.batch_tokens": 64}
 
 
 # ---------------------------------------------------------------------- pure parts

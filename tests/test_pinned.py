@@ -27,6 +27,10 @@ SETTINGS = {
     "synth.qa_per_sentence": 3,
     "synth.aux_tasks": 2,
     "synth.aux_window_sentences": 4,
+    # the recipe these numbers were pinned on, before mix / wh+about forms / min_steps became the defaults
+    "train.objective": "qa",
+    "synth.template_forms": ["definition", "key_phrase", "cloze", "succession"],
+    "train.min_steps": 0,
 }
 PINNED_SYNTHESIS = {
     "sentences": 7,

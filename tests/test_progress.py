@@ -77,7 +77,8 @@ def test_lift_train_into_a_pipe_logs_each_epoch_with_its_loss(tmp_path, tiny_mod
         encoding="utf-8",
     )
     command = [sys.executable, "-m", "lift.cli", "train", str(document), "--model", str(tiny_model_dir),
-               "--epochs", "2", "--set", "train.batch_tokens=64", "--set", "train.replay_ratio=0"]  # fmt: skip
+               "--epochs", "2", "--set", "train.batch_tokens=64", "--set", "train.replay_ratio=0",
+               "--set", "train.min_steps=0"]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     for epoch in (1, 2):

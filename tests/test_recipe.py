@@ -14,7 +14,13 @@ DOC = (
     "Alice founded the Rivergate bakery in Lisbon in 2004. The bakery is famous for its orange cake with almonds. "
     "Every Sunday the queue reaches the old tram stop. Her brother Tomas runs the delivery service on bicycles."
 )
-FAST = {"train.epochs": 2, "train.replay_ratio": 0.2, "train.replay_max_tokens": 8, "train.batch_tokens": 64}
+FAST = {
+    "train.epochs": 2,
+    "train.min_steps": 0,
+    "train.replay_ratio": 0.2,
+    "train.replay_max_tokens": 8,
+    "train.batch_tokens": 64,
+}
 
 
 def test_local_generator_writes_one_output_per_job(tiny):

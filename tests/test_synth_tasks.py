@@ -40,7 +40,7 @@ def test_prompt_errors_are_clear(tmp_path):
 def test_a_users_prompt_file_is_used_and_its_text_is_part_of_the_cache_key(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("kind: sentence\nsystem: null\nuser: 'Ask {num_questions} about: {sentence}'\n")
-    config = SynthConfig(prompt=str(path))
+    config = SynthConfig(prompt=str(path), qa_per_sentence=3)
     generator = TemplateGenerator(2)
     first = build_jobs("doc", ["Alice founded the bakery in Lisbon."], config, generator).jobs
     assert first[0].user == "Ask 3 about: Alice founded the bakery in Lisbon." and first[0].system is None

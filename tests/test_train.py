@@ -76,7 +76,7 @@ class _KillAt:
 
 def test_interrupted_training_resumes_from_last_epoch_and_matches_uninterrupted(tiny, tmp_path):
     examples = [qa_example(tiny.tokenizer, f"Question {i}?", f"answer {i}", None, 256) for i in range(6)]
-    config = TrainConfig(epochs=3, lr=5e-3, batch_tokens=40, precision="fp32")
+    config = TrainConfig(epochs=3, lr=5e-3, batch_tokens=40, precision="fp32", min_steps=0)
     base_copy = copy.deepcopy(tiny.model)
 
     reference = attach_lora(copy.deepcopy(base_copy), LoraConfig(rank=4, alpha=8))
@@ -104,7 +104,7 @@ def test_interrupted_training_resumes_from_last_epoch_and_matches_uninterrupted(
 @pytest.mark.parametrize("streamed", [False, True])
 def test_the_learning_rate_decays_to_zero_over_all_epochs(tiny, streamed):
     examples = [qa_example(tiny.tokenizer, f"Question {i}?", f"Answer {i}.", None, 64) for i in range(12)]
-    config = TrainConfig(epochs=3, lr=1e-3, batch_tokens=24, precision="fp32")
+    config = TrainConfig(epochs=3, lr=1e-3, batch_tokens=24, precision="fp32", min_steps=0)
     model = attach_lora(tiny.model, LoraConfig(rank=2, alpha=4))
     if streamed:  # the pipeline: first epoch from a stream whose size was estimated too high
         stream = (((i,), e) for i, e in enumerate(examples))
@@ -149,7 +149,7 @@ def test_a_loss_that_is_not_finite_stops_training_with_a_hint(tiny, tmp_path, mo
     masked_lm_loss = loop.masked_lm_loss
     monkeypatch.setattr(loop, "masked_lm_loss", loss_going_bad)
     model = attach_lora(tiny.model, LoraConfig(rank=8, alpha=16))
-    config = TrainConfig(epochs=3, lr=1e-2, batch_tokens=32, precision="fp32")
+    config = TrainConfig(epochs=3, lr=1e-2, batch_tokens=32, precision="fp32", min_steps=0)
     with pytest.raises(FloatingPointError, match=r"loss became nan in epoch 1 \(by step 3\); lower train.lr"):
         train_adapter(model, _fact_examples(tiny.tokenizer), config, checkpoint_dir=tmp_path / "ckpt")
     assert not (tmp_path / "ckpt").exists() or not any((tmp_path / "ckpt").iterdir())  # no epoch was saved
@@ -164,5 +164,7 @@ def test_auto_step_size_is_384_tokens_and_a_set_value_is_kept():
 
 def test_training_records_the_step_size_it_used(tiny):
     model = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
-    result = train_adapter(model, _fact_examples(tiny.tokenizer), TrainConfig(epochs=1, lr=1e-3, precision="fp32"))
+    result = train_adapter(
+        model, _fact_examples(tiny.tokenizer), TrainConfig(epochs=1, lr=1e-3, precision="fp32", min_steps=0)
+    )
     assert result.batch_tokens == 384 and result.steps == 1  # 4 short examples fit one 384-token row

@@ -48,6 +48,9 @@ def test_an_update_trains_on_from_the_old_adapter_with_new_qa_for_the_changed_se
     assert lineage.previous == first.entry.doc_id and lineage.version == 2
     assert lineage.changed_sentences == [5] and lineage.removed_sentences == 0 and lineage.replayed_sentences == 5
     assert second.manifest.synthesis.jobs == 6 and second.manifest.synthesis.cache_hits == 5
+    # the default objective is mix: the first lift trains segments too, the update its QA alone
+    assert first.manifest.training.objective == "mix" and first.manifest.training.segments > 0
+    assert second.manifest.training.objective == "qa" and second.manifest.training.segments == 0
     assert Store(lift_home).get(first.entry.doc_id) is not None  # the previous version stays
     # trained on from the first adapter: 5 of its 6 examples are known from the first epoch on
     assert second.manifest.training.loss_per_epoch[0] < 0.5 * first.manifest.training.loss_per_epoch[0]

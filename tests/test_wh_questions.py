@@ -4,7 +4,7 @@ import pytest
 
 from lift.config import LiftConfig
 from lift.errors import LiftError
-from lift.synth.template import TemplateGenerator, template_pairs
+from lift.synth.template import UNNAMED_FORMS, TemplateGenerator, template_pairs
 from lift.synth.wh_questions import wh_questions
 
 
@@ -68,14 +68,14 @@ def test_sentences_without_a_clear_subject_and_verb_give_no_questions(sentence):
     assert wh_questions(sentence) == []
 
 
-def test_template_forms_pick_and_order_the_pairs_and_the_default_keeps_its_cache_key():
+def test_template_forms_pick_and_order_the_pairs_and_the_first_four_keep_their_cache_key():
     sentence = "Alice founded the Rivergate bakery in Lisbon in 2004."
     pairs = template_pairs(sentence, "", ("wh", "cloze"))
     assert [p["question"] for p in pairs][:2] == ["Who founded the Rivergate bakery?", "What did Alice found?"]
     assert pairs[-1]["question"].startswith("Complete the sentence") and len(pairs) == 5
     assert all(p["answer"] == sentence for p in pairs[:-1])
     assert template_pairs(sentence, "Before.") == template_pairs(sentence, "Before.", LiftConfig().synth.template_forms)
-    assert TemplateGenerator(3).sampling_params() == {"qa_per_sentence": 3}
+    assert TemplateGenerator(3, UNNAMED_FORMS).sampling_params() == {"qa_per_sentence": 3}
     assert TemplateGenerator(3, ["wh"]).sampling_params() == {"qa_per_sentence": 3, "forms": ["wh"]}
 
 

@@ -226,7 +226,9 @@ def lift_epoch(model, warmup, examples, step_tokens: int, device: torch.device, 
     from lift.train import train_adapter
 
     adapter = attach_lora(model, LoraConfig(rank=8, alpha=16))
-    config = TrainConfig(epochs=1, lr=1e-3, batch_tokens=step_tokens, precision="auto", packed_kernel=kernel)
+    config = TrainConfig(
+        epochs=1, lr=1e-3, batch_tokens=step_tokens, precision="auto", packed_kernel=kernel, min_steps=0
+    )
     train_adapter(adapter, warmup, config)
     _sync(device)
     result = train_adapter(adapter, examples, config)

@@ -115,7 +115,12 @@ def train(
         str | None, typer.Option(help="Training preset: qa, segments, contextualized, two_stage or mix.")
     ] = None,
     adapter: Annotated[str | None, typer.Option(help="Adapter type: lora, pissa or gated_memory.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            help="Training epochs (at least: a short document trains more, up to train.min_steps optimizer steps)."
+        ),
+    ] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate (default: by adapter type).")] = None,
     rank: Annotated[int | None, typer.Option(help="LoRA/PiSSA rank.")] = None,
     qa_per_sentence: Annotated[int | None, typer.Option(help="QA pairs per sentence (m).")] = None,
@@ -280,13 +285,26 @@ def _print_lift_summary(manifest: Manifest, seconds: float) -> None:
         f"  QA pairs: {synth.qa_pairs_kept}/{synth.qa_pairs_parsed} kept (aux {synth.aux_pairs_kept}), "
         f"rejected: {rejected}; grounding rate {synth.grounding_rate:.2f}\n"
         f"  training ({training.objective}, {adapter.type}, {adapter.trainable_parameters or 0:,} trainable "
-        f"parameters): {training.examples} examples ({training.segments} segments), loss "
-        f"{' -> '.join(f'{x:.3f}' for x in training.loss_per_epoch)}, "
+        f"parameters): {training.examples} examples ({training.segments} segments), "
+        f"{_count(len(training.loss_per_epoch), 'epoch')} / {_count(training.steps, 'step')}, loss "
+        f"{_losses(training.loss_per_epoch)}, "
         f"{training.tokens_per_second:.0f} tok/s ({training.precision})\n"
         f"  question gate (auto mode): {_gate_summary(manifest)}"
         + (f"\n  {_lineage_summary(manifest)}" if manifest.lineage else ""),
         highlight=False,
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _losses(per_epoch: list[float]) -> str:
+    """Each epoch's loss, or the first three and the last two of a long run (train.min_steps adds epochs)."""
+    shown = [f"{x:.3f}" for x in per_epoch]
+    if len(shown) > 6:
+        shown = [*shown[:3], "...", *shown[-2:]]
+    return " -> ".join(shown)
 
 
 def _lineage_summary(manifest: Manifest) -> str:

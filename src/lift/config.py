@@ -18,7 +18,7 @@ from lift.errors import LiftError
 GENERATORS = ("template", "local", "openai")
 AUX_ANSWERS = ("answer", "evidence_answer")
 TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession", "wh", "wh_long", "wh_span", "about")
-DEFAULT_TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession")
+DEFAULT_TEMPLATE_FORMS = ("definition", "wh", "about", "key_phrase", "cloze", "succession")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 PACKED_KERNELS = ("auto", "loop", "varlen", "block_mask")
@@ -108,8 +108,8 @@ class SynthConfig:
     max_tokens: int = _help("openai generator: max tokens per reply.", 512)
     qa_per_sentence: int = _help(
         "m: QA pairs asked for per sentence (synthetic QA per sentence, LIFT 2025 paper §4.1: 1 for NIAH, 5-10 "
-        "for LooGLE).",
-        3,
+        "for LooGLE). The template generator makes at most 6 pairs of most sentences, so 6 keeps every form.",
+        6,
     )
     template_forms: list = _help(
         "template generator: the question forms to make of each sentence, in order (the first qa_per_sentence "
@@ -182,12 +182,13 @@ class TrainConfig:
         "'contextualized' (contextualized recitation, LIFT 2024 paper §3.3: each segment recited after head/tail "
         "context), 'two_stage' (the LIFT 2024 paper's two-stage schedule, appendix A.2: stage1_epochs of "
         "contextualized segments, then contextualized segments + QA) or 'mix' (segments + qa_weight x QA in one "
-        "run, LIFT blog §3.2).",
-        "qa",
+        "run, LIFT blog §3.2). mix is the default: the document's own text next to the QA lets the adapter "
+        "answer questions worded unlike any template (benchmarks/results/paraphrase_dev).",
+        "mix",
     )
     segment_tokens: int = _help(
-        "Segment length l in tokens; 0: a quarter of the model window (the LIFT 2024 paper uses 2048 with "
-        "8k-window models).",
+        "Segment length l in tokens; 0: 256 for mix, a quarter of the model window for the other presets (the "
+        "LIFT 2024 paper uses 2048 with 8k-window models).",
         0,
     )
     segment_stride: int = _help(
@@ -217,7 +218,7 @@ class TrainConfig:
     min_steps: int = _help(
         "A floor on optimizer steps: a document whose `epochs` would give fewer steps (a passage of a few "
         "sentences packs into a handful per epoch) trains more epochs instead. 0: off.",
-        0,
+        100,
     )
     lr: float | None = _help(
         "AdamW learning rate; None: the adapter's default: lora 1e-3, pissa 1e-3, gated_memory 1e-2, times "

@@ -17,6 +17,7 @@ appears atomically at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -96,7 +97,10 @@ def lift_document(
         update = plan_update(previous, previous_sentences, sentences, config)
     timings["read_and_split"] = time.perf_counter() - started
 
-    plan = training_plan(config.train, loaded.tokenizer, document.text, loaded.window, config.infer.system_prompt)
+    train_config = config.train
+    if update is not None and train_config.objective == "mix":  # segments would retrain the whole text
+        train_config = dataclasses.replace(train_config, objective="qa")
+    plan = training_plan(train_config, loaded.tokenizer, document.text, loaded.window, config.infer.system_prompt)
     with GenerationCache(home / "cache.sqlite") as cache:
         # 2. Replay pairs: the base model's own answers to general prompts (cached per model), made while
         #    the base model has no adapter yet.
@@ -166,9 +170,9 @@ def lift_document(
                     examples = [example for _, example in make_examples.stream(noted(ordered))]
                     train = train_adapter(adapter, examples, config.train, checkpoints, progress, **schedule)
             except NoExamplesError:
-                raise LiftError(
-                    f"no usable QA pairs from {len(sentences)} sentences; try --generator template or a longer document"
-                ) from None
+                raise _no_usable_pairs(len(sentences)) from None
+            if plan.uses_qa and make_examples.qa_examples == 0:  # segments alone (mix) do not make answers
+                raise _no_usable_pairs(len(sentences))
             assert stats is not None
             timings["generate"] = stats.seconds
             timings["train"] = train.seconds
@@ -206,7 +210,7 @@ def lift_document(
                 pipeline=pipeline and plan.uses_qa,
                 synthesis=stats.report(),
                 training=TrainingRecord(
-                    objective=config.train.objective,
+                    objective=train_config.objective,
                     learning_rate=lr,
                     segments=len(plan.fixed),
                     segment_tokens=plan.segment_tokens,
@@ -267,6 +271,10 @@ def _prompt_versions(config: LiftConfig) -> dict[str, str]:
     if config.synth.aux_tasks:
         versions["aux"] = load_prompt(config.synth.aux_prompt, "aux").version
     return versions
+
+
+def _no_usable_pairs(sentences: int) -> LiftError:
+    return LiftError(f"no usable QA pairs from {sentences} sentences; try --generator template or a longer document")
 
 
 def _run_key(document: Document, model_name: str, config: LiftConfig, previous: str | None = None) -> str:

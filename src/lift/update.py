@@ -6,7 +6,8 @@ its QA trained again, asked as the previous lift asked it (the previous document
 the cache answers them), so the old facts stay. Half of that share are the unchanged sentences closest in
 meaning to the changed ones (all-MiniLM-L6-v2): new facts overwrite the old facts they resemble most (a new
 "best way to spend an afternoon in Lisbon" pulled the old "best thing to do in San Francisco" towards it);
-the other half is a seeded random sample. Auxiliary windows are not regenerated.
+the other half is a seeded random sample. Auxiliary windows are not regenerated. Under the `mix` objective an
+update trains this QA alone: the document's segments would train the whole text again.
 """
 
 from __future__ import annotations
@@ -91,13 +92,14 @@ def _closest(candidates: list[int], sentences: list[str], changed: list[str], co
 
 
 def check_compatible(previous: Entry, config: LiftConfig) -> None:
-    """An update trains on from the previous adapter: same adapter type and shape, a QA objective."""
+    """An update trains on from the previous adapter: same adapter type and shape, a QA objective (qa, or mix,
+    whose update trains its QA part)."""
     before = previous.manifest.lift_config()
     if config.adapter.type == "pissa":
         raise LiftError("--update trains on from the previous adapter, which a PiSSA lift saves as a plain LoRA; "
                         "lift PiSSA documents again without --update")  # fmt: skip
-    if config.train.objective != "qa":
-        raise LiftError(f"--update needs train.objective qa (this lift asks for {config.train.objective})")
+    if config.train.objective not in ("qa", "mix"):
+        raise LiftError(f"--update needs train.objective qa or mix (this lift asks for {config.train.objective})")
     same = (before.adapter.type, before.lora.rank, before.lora.target_modules, before.adapter.memory_hidden,
             before.adapter.gate_hidden) == (config.adapter.type, config.lora.rank, config.lora.target_modules,
                                             config.adapter.memory_hidden, config.adapter.gate_hidden)  # fmt: skip

@@ -249,9 +249,10 @@ def train_adapter(
 
 
 def epochs_for_min_steps(config: TrainConfig, examples: list[Example], rows_per_step: int = 1) -> int:
-    """config.epochs, raised so that the epochs on these examples give at least config.min_steps optimizer
+    """config.epochs, raised so that the epochs on these examples give about config.min_steps optimizer
     steps: a passage of a few sentences packs into a handful of steps per epoch, too few for the adapter to
-    move far enough to store it (step counts do not depend on the epoch's shuffle)."""
+    move far enough to store it. The steps per epoch are counted on one packing of the examples; the epochs'
+    own shuffles (and the pipeline's streamed first epoch) pack a few rows more or fewer."""
     if config.min_steps <= 0 or not examples:
         return config.epochs
     rows = len(pack_examples(examples, step_tokens(config.batch_tokens), seed=config.seed))
