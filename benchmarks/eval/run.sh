@@ -3,66 +3,76 @@
 # The grids are the subsets this 2-core machine could afford; each command is resumable (rerun to continue)
 # and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
 # Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift niah_long squad general niah_base loogle
-#        longbench paraphrase paraphrase_wh; niah_lift_m1 is the stopped m = 1 run;
+#        longbench paraphrase paraphrase_wh paraphrase_mix squad_mix; niah_lift_m1 is the stopped m = 1 run;
 #        niah_lift_m1_e12 its 12-epoch version; niah_long_m1_e12 that recipe at 16k). Results land in benchmarks/results/<step>/; then
 #        .venv/bin/python benchmarks/eval/summarize.py rewrites benchmarks/results/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LIFT="${LIFT:-.venv/bin/lift}"
 R=benchmarks/results
+# The steps below were run before mix / the wh+about forms with m = 6 / train.min_steps 100 became the defaults
+# (2026-12-01): they pin the recipe of their time so that a rerun resumes and reproduces them.
+V1=(--set train.objective=qa --set synth.template_forms=definition,key_phrase,cloze,succession --set train.min_steps=0)
+V1M3=("${V1[@]}" --set synth.qa_per_sentence=3)
 export LIFT_HOME="${LIFT_HOME:-$HOME/.cache/lift-bench}"
 
 niah_lift() {  # every lifted cell is its own document: ~3 min of training per 1k tokens here
-  $LIFT eval niah --modes lift_only,lift_icl,icl,rag,no_context \
+  $LIFT eval niah "${V1M3[@]}" --modes lift_only,lift_icl,icl,rag,no_context \
     --set eval.niah_lengths=1000,2000 --set eval.niah_depths=0,50,100 -o $R/niah_lift
-  $LIFT eval niah --modes lift_only,lift_icl,icl,rag,no_context \
+  $LIFT eval niah "${V1M3[@]}" --modes lift_only,lift_icl,icl,rag,no_context \
     --set eval.niah_lengths=4000 --set eval.niah_depths=50 -o $R/niah_lift  # the grid grows in place
 }
 niah_lift_m1() {  # seed 000's m = 1 QA pair per sentence (stopped after the 1k cells: none recalled)
-  $LIFT eval niah -c benchmarks/eval/niah.yaml --modes lift_only,lift_icl,icl,rag,no_context \
+  $LIFT eval niah "${V1[@]}" -c benchmarks/eval/niah.yaml --modes lift_only,lift_icl,icl,rag,no_context \
     --set eval.niah_lengths=1000,2000,4000 --set eval.niah_depths=0,50,100 -o $R/niah_lift_m1
 }
 niah_lift_m1_e12() {  # m = 1 with the 12 epochs chosen on the dev needle (benchmarks/results/niah_dev)
-  $LIFT eval niah --modes lift_only --set synth.qa_per_sentence=1 --set train.epochs=12 \
+  $LIFT eval niah "${V1[@]}" --modes lift_only --set synth.qa_per_sentence=1 --set train.epochs=12 \
     --set eval.niah_lengths=1000 --set eval.niah_depths=0,50,100 -o $R/niah_lift_m1_e12
 }
 niah_base() {  # the base-model modes need no training: the whole length range, beyond the 8k window
-  $LIFT eval niah --modes icl,rag \
+  $LIFT eval niah "${V1M3[@]}" --modes icl,rag \
     --set eval.niah_lengths=1000,2000,4000,8000,16000,32000 --set eval.niah_depths=0,50,100 \
     -o $R/niah_base
 }
 niah_long() {  # beyond the 8k window: 16k-token haystacks (2x the window), ~50 min of training per cell here
-  $LIFT eval niah --modes lift_only,icl,rag,no_context \
+  $LIFT eval niah "${V1M3[@]}" --modes lift_only,icl,rag,no_context \
     --set eval.niah_lengths=16000 --set eval.niah_depths=50 -o $R/niah_long
-  $LIFT eval niah --modes lift_only,icl,rag,no_context \
+  $LIFT eval niah "${V1M3[@]}" --modes lift_only,icl,rag,no_context \
     --set eval.niah_lengths=16000 --set eval.niah_depths=10,90 -o $R/niah_long  # the grid grows in place
 }
 niah_long_m1_e12() {  # 16k tokens with the m = 1, 12-epoch recipe that recalled every 1k cell (30 tok per doc tok)
-  $LIFT eval niah --modes lift_only,icl,rag --set synth.qa_per_sentence=1 --set train.epochs=12 \
+  $LIFT eval niah "${V1[@]}" --modes lift_only,icl,rag --set synth.qa_per_sentence=1 --set train.epochs=12 \
     --set eval.niah_lengths=16000 --set eval.niah_depths=50 -o $R/niah_long_m1_e12
 }
-squad() { $LIFT eval squad --limit 200 -o $R/squad; }
+squad() { $LIFT eval squad "${V1M3[@]}" --limit 200 -o $R/squad; }
 general() {  # forgetting after lifting the demo essay, without and with the question gate (auto)
-  $LIFT eval general --modes no_context,lift_only,auto -o $R/general
+  $LIFT eval general "${V1M3[@]}" --modes no_context,lift_only,auto -o $R/general
 }
 paraphrase() {  # the test split (15 facts in 3 haystacks), default template forms
-  $LIFT eval paraphrase --modes lift_only -o $R/paraphrase
+  $LIFT eval paraphrase "${V1M3[@]}" --modes lift_only -o $R/paraphrase
 }
 paraphrase_wh() {  # the lever chosen on the dev split: wh questions after definition, m = 5
-  $LIFT eval paraphrase --modes lift_only,auto,icl,rag,no_context -o $R/paraphrase_wh \
+  $LIFT eval paraphrase "${V1M3[@]}" --modes lift_only,auto,icl,rag,no_context -o $R/paraphrase_wh \
     --set synth.template_forms=definition,wh,key_phrase,cloze,succession --set synth.qa_per_sentence=5
 }
+paraphrase_mix() {  # the defaults since 2026-12-01 (mix, wh+about forms, m = 6), chosen on the dev split
+  $LIFT eval paraphrase --modes lift_only,auto -o $R/paraphrase_mix
+}
+squad_mix() {  # the same 200 questions as `squad`, with the defaults since 2026-12-01 (+ train.min_steps 100)
+  $LIFT eval squad --limit 200 --modes lift_only -o $R/squad_mix
+}
 loogle() {  # the first 3 documents (15k-26k tokens, all beyond the 8k window), m = 1: ~2.5 h here
-  $LIFT eval loogle -c benchmarks/eval/long.yaml --max-documents 3 \
+  $LIFT eval loogle "${V1[@]}" -c benchmarks/eval/long.yaml --max-documents 3 \
     --modes no_context,icl,lift_only,lift_icl,rag,rag_bm25 -o $R/loogle
 }
 longbench() {  # the shortest sample of the task with the shortest contexts (qmsum, ~2.5k tokens)
-  $LIFT eval longbench -c benchmarks/eval/long.yaml --set eval.longbench_tasks=qmsum \
+  $LIFT eval longbench "${V1[@]}" -c benchmarks/eval/long.yaml --set eval.longbench_tasks=qmsum \
     --set eval.longbench_per_task=1 -o $R/longbench
 }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(niah_lift squad general niah_base loogle longbench paraphrase paraphrase_wh)
+[ ${#steps[@]} -eq 0 ] && steps=(niah_lift squad general niah_base loogle longbench paraphrase paraphrase_wh paraphrase_mix squad_mix)
 for step in "${steps[@]}"; do
   echo "== $step"
   "$step"
