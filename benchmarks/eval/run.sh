@@ -3,7 +3,7 @@
 # The grids are the subsets this 2-core machine could afford; each command is resumable (rerun to continue)
 # and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
 # Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift niah_long squad general niah_base loogle
-#        longbench paraphrase paraphrase_wh paraphrase_mix squad_mix; niah_lift_m1 is the stopped m = 1 run;
+#        longbench paraphrase paraphrase_wh paraphrase_mix general_mix squad_mix; niah_lift_m1 is the stopped m = 1 run;
 #        niah_lift_m1_e12 its 12-epoch version; niah_long_m1_e12 that recipe at 16k). Results land in benchmarks/results/<step>/; then
 #        .venv/bin/python benchmarks/eval/summarize.py rewrites benchmarks/results/README.md.
 set -euo pipefail
@@ -59,6 +59,9 @@ paraphrase_wh() {  # the lever chosen on the dev split: wh questions after defin
 paraphrase_mix() {  # the defaults since 2026-12-01 (mix, wh+about forms, m = 6), chosen on the dev split
   $LIFT eval paraphrase --modes lift_only,auto -o $R/paraphrase_mix
 }
+general_mix() {  # forgetting with the defaults since 2026-12-01 (the demo essay lifted with them)
+  $LIFT eval general --modes no_context,lift_only,auto -o $R/general_mix
+}
 squad_mix() {  # the same 200 questions as `squad`, with the defaults since 2026-12-01 (+ train.min_steps 100)
   $LIFT eval squad --limit 200 --modes lift_only -o $R/squad_mix
 }
@@ -72,7 +75,7 @@ longbench() {  # the shortest sample of the task with the shortest contexts (qms
 }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(niah_lift squad general niah_base loogle longbench paraphrase paraphrase_wh paraphrase_mix squad_mix)
+[ ${#steps[@]} -eq 0 ] && steps=(niah_lift squad general niah_base loogle longbench paraphrase paraphrase_wh paraphrase_mix general_mix squad_mix)
 for step in "${steps[@]}"; do
   echo "== $step"
   "$step"

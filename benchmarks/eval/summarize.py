@@ -68,16 +68,17 @@ def goals(folders: dict[str, list[dict]]) -> list[str]:
                 goal = f"LooGLE lift_icl > icl and > rag ({metric}, all questions)"
                 lines.append(row(goal, f"{pct(a)} vs {pct(b)} / {pct(c)}", a > b and a > c))
             lines += loogle_document_goal(folders["loogle"])
-    if "general" in folders:
-        s = summary(folders["general"])
+    for name in sorted(n for n in folders if n.startswith("general")):
+        label = "" if name == "general" else f" ({name})"
+        s = summary(folders[name])
         if {"no_context", "lift_only"} <= s.keys():
             drop = 100 * (s["no_context"]["correct"] - s["lift_only"]["correct"])
             measured = f"{drop:.1f} points ({pct(s['no_context']['correct'])} -> {pct(s['lift_only']['correct'])})"
-            lines.append(row("general accuracy drop <= 2 points", measured, drop <= 2))
+            lines.append(row(f"general accuracy drop <= 2 points{label}", measured, drop <= 2))
         if {"no_context", "auto"} <= s.keys():
             drop = 100 * (s["no_context"]["correct"] - s["auto"]["correct"])
             measured = f"{drop:.1f} points ({pct(s['no_context']['correct'])} -> {pct(s['auto']['correct'])})"
-            lines.append(row("general accuracy drop <= 2 points with the gate (auto)", measured, drop <= 2))
+            lines.append(row(f"general accuracy drop <= 2 points with the gate (auto){label}", measured, drop <= 2))
     for name in sorted(n for n in folders if n.startswith("paraphrase") and n != "paraphrase_dev"):
         lines += paraphrase_goals(name, folders[name], folders.get("paraphrase_wh", []))
     return lines
