@@ -20,7 +20,7 @@ from lift.config import DEFAULT_TEMPLATE_FORMS
 from lift.synth.aux import template_aux_pair
 from lift.synth.backend import BatchGenerator
 from lift.synth.types import AuxWindow, Job, SentenceRequest
-from lift.synth.wh_questions import count_phrase_end, wh_questions
+from lift.synth.wh_questions import MONTH_PATTERN, count_phrase_end, wh_questions
 
 _ABOUT_WORDINGS = (
     "What does the text say about {}?",
@@ -28,8 +28,7 @@ _ABOUT_WORDINGS = (
     "What happened with {}?",
     "What is said about {}?",
 )
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+(?:\d{{1,2}},?\s+)?)?(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b")
+_DATE = re.compile(rf"\b(?:(?:{MONTH_PATTERN})\s+(?:\d{{1,2}},?\s+)?)?(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b")
 _COUNT_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "twenty", "hundred"}
 _LEADING_WORDS = {
     "At", "After", "Before", "During", "For", "From", "By", "With", "Near", "Since", "Until", "Under", "Over",

@@ -33,10 +33,10 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")  # fmt: skip
-_MONTH = "|".join(_MONTHS)
+MONTH_PATTERN = "|".join(_MONTHS)  # a regex alternation of the month names
 _YEAR_NUMBER = re.compile(r"1[0-9]{3}|20[0-9]{2}")
 _TIME_PHRASE = re.compile(
-    rf"^(?:(?:in|by|during|since|until|on)\s+)?(?:(?:early|late|mid)\s+)?(?:(?:{_MONTH})\s+(?:\d{{1,2}},?\s+)?)?"
+    rf"^(?:(?:in|by|during|since|until|on)\s+)?(?:(?:early|late|mid)\s+)?(?:(?:{MONTH_PATTERN})\s+(?:\d{{1,2}},?\s+)?)?"
     r"(?:1[0-9]{3}|20[0-9]{2})s?$",
     re.IGNORECASE,
 )
