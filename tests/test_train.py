@@ -10,6 +10,7 @@ from lift.adapters import attach_lora
 from lift.config import LoraConfig, TrainConfig
 from lift.data import pack_examples, qa_example
 from lift.infer import answer_question
+from lift.progress import NullProgress
 from lift.train import train_adapter
 from lift.train.loop import epochs_for_min_steps
 
@@ -115,6 +116,17 @@ def test_the_learning_rate_decays_to_zero_over_all_epochs(tiny, streamed):
     assert 0 < result.last_lr <= 1e-3 * 3 / (3 * 12) + 1e-12, result.last_lr
 
 
+class _Names:
+    """A progress reporter that keeps the task names."""
+
+    def __init__(self):
+        self.names = []
+
+    def task(self, description, total, unit="items"):
+        self.names.append(description)
+        return NullProgress().task(description, total, unit)
+
+
 @pytest.mark.parametrize("streamed", [False, True])
 def test_min_steps_adds_epochs_to_a_short_document_only(tiny, streamed):
     examples = [qa_example(tiny.tokenizer, f"Question {i}?", f"Answer {i}.", None, 64) for i in range(6)]
@@ -124,10 +136,15 @@ def test_min_steps_adds_epochs_to_a_short_document_only(tiny, streamed):
     model = attach_lora(tiny.model, LoraConfig(rank=2, alpha=4))
     if streamed:
         stream = (((i,), e) for i, e in enumerate(examples))
-        result = train_adapter(model, None, config, stream=stream, expected_examples=6)
+        progress = _Names()
+        result = train_adapter(model, None, config, progress=progress, stream=stream, expected_examples=6)
     else:
-        result = train_adapter(model, examples, config)
+        progress = _Names()
+        result = train_adapter(model, examples, config, progress=progress)
     epochs = math.ceil(9 / per_epoch)
+    # the streamed epoch cannot know the count that min_steps sets: it does not claim the configured 2
+    first = "train epoch 1/2 or more" if streamed else f"train epoch 1/{epochs}"
+    assert progress.names == [first] + [f"train epoch {e}/{epochs}" for e in range(2, epochs + 1)]
     assert result.epochs == epochs and len(result.loss_per_epoch) == epochs
     assert result.steps == epochs * per_epoch
     most_in_a_row = max(row.num_examples for row in pack_examples(examples, 64, seed=0))

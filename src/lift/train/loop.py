@@ -192,7 +192,9 @@ def train_adapter(
                 batches = pack_examples(epoch_examples, batch_tokens, seed=config.seed + epoch)
             result.batch_tokens = batch_tokens
             size = len(fixed) if in_stage1 else len(fixed) + qa_count
-            name = f"train epoch {epoch + 1}/{stage1 + epochs}" + (" (segments)" if in_stage1 else "")
+            # in the streamed epoch min_steps may still raise the count, known once the stream has ended
+            more = " or more" if streaming and config.min_steps > 0 else ""
+            name = f"train epoch {epoch + 1}/{stage1 + epochs}{more}" + (" (segments)" if in_stage1 else "")
             task = progress.task(name, total=size, unit="examples")
             loss_sum, loss_count, done_in_epoch = torch.zeros((), device=device), 0, 0
             for step_rows in _in_steps(batches, rows_per_step):
