@@ -55,6 +55,8 @@ def goals(folders: dict[str, list[dict]]) -> list[str]:
         lines.append(row(goal, measured, met))
     for name in sorted(n for n in folders if n.startswith("niah_long")):
         lines += beyond_window_goal(name, folders[name])
+    for name in sorted(n for n in folders if n.startswith(("niah_lift", "niah_long"))):
+        lines += cost_goal(name, folders[name])
     for name in sorted(n for n in folders if n.startswith("squad") and n != "squad_dev"):
         lines += squad_goals(name, folders[name], folders.get("squad", []))
     loogle = summary(folders.get("loogle", []))
@@ -149,6 +151,23 @@ def beyond_window_goal(name: str, rows: list[dict]) -> list[str]:
     measured = f"cells at 100 %: {'; '.join(parts)} (cells {grid})"
     goal = f"NIAH beyond the window: lift_only 100 % at 16k and 32k, depths 10/50/90 ({name})"
     return [row(goal, measured, met)]
+
+
+def cost_goal(name: str, rows: list[dict]) -> list[str]:
+    """At most 20 training tokens per document token at full NIAH recall: training seconds x tokens/s over the
+    document's tokens (documents.json), the largest over the folder's lifted cells."""
+    path = RESULTS / name / "documents.json"
+    if not path.is_file():
+        return []
+    documents = json.loads(path.read_text(encoding="utf-8")).values()
+    costs = [d["train_seconds"] * d["train_tokens_per_second"] / d["tokens"] for d in documents if d["tokens"]]
+    lift = [r["scores"]["keywords"] for r in rows if r["mode"] == "lift_only"]
+    if not costs or not lift:
+        return []
+    recalled = sum(score == 1.0 for score in lift)
+    measured = f"{max(costs):.1f} at most (mean {sum(costs) / len(costs):.1f}); recall {recalled}/{len(lift)} cells"
+    met = max(costs) <= 20 and recalled == len(lift)
+    return [row(f"cost <= 20 training tokens per document token at full recall ({name})", measured, met)]
 
 
 def paraphrase_goals(name: str, rows: list[dict], baseline_rows: list[dict]) -> list[str]:
