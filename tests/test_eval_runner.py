@@ -191,3 +191,24 @@ def test_stored_adapters_are_reused_across_speed_settings_but_not_across_trainin
     older = Manifest("0123abcd", "m", AdapterRecord("lora"), config=config.to_dict())
     del older.config["synth"]["aux_tasks"]  # written before the setting existed: trained without it
     assert not same_training(older, config, "m")
+
+
+def test_a_lift_replaces_the_entry_another_process_stored_meanwhile(tiny, tmp_path, lift_home, monkeypatch):
+    """Two evals share a store and lift the same document with different settings: the one that found no entry
+    when it looked must replace the other's when it saves, not fail after training (and drop the grid's rest)."""
+    import lift.eval.runner as runner
+    from lift.recipe import lift_document
+    from lift.store import Store
+
+    item = items()[0]
+    lift_document(item.document, tiny, LiftConfig().with_overrides({**FAST, "train.lr": 5e-4}), home=lift_home)
+
+    class LookedBeforeTheOtherSaved(Store):
+        def get(self, doc_id):
+            return None
+
+    monkeypatch.setattr(runner, "Store", LookedBeforeTheOtherSaved)
+    config = LiftConfig().with_overrides(FAST)
+    run = run_eval([item], ["lift_only"], tiny, config, tmp_path / "eval", home=lift_home)
+    assert run.lifted == 1 and run.new_rows == 1
+    assert runner.same_training(Store(lift_home).get(item.document.doc_id).manifest, config, tiny.name)

@@ -65,7 +65,8 @@ def ensure_lifted(
     if entry is not None and same_training(entry.manifest, config, loaded.name):
         if not (needs_gate and config.infer.gate and entry.manifest.gate is None):
             return entry, True
-    result = lift_document(document, loaded, config, force=entry is not None, progress=progress, home=home)
+    # force: the entry found (or one another process stores while this lift trains) is not one to keep
+    result = lift_document(document, loaded, config, force=True, progress=progress, home=home)
     return result.entry, False
 
 
