@@ -80,21 +80,27 @@ def test_interrupted_training_resumes_from_last_epoch_and_matches_uninterrupted(
     config = TrainConfig(epochs=3, lr=5e-3, batch_tokens=40, precision="fp32", min_steps=0)
     base_copy = copy.deepcopy(tiny.model)
 
-    reference = attach_lora(copy.deepcopy(base_copy), LoraConfig(rank=4, alpha=8))
-    torch.manual_seed(0)
+    def fresh_adapter():  # the same LoRA init each time, whatever ran before (the test alone or after others)
+        torch.manual_seed(0)
+        return attach_lora(copy.deepcopy(base_copy), LoraConfig(rank=4, alpha=8))
+
+    reference = fresh_adapter()
     full = train_adapter(reference, examples, config)
 
     steps_per_epoch = len(full.loss_per_epoch) and full.steps // 3
-    interrupted = attach_lora(copy.deepcopy(base_copy), LoraConfig(rank=4, alpha=8))
+    interrupted = fresh_adapter()
     with pytest.raises(KeyboardInterrupt):
         train_adapter(interrupted, examples, config, tmp_path / "ckpt", progress=_KillAt(steps_per_epoch + 2))
     assert (tmp_path / "ckpt" / "epoch-1").is_dir()
 
-    resumed_model = attach_lora(copy.deepcopy(base_copy), LoraConfig(rank=4, alpha=8))
+    resumed_model = fresh_adapter()
     resumed = train_adapter(resumed_model, examples, config, tmp_path / "ckpt")
     assert resumed.resumed_from_epoch == 1
     assert len(resumed.loss_per_epoch) == 3
     assert resumed.loss_per_epoch == pytest.approx(full.loss_per_epoch, rel=1e-4)
+    # the counts cover the whole training, the epochs before the interruption too (a lift's recorded cost)
+    assert (resumed.steps, resumed.tokens) == (full.steps, full.tokens)
+    assert resumed.seconds > 0 and resumed.tokens_per_second > 0
     for (name, a), (_, b) in zip(
         reference.model.named_parameters(), resumed_model.model.named_parameters(), strict=True
     ):

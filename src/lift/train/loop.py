@@ -31,9 +31,9 @@ from lift.train.precision import autocast, no_redundant_casts, resolve_precision
 @dataclass
 class TrainResult:
     loss_per_epoch: list[float] = field(default_factory=list)
-    steps: int = 0
-    tokens: int = 0  # tokens through the model (all of them, prompts included), this run only
-    seconds: float = 0.0  # this run only (a resumed run does not count the earlier epochs)
+    steps: int = 0  # all epochs, those before a resume included (they come with the checkpoint)
+    tokens: int = 0  # tokens through the model (all of them, prompts included), all epochs as steps
+    seconds: float = 0.0  # training time, all epochs as steps
     precision: str = "fp32"
     resumed_from_epoch: int = 0
     examples: int = 0  # examples per epoch
@@ -134,7 +134,7 @@ def train_adapter(
         fused=fused or None,
     )
 
-    start_epoch, examples_done = 0, 0
+    start_epoch, examples_done, earlier_seconds = 0, 0, 0.0
     if checkpoint_dir is not None and (found := latest_checkpoint(checkpoint_dir)) is not None:
         start_epoch, path = found
         state = load_checkpoint(path, adapter)
@@ -142,6 +142,9 @@ def train_adapter(
         result.loss_per_epoch = list(state["loss_per_epoch"])
         examples_done = int(state["examples_done"])
         result.resumed_from_epoch = start_epoch
+        # checkpoints written before these counts were kept resume with this run's counts only
+        result.steps, result.tokens = int(state.get("steps", 0)), int(state.get("tokens", 0))
+        earlier_seconds = float(state.get("seconds", 0.0))
 
     collected: list[tuple[tuple, Example]] = []
 
@@ -239,11 +242,14 @@ def train_adapter(
                     "optimizer": optimizer.state_dict(),
                     "loss_per_epoch": result.loss_per_epoch,
                     "examples_done": examples_done,
+                    "steps": result.steps,
+                    "tokens": result.tokens,
+                    "seconds": earlier_seconds + time.perf_counter() - started,
                 }
                 save_checkpoint(checkpoint_dir, epoch + 1, adapter, state)
             barrier()
             epoch += 1
-    result.seconds = time.perf_counter() - started
+    result.seconds = earlier_seconds + time.perf_counter() - started
     result.examples = len(fixed) + qa_count
     result.epochs = epochs
     model.eval()
