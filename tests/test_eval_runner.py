@@ -211,4 +211,7 @@ def test_a_lift_replaces_the_entry_another_process_stored_meanwhile(tiny, tmp_pa
     config = LiftConfig().with_overrides(FAST)
     run = run_eval([item], ["lift_only"], tiny, config, tmp_path / "eval", home=lift_home)
     assert run.lifted == 1 and run.new_rows == 1
-    assert runner.same_training(Store(lift_home).get(item.document.doc_id).manifest, config, tiny.name)
+    manifest = Store(lift_home).get(item.document.doc_id).manifest
+    assert runner.same_training(manifest, config, tiny.name)
+    record = json.loads((tmp_path / "eval" / "documents.json").read_text(encoding="utf-8"))[item.document.doc_id]
+    assert record["train_tokens"] == manifest.training.tokens > 0  # what the lift cost, for the cost goal

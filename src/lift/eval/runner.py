@@ -237,6 +237,7 @@ def _document_record(entry: Entry, reused: bool) -> dict:
         "lift_seconds": round(manifest.lift_seconds, 2),
         "gate_threshold": manifest.gate.threshold if manifest.gate else None,
         "train_tokens_per_second": manifest.training.tokens_per_second,
+        "train_tokens": manifest.training.tokens,  # all epochs, a resumed lift's earlier ones too
         "created": manifest.created,
         "reused_from_store": reused,
     }
