@@ -4,7 +4,8 @@
 # and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
 # Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift niah_long squad general niah_base loogle
 #        longbench paraphrase paraphrase_wh paraphrase_mix general_mix squad_mix; niah_lift_m1 is the stopped m = 1 run;
-#        niah_lift_m1_e12 its 12-epoch version; niah_long_m1_e12 that recipe at 16k). Results land in benchmarks/results/<step>/; then
+#        niah_lift_m1_e12 its 12-epoch version; niah_long_m1_e12 that recipe at 16k; niah_lift_m1_e6_lr3e-3 and
+#        niah_long_m1_e6_lr3e-3 the cheaper 6-epoch, lr 3e-3 version). Results land in benchmarks/results/<step>/; then
 #        .venv/bin/python benchmarks/eval/summarize.py rewrites benchmarks/results/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,8 +28,21 @@ niah_lift_m1() {  # seed 000's m = 1 QA pair per sentence (stopped after the 1k 
     --set eval.niah_lengths=1000,2000,4000 --set eval.niah_depths=0,50,100 -o $R/niah_lift_m1
 }
 niah_lift_m1_e12() {  # m = 1 with the 12 epochs chosen on the dev needle (benchmarks/results/niah_dev)
-  $LIFT eval niah "${V1[@]}" --modes lift_only --set synth.qa_per_sentence=1 --set train.epochs=12 \
-    --set eval.niah_lengths=1000 --set eval.niah_depths=0,50,100 -o $R/niah_lift_m1_e12
+  for length in 1000 2000; do  # the grid grows in place (4000 not run yet)
+    $LIFT eval niah "${V1[@]}" --modes lift_only --set synth.qa_per_sentence=1 --set train.epochs=12 \
+      --set eval.niah_lengths=$length --set eval.niah_depths=0,50,100 -o $R/niah_lift_m1_e12
+  done
+}
+M1_CHEAP=("${V1[@]}" --set synth.qa_per_sentence=1 --set train.epochs=6 --set train.lr=3e-3)
+niah_lift_m1_e6_lr3e-3() {  # the cost lever chosen on the dev needle: 6 epochs at lr 3e-3 (~15 tok per doc tok)
+  for length in 1000 2000 4000; do
+    $LIFT eval niah "${M1_CHEAP[@]}" --modes lift_only --set eval.niah_lengths=$length --set eval.niah_depths=0,50,100 \
+      -o $R/niah_lift_m1_e6_lr3e-3
+  done
+}
+niah_long_m1_e6_lr3e-3() {  # that recipe at 16k tokens (2x the window), icl and rag beside; ~55 min per cell here
+  $LIFT eval niah "${M1_CHEAP[@]}" --modes lift_only,icl,rag --set eval.niah_lengths=16000 \
+    --set eval.niah_depths=50 -o $R/niah_long_m1_e6_lr3e-3  # add 10,90 to grow the grid (not run yet)
 }
 niah_base() {  # the base-model modes need no training: the whole length range, beyond the 8k window
   $LIFT eval niah "${V1M3[@]}" --modes icl,rag \
