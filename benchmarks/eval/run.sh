@@ -40,9 +40,11 @@ niah_lift_m1_e6_lr3e-3() {  # the cost lever chosen on the dev needle: 6 epochs 
       -o $R/niah_lift_m1_e6_lr3e-3
   done
 }
-niah_long_m1_e6_lr3e-3() {  # that recipe at 16k tokens (2x the window), icl and rag beside; ~55 min per cell here
-  $LIFT eval niah "${M1_CHEAP[@]}" --modes lift_only,icl,rag --set eval.niah_lengths=16000 \
-    --set eval.niah_depths=50 -o $R/niah_long_m1_e6_lr3e-3  # add 10,90 to grow the grid (not run yet)
+niah_long_m1_e6_lr3e-3() {  # that recipe at 16k tokens (2x the window), icl and rag beside; ~45 min per cell here
+  for depth in 50 10 90; do  # 32k not run yet (~1.5 h of training per cell here)
+    $LIFT eval niah "${M1_CHEAP[@]}" --modes lift_only,icl,rag --set eval.niah_lengths=16000 \
+      --set eval.niah_depths=$depth -o $R/niah_long_m1_e6_lr3e-3
+  done
 }
 niah_base() {  # the base-model modes need no training: the whole length range, beyond the 8k window
   $LIFT eval niah "${V1M3[@]}" --modes icl,rag \
