@@ -69,3 +69,53 @@ def test_a_lift_on_the_tiny_model_gives_the_pinned_losses_and_counts(tiny, lift_
     assert synthesis == PINNED_SYNTHESIS
     assert training == PINNED[pipeline]["training"]
     assert manifest["training"]["loss_per_epoch"] == pytest.approx(PINNED[pipeline]["loss"], rel=1e-5, abs=1e-5)
+
+
+# The default recipe of 2026-12-03 (main at 2dc9376, before issue K): mix of 256-token segments and QA, the six
+# template forms with m = 6, and at least 100 optimizer steps. Pinned before issue L's refactor; the settings are
+# spelled out, so later changes of the defaults leave this pin as it is.
+DEFAULTS_2026_12_03 = {
+    "train.epochs": 4,
+    "train.precision": "fp32",
+    "train.batch_tokens": 96,
+    "train.replay_ratio": 0.3,
+    "train.replay_max_tokens": 8,
+    "train.pipeline_window": 4,
+    "train.objective": "mix",
+    "train.segment_tokens": 0,
+    "train.min_steps": 100,
+    "train.lr": None,
+    "synth.qa_per_sentence": 6,
+    "synth.template_forms": ["definition", "wh", "about", "key_phrase", "cloze", "succession"],
+    "synth.aux_tasks": 0,
+    "lora.rank": 8,
+    "lora.alpha": 16,
+    "infer.system_prompt": "You are a helpful assistant.",
+}
+_DEFAULTS_COUNTS = {
+    "synthesis": {"qa_pairs_parsed": 32, "qa_pairs_kept": 30, "rejected": {"duplicate": 2}},
+    "training": {
+        "examples": 39, "qa_examples": 30, "replay_examples": 8, "epochs": 4, "steps": 156, "tokens": 15856,
+        "segments": 1,
+    },
+}  # fmt: skip
+PINNED_DEFAULTS = {
+    True: {**_DEFAULTS_COUNTS, "loss": [6.73172, 6.07773, 5.59271, 5.32347]},
+    False: {**_DEFAULTS_COUNTS, "loss": [6.7101, 6.08182, 5.58686, 5.31908]},
+}
+
+
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
+def test_the_2026_12_03_default_recipe_gives_its_pinned_losses_and_counts(tiny, lift_home, pipeline):
+    config = LiftConfig().with_overrides({**DEFAULTS_2026_12_03, "train.pipeline": pipeline})
+    entry = lift_document(document_from_text(DOC, title="pinned defaults"), tiny, config, home=lift_home).entry
+    manifest = json.loads((entry.path / "manifest.json").read_text(encoding="utf-8"))
+    keys = ("examples", "qa_examples", "replay_examples", "epochs", "steps", "tokens", "segments")
+    got = {
+        "synthesis": {k: manifest["synthesis"][k] for k in ("qa_pairs_parsed", "qa_pairs_kept", "rejected")},
+        "training": {k: manifest["training"][k] for k in keys},
+    }
+    expected = PINNED_DEFAULTS[pipeline]
+    assert got["synthesis"] == expected["synthesis"]
+    assert got["training"] == expected["training"]
+    assert manifest["training"]["loss_per_epoch"] == pytest.approx(expected["loss"], rel=1e-5, abs=1e-5)
