@@ -233,7 +233,7 @@ def test_store_lookups_need_no_torch(tiny, lift_home, tmp_path):
 
 
 def test_a_long_run_shows_its_first_and_last_epoch_losses():
-    from lift.cli import _losses
+    from lift.cli.summary import losses as _losses
 
     assert _losses([3.0, 2.0, 1.0]) == "3.000 -> 2.000 -> 1.000"
     assert _losses([float(x) for x in range(8, 0, -1)]) == "8.000 -> 7.000 -> 6.000 -> ... -> 2.000 -> 1.000"

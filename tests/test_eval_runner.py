@@ -162,19 +162,24 @@ def test_cli_eval_errors(tmp_path, tiny_model_dir):
 
 def test_run_info_lets_a_grid_grow_but_not_the_settings_change(tmp_path):
     from lift.errors import LiftError
-    from lift.eval.run_info import config_conflicts, record_run
+    from lift.eval.run_info import RunInfo, config_conflicts, read_run_info, record_run
 
     config = LiftConfig().to_dict()
     info = {"command": "lift eval niah", "model": "m", "config": config, "started": "t0"}
-    record_run(tmp_path, dict(info))
+
+    def run(**changes) -> RunInfo:
+        return RunInfo.from_dict({**info, **changes})
+
+    record_run(tmp_path, run())
     grown = LiftConfig().with_overrides({"eval.niah_lengths": "1000,64000"}).to_dict()
-    again = record_run(tmp_path, {**info, "command": "lift eval niah --set x", "config": grown, "started": "t1"})
-    assert again["started"] == "t0" and again["commands"] == ["lift eval niah", "lift eval niah --set x"]
+    again = record_run(tmp_path, run(command="lift eval niah --set x", config=grown, started="t1"))
+    assert again.started == "t0" and again.commands == ["lift eval niah", "lift eval niah --set x"]
+    assert read_run_info(tmp_path).commands == again.commands
     changed = LiftConfig().with_overrides({"train.lr": 1e-4}).to_dict()
     with pytest.raises(LiftError, match=r"train.lr: None -> 0.0001"):
-        record_run(tmp_path, {**info, "config": changed})
+        record_run(tmp_path, run(config=changed))
     with pytest.raises(LiftError, match="holds results of m"):
-        record_run(tmp_path, {**info, "model": "other"})
+        record_run(tmp_path, run(model="other"))
     newer = {**config, "train": {**config["train"], "new_setting": 1}}
     assert config_conflicts(config, newer) == []
 

@@ -19,10 +19,18 @@ from lift.eval.suites import DEFAULT_MODES, load_suite
 from lift.eval.suites.custom import custom_items
 from lift.eval.suites.longbench import TASKS, split_prompt
 from lift.eval.suites.loogle import loogle_items
-from lift.eval.suites.niah import DEV_NEEDLE, DEV_QUESTION, NEEDLE, build_haystack, niah_items, plant_needles
+from lift.eval.suites.niah import (
+    DEV_NEEDLE,
+    DEV_QUESTION,
+    NEEDLE,
+    REWORDED,
+    build_haystack,
+    niah_items,
+    plant_needles,
+)  # fmt: skip
 from lift.eval.suites.paraphrase import DIRECT_FORMS, INDIRECT_FORMS, paraphrase_facts, paraphrase_items
 from lift.eval.suites.squad import squad_items
-from lift.synth.template import template_pairs
+from lift.synth.template import phrase_pairs, template_pairs
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -69,9 +77,14 @@ def test_niah_items_cover_the_grid(tmp_path, tiny):
     folder.mkdir(parents=True)
     (folder / "b.txt").write_text(synthetic_essays(1, 200), encoding="utf-8")
     (folder / "a.txt").write_text(synthetic_essays(2, 200), encoding="utf-8")
-    items = niah_items(tmp_path, tiny.tokenizer, [300, 600], [0, 50, 100])
+    items = niah_items(tmp_path, tiny.tokenizer, [300, 600], [0, 50, 100], reworded=False)
     assert [i.item_id for i in items] == ["L300-d0", "L300-d50", "L300-d100", "L600-d0", "L600-d50", "L600-d100"]
     assert len({i.document.doc_id for i in items}) == 6
+    # every cell asks its needle in its own words, then in five others (group wording "reworded")
+    asked = niah_items(tmp_path, tiny.tokenizer, [300], [50])
+    assert [i.item_id for i in asked] == ["L300-d50"] + [f"L300-d50-w{n}" for n in range(1, 6)]
+    assert [i.question for i in asked[1:]] == list(REWORDED) and len({i.document.doc_id for i in asked}) == 1
+    assert {i.group["wording"] for i in asked[1:]} == {"reworded"} and asked[0].group["wording"] == "original"
     assert items[0].document.text.startswith(NEEDLE) and items[2].document.text.endswith(NEEDLE)
     assert items[0].keywords == ["sandwich", "Dolores Park", "sunny"]
     dev = niah_items(tmp_path, tiny.tokenizer, [300], [0], needle="dev")
@@ -303,8 +316,14 @@ def test_paraphrase_fixture_is_well_formed():
     facts = _fixture_facts()
     assert data["recipe"] and len(facts) == len(data["facts"]) >= 20
     assert len({h["id"] for h in data["haystacks"]}) == len(data["haystacks"])
-    assert [h["split"] for h in data["haystacks"]].count("dev") == 1
-    assert {h["split"] for h in data["haystacks"]} == {"dev", "test"}
+    families = {h.get("family", "names") for h in data["haystacks"]}
+    assert families == {"names", "objects"}
+    for family in families:  # one dev haystack per family, the rest scored
+        splits = [h["split"] for h in data["haystacks"] if h.get("family", "names") == family]
+        assert splits.count("dev") == 1 and set(splits) == {"dev", "test"}, family
+    objects = {f for h in data["haystacks"] if h.get("family") == "objects" for f in h["facts"]}
+    for fact_id in objects:  # asked without a name: no capitalized word after the first
+        assert not any(w[0].isupper() for w in facts[fact_id]["fact"].split()[1:]), fact_id
     assert sorted(f for h in data["haystacks"] for f in h["facts"]) == sorted(facts)  # each fact planted once
     for fact in facts.values():
         sentence = fact["fact"]
@@ -341,6 +360,7 @@ def test_paraphrase_questions_use_no_template_form():
         assert fixed and all(TEMPLATE_FORM.search(p["question"]) for p in fixed)  # the pattern covers them
         # the sentence-specific forms (wh, about, ...) are in the default: none of them may be a suite question
         asked = {_plain(p["question"]) for p in template_pairs(fact["fact"], previous, forms=TEMPLATE_FORMS)}
+        asked |= {_plain(p["question"]) for p in phrase_pairs(fact["fact"], previous)}
         for question in fact["questions"]:
             assert not TEMPLATE_FORM.search(question["question"]), question
             assert _plain(question["question"]) not in asked, question
@@ -360,8 +380,8 @@ def write_fake_essays(root: Path, files: int = 5) -> list[str]:
 
 
 def test_paraphrase_haystacks_hold_each_fact_once_in_depth_order(tmp_path, tiny_tokenizer):
-    essays = write_fake_essays(tmp_path)
     data = paraphrase_facts()
+    essays = write_fake_essays(tmp_path, files=len(data["haystacks"]))
     facts = _fixture_facts()
     items = paraphrase_items(tmp_path, tiny_tokenizer, split="all")
     documents = {item.group["haystack"]: item.document for item in items}
@@ -383,6 +403,13 @@ def test_paraphrase_haystacks_hold_each_fact_once_in_depth_order(tmp_path, tiny_
             assert abs(depths[fact_id] - (i + 0.5) / k) < 0.05, (fact_id, depths[fact_id])
         tokens = len(tiny_tokenizer(document.text, add_special_tokens=False)["input_ids"])
         assert 1800 <= tokens <= 2002, tokens
+    short = paraphrase_items(tmp_path, tiny_tokenizer, split="dev", tokens=600)  # the inner loop's haystacks
+    assert {i.group["haystack"] for i in short} == {h["id"] for h in data["haystacks"] if h["split"] == "dev"}
+    for document in {i.document.doc_id: i.document for i in short}.values():
+        assert len(tiny_tokenizer(document.text, add_special_tokens=False)["input_ids"]) <= 602
+    for item in short:  # other_fact: the other facts' answers of the same haystack, never this fact's own
+        own = {a for q in facts[item.group["fact"]]["questions"] for k in q["keywords"] for a in k.split("|")}
+        assert item.distractors and not set(item.distractors) & own
 
 
 def test_paraphrase_items_by_split(tmp_path, tiny_tokenizer):
@@ -393,7 +420,9 @@ def test_paraphrase_items_by_split(tmp_path, tiny_tokenizer):
     dev = paraphrase_items(tmp_path, tiny_tokenizer, split="dev")
     test = paraphrase_items(tmp_path, tiny_tokenizer)
     assert [i.item_id for i in test] == [i.item_id for i in paraphrase_items(tmp_path, tiny_tokenizer, "test")]
-    assert [(i.item_id, i.document.doc_id) for i in dev + test] == [(i.item_id, i.document.doc_id) for i in every]
+    assert sorted((i.item_id, i.document.doc_id) for i in dev + test) == sorted(
+        (i.item_id, i.document.doc_id) for i in every
+    )
     assert len({i.item_id for i in every}) == len(every) == sum(len(f["questions"]) for f in facts.values())
     dev_facts = {f for h in data["haystacks"] if h["split"] == "dev" for f in h["facts"]}
     assert {i.group["fact"] for i in dev} == dev_facts and {i.group["split"] for i in dev} == {"dev"}
@@ -403,7 +432,8 @@ def test_paraphrase_items_by_split(tmp_path, tiny_tokenizer):
     question = fact["questions"][0]
     assert first.item_id == f"{fact['id']}-{question['form']}-1" and first.suite == "paraphrase"
     assert first.question == question["question"] and first.keywords == question["keywords"]
-    assert first.references == [fact["fact"]] and first.metrics == ("correct",) and first.max_new_tokens == 48
+    assert first.references == [fact["fact"]] and first.metrics == ("correct", "other_fact")
+    assert first.max_new_tokens == 48 and first.group["family"] == "names"
     assert {i.group["direct"] for i in every if i.group["form"] in DIRECT_FORMS} == {True}
     assert {i.group["direct"] for i in every if i.group["form"] in INDIRECT_FORMS} == {False}
     with pytest.raises(LiftError, match="unknown paraphrase split 'train'"):

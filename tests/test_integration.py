@@ -61,7 +61,7 @@ def test_the_openai_generator_talks_to_a_server_running_the_embedded_model(tmp_p
         stored = cache.get_many([jobs[0].key])[jobs[0].key]
     stats = result.stats
     assert stats.requests == stats.generations == 4 and stats.failed == 0 and stats.retried == 0
-    assert stats.tokens_out > 0 and server.log.completions == 4
+    assert stats.generator_tokens_out > 0 and server.log.completions == 4
     messages = [{"role": "system", "content": jobs[0].system}, {"role": "user", "content": jobs[0].user}]
     assert stored == respond(messages) and stored.strip()
-    assert stats.pairs_parsed + stats.rejected.get("malformed_output", 0) > 0  # every output was judged
+    assert stats.qa_pairs_parsed + stats.rejected.get("malformed_output", 0) > 0  # every output was judged

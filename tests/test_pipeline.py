@@ -17,7 +17,7 @@ from lift.config import LiftConfig
 from lift.data import Example, pack_stream
 from lift.pipeline import PairStream
 from lift.recipe import lift_document
-from lift.synth.stats import SynthStats
+from lift.synth.stats import SynthesisReport
 from lift.testing.fault_server import FaultServer
 from lift.text.documents import document_from_text
 
@@ -52,14 +52,14 @@ def test_the_consumer_gets_pairs_while_the_producer_is_still_working():
         emit("pair-1")
         assert first_seen.wait(5), "the consumer never saw the first pair while generation went on"
         emit("pair-2")
-        return SynthStats(pairs_kept=2)
+        return SynthesisReport(qa_pairs_kept=2)
 
     stream = PairStream(produce, queue_size=4).start()
     received = []
     for pair in stream:
         received.append(pair)
         first_seen.set()
-    assert received == ["pair-1", "pair-2"] and stream.stats.pairs_kept == 2
+    assert received == ["pair-1", "pair-2"] and stream.stats.qa_pairs_kept == 2
 
 
 def test_a_producer_error_reaches_the_consumer_and_a_stopped_consumer_stops_the_producer():
@@ -76,7 +76,7 @@ def test_a_producer_error_reaches_the_consumer_and_a_stopped_consumer_stops_the_
         while not should_stop():
             emit("pair")
         stopped.set()
-        return SynthStats()
+        return SynthesisReport()
 
     stream = PairStream(endless, queue_size=2).start()
     for _ in stream:

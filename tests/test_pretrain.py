@@ -60,3 +60,17 @@ def test_pretrain_writes_a_merged_model_that_knows_the_train_articles_and_eval_s
     with pytest.raises(LiftError, match="not empty"):
         pretrain(tiny, config, squad_dir, out)
     assert (out / RECORD_FILE).is_file()
+
+
+def test_the_pretrain_command_prints_the_model_it_wrote(tiny_model_dir, squad_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from lift.cli import app
+
+    out = tmp_path / "pretrained"
+    args = ["pretrain", "--out", str(out), "--model", str(tiny_model_dir), "--data-dir", str(squad_dir),
+            "--epochs", "1", "--set", "train.precision=fp32"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    # its --out option once shadowed the console the command prints with, so it failed after training
+    assert result.exit_code == 0, result.output
+    assert f"model: {out.resolve()}" in result.output

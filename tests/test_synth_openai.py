@@ -49,7 +49,9 @@ def test_injected_faults_are_retried_or_skipped_and_counted_exactly(tmp_path):
         assert stats.generations == 9 and len(cache) == 9  # the skipped job is not cached: a rerun retries it
         assert stats.rejected == {"malformed_output": 1}  # the prose reply
         assert {p.sentence_index for p in result.pairs} == {0, 1, 2, 3, 5, 7, 8, 9}
-        assert stats.tokens_in > stats.tokens_out > 0  # the usage the server reported (word counts), summed
+        assert (
+            stats.generator_tokens_in > stats.generator_tokens_out > 0
+        )  # the usage the server reported (word counts), summed
 
         # a rerun gets 9 outputs from the cache and asks only for the skipped one (which fails again)
         again = synthesize_qa("doc", SENTENCES, client(server), cache, SynthConfig(qa_per_sentence=2))

@@ -17,7 +17,19 @@ from lift.errors import LiftError
 
 GENERATORS = ("template", "local", "openai")
 AUX_ANSWERS = ("answer", "evidence_answer")
-TEMPLATE_FORMS = ("definition", "key_phrase", "cloze", "succession", "wh", "wh_long", "wh_span", "about")
+TEMPLATE_FORMS = (
+    "definition",
+    "key_phrase",
+    "cloze",
+    "succession",
+    "wh",
+    "wh_long",
+    "wh_span",
+    "about",
+    "ask",
+    "cue",
+    "yes_no",
+)
 DEFAULT_TEMPLATE_FORMS = ("definition", "wh", "about", "key_phrase", "cloze", "succession")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -36,20 +48,19 @@ def step_tokens(batch_tokens: int) -> int:
     return batch_tokens or CPU_BATCH_TOKENS
 
 
-TRAINING_SECTIONS = ("model", "synth", "adapter", "lora", "train")
-# Settings that change how fast or where the work runs, never what the adapter learns: left out of the run key
-# so that, e.g., a rerun with another concurrency still resumes the checkpoints and reuses the store entry.
-OPERATIONAL_FIELDS = {
-    "synth": ("generator_url", "generator_api_key_env", "concurrency", "request_timeout", "max_retries",
-              "local_batch_size"),
-    "train": ("queue_size",),
-}  # fmt: skip
+# A field's role, in its metadata (a section's own role is the default for its fields):
+#   learns   decides what an adapter learns: part of a lift's run key and of the store's reuse check
+#   speed    how fast or where the work runs, never what is learned (a rerun with another value resumes)
+#   selects  which questions an eval asks: such a setting may grow an eval folder's grid
+#   serves   answering, evaluation and serving settings, outside any adapter
+ROLES = ("learns", "speed", "selects", "serves")
 
 
-def _help(text: str, default: Any) -> Any:
+def _help(text: str, default: Any, role: str | None = None) -> Any:
+    metadata = {"help": text} | ({"role": role} if role else {})
     if isinstance(default, list | dict):
-        return field(default_factory=lambda: type(default)(default), metadata={"help": text})
-    return field(default=default, metadata={"help": text})
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass
@@ -90,19 +101,25 @@ class SynthConfig:
         "answer",
     )
     generator_url: str | None = _help(
-        "openai generator: base URL of the OpenAI-compatible API, e.g. http://localhost:8000/v1 (vLLM).", None
+        "openai generator: base URL of the OpenAI-compatible API, e.g. http://localhost:8000/v1 (vLLM).",
+        None,
+        "speed",
     )
     generator_model: str | None = _help("openai generator: model name at generator_url.", None)
     generator_api_key_env: str = _help(
         "openai generator: environment variable with the API key (unset: 'EMPTY', which local servers accept).",
         "OPENAI_API_KEY",
+        "speed",
     )
-    concurrency: int = _help("openai generator: requests in flight at once (the LIFT authors' system used 64).", 64)
-    request_timeout: float = _help("openai generator: seconds before a request is abandoned and retried.", 120.0)
+    concurrency: int = _help("openai generator: requests in flight at once.", 64, "speed")
+    request_timeout: float = _help(
+        "openai generator: seconds before a request is abandoned and retried.", 120.0, "speed"
+    )
     max_retries: int = _help(
         "openai generator: retries of a request after 429/5xx/timeouts/unreadable replies (exponential backoff "
         "with jitter); then the item is skipped and counted, never the run.",
         5,
+        "speed",
     )
     temperature: float = _help("openai generator: sampling temperature.", 0.7)
     max_tokens: int = _help("openai generator: max tokens per reply.", 512)
@@ -122,6 +139,17 @@ class SynthConfig:
         "wordings ('Tell me about Edda Voss and 1961.').",
         list(DEFAULT_TEMPLATE_FORMS),
     )
+    contrast: bool = _help(
+        "Contrast pairs (lift.data.contrast): each sentence asked as a yes/no question with another sentence's "
+        "subject of the same kind in place of its own, answered 'No' with the sentence, so facts that share a "
+        "question shape are told apart.",
+        False,
+    )
+    restatements: int = _help(
+        "Restatements per sentence trained as plain text (lift.data.contrast): the sentence with another of its "
+        "phrases first (a fronted place or time, a passive), so each part of a fact leads to the rest. 0: none.",
+        0,
+    )
     context_chars: int = _help(
         "Characters of preceding text shown to the generator with each sentence (the LIFT reference "
         "implementation uses 2048).",
@@ -136,7 +164,7 @@ class SynthConfig:
         "Share of an answer's content words that must appear in the sentence or its context.", 0.6
     )
     local_max_new_tokens: int = _help("Max tokens the local generator writes per sentence.", 200)
-    local_batch_size: int = _help("Sentences per batched generate() call of the local generator.", 8)
+    local_batch_size: int = _help("Sentences per batched generate() call of the local generator.", 8, "speed")
     min_sentence_chars: int = _help("Sentences shorter than this (after stripping) get no QA pairs.", 20)
 
 
@@ -247,6 +275,9 @@ class TrainConfig:
         "sentences' new QA (keeps the old facts).",
         0.2,
     )
+    loss_on_prompt: bool = _help(
+        "Train on the question tokens of QA examples too (full-sequence loss), not only on the answer.", False
+    )
     max_grad_norm: float = _help("Gradient clipping norm (0 disables).", 1.0)
     replay_ratio: float = _help(
         "Replay examples (the base model's own answers to general prompts) per synthetic QA example; "
@@ -285,7 +316,9 @@ class TrainConfig:
         "larger window mixes the document more, like --no-pipeline).",
         256,
     )
-    queue_size: int = _help("Pipeline: QA pairs buffered between generator and trainer (back-pressure bound).", 1024)
+    queue_size: int = _help(
+        "Pipeline: QA pairs buffered between generator and trainer (back-pressure bound).", 1024, "speed"
+    )
     seed: int = _help("Random seed for shuffling and initialisation.", 0)
 
 
@@ -327,13 +360,16 @@ class EvalConfig:
     data_dir: str | None = _help(
         "Benchmark data folder (niah/squad/loogle/longbench sub-folders); None: $LIFT_DATA, else ../shared/data.",
         None,
+        "selects",
     )
     seed: int = _help("Seed for item sampling and bootstrap resampling.", 0)
-    bootstrap_samples: int = _help("Bootstrap resamples for the 95% confidence intervals.", 1000)
+    bootstrap_samples: int = _help("Bootstrap resamples for the 95% confidence intervals.", 1000, "selects")
     niah_lengths: list = _help(
-        "NIAH haystack lengths in tokens (needle included).", [1000, 2000, 4000, 8000, 16000, 32000]
+        "NIAH haystack lengths in tokens (needle included).", [1000, 2000, 4000, 8000, 16000, 32000], "selects"
     )
-    niah_depths: list = _help("NIAH needle depths in percent of the haystack.", [float(d) for d in range(0, 101, 10)])
+    niah_depths: list = _help(
+        "NIAH needle depths in percent of the haystack.", [float(d) for d in range(0, 101, 10)], "selects"
+    )
     niah_needle: str = _help(
         "NIAH needle: sf (the San Francisco needle, scored) or dev (another needle in another haystack, for "
         "choosing settings).",
@@ -343,16 +379,19 @@ class EvalConfig:
         "Which facts of the paraphrase suite to ask: test (scored), dev (for choosing levers and thresholds) or all.",
         "test",
     )
-    squad_questions: int = _help("SQuAD: questions drawn (whole passages, seeded), SEAL protocol.", 200)
+    paraphrase_tokens: int = _help(
+        "Paraphrase: cut every haystack to this many tokens (its facts kept); 0: each haystack's own length.", 0
+    )
+    squad_questions: int = _help("SQuAD: questions drawn (whole passages, seeded), SEAL protocol.", 200, "selects")
     squad_split: str = _help(
         "Which SQuAD passages to draw: test (scored: from the front of the seeded passage order) or dev (for "
         "choosing levers: from its back end, so never a test passage).",
         "test",
     )
     longbench_tasks: list = _help(
-        "LongBench tasks to run.", ["narrativeqa", "musique", "qmsum", "gov_report", "passage_retrieval_en"]
+        "LongBench tasks to run.", ["narrativeqa", "musique", "qmsum", "gov_report", "passage_retrieval_en"], "selects"
     )
-    longbench_per_task: int = _help("LongBench samples per task, shortest contexts first; 0: all.", 0)
+    longbench_per_task: int = _help("LongBench samples per task, shortest contexts first; 0: all.", 0, "selects")
     judge_url: str | None = _help("OpenAI-compatible base URL of an LLM judge (LooGLE); None: no judge.", None)
     judge_model: str = _help("Judge model name at judge_url (the LIFT 2025 paper's judge).", "gpt-4.1-nano")
     judge_api_key_env: str = _help("Environment variable holding the judge's API key.", "OPENAI_API_KEY")
@@ -379,15 +418,25 @@ class ServeConfig:
 
 @dataclass
 class LiftConfig:
-    model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "Base model."})
-    synth: SynthConfig = field(default_factory=SynthConfig, metadata={"help": "Synthetic task generation."})
-    adapter: AdapterConfig = field(default_factory=AdapterConfig, metadata={"help": "Adapter type."})
-    lora: LoraConfig = field(default_factory=LoraConfig, metadata={"help": "LoRA and PiSSA adapters."})
-    train: TrainConfig = field(default_factory=TrainConfig, metadata={"help": "Training."})
-    infer: InferConfig = field(default_factory=InferConfig, metadata={"help": "Answering."})
-    rag: RagConfig = field(default_factory=RagConfig, metadata={"help": "Retrieval baseline (rag modes)."})
-    eval: EvalConfig = field(default_factory=EvalConfig, metadata={"help": "Evaluation (`lift eval`)."})
-    serve: ServeConfig = field(default_factory=ServeConfig, metadata={"help": "The server (`lift serve`)."})
+    model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "Base model.", "role": "learns"})
+    synth: SynthConfig = field(
+        default_factory=SynthConfig, metadata={"help": "Synthetic task generation.", "role": "learns"}
+    )
+    adapter: AdapterConfig = field(default_factory=AdapterConfig, metadata={"help": "Adapter type.", "role": "learns"})
+    lora: LoraConfig = field(
+        default_factory=LoraConfig, metadata={"help": "LoRA and PiSSA adapters.", "role": "learns"}
+    )
+    train: TrainConfig = field(default_factory=TrainConfig, metadata={"help": "Training.", "role": "learns"})
+    infer: InferConfig = field(default_factory=InferConfig, metadata={"help": "Answering.", "role": "serves"})
+    rag: RagConfig = field(
+        default_factory=RagConfig, metadata={"help": "Retrieval baseline (rag modes).", "role": "serves"}
+    )
+    eval: EvalConfig = field(
+        default_factory=EvalConfig, metadata={"help": "Evaluation (`lift eval`).", "role": "serves"}
+    )
+    serve: ServeConfig = field(
+        default_factory=ServeConfig, metadata={"help": "The server (`lift serve`).", "role": "serves"}
+    )
 
     def validate(self) -> LiftConfig:
         checks = [
@@ -464,6 +513,10 @@ class LiftConfig:
             (self.rag.top_k >= 1, "rag.top_k must be >= 1"),
             (self.eval.bootstrap_samples >= 100, "eval.bootstrap_samples must be >= 100"),
             (self.eval.squad_questions >= 1, "eval.squad_questions must be >= 1"),
+            (
+                self.eval.paraphrase_tokens == 0 or self.eval.paraphrase_tokens >= 200,
+                "eval.paraphrase_tokens must be 0 or >= 200",
+            ),
             (self.eval.longbench_per_task >= 0, "eval.longbench_per_task must be >= 0"),
             (
                 bool(self.eval.niah_lengths) and all(int(x) >= 200 for x in self.eval.niah_lengths),
@@ -517,11 +570,34 @@ class LiftConfig:
         return LiftConfig.from_dict(data)
 
 
+def field_roles() -> dict[str, dict[str, str]]:
+    """section -> field -> role (ROLES), from the fields' metadata; a field without one takes its section's."""
+    roles: dict[str, dict[str, str]] = {}
+    for section in fields(LiftConfig):
+        default = section.metadata["role"]
+        roles[section.name] = {f.name: f.metadata.get("role", default) for f in fields(section.default_factory())}  # type: ignore[misc]
+    return roles
+
+
+def field_help(name: str) -> str:
+    """The help text of a dotted setting ('train.epochs'): what CLI flags show, so it is written once."""
+    section, _, key = name.partition(".")
+    for f in fields(LiftConfig):
+        if f.name == section:
+            for inner in fields(f.default_factory()):  # type: ignore[misc]
+                if inner.name == key:
+                    return inner.metadata["help"]
+    raise KeyError(name)
+
+
 def training_sections(data: dict[str, Any]) -> dict[str, Any]:
-    """From a config dict (e.g. a stored manifest's), the training sections without the operational fields."""
+    """From a config dict (e.g. a stored manifest's), the settings that decide what an adapter learns (role
+    'learns'), by section; a stored config's fields this version lacks are kept, so it matches no current one."""
+    roles = field_roles()
     return {
-        name: {k: v for k, v in data.get(name, {}).items() if k not in OPERATIONAL_FIELDS.get(name, ())}
-        for name in TRAINING_SECTIONS
+        section: {k: v for k, v in data.get(section, {}).items() if roles[section].get(k, "learns") == "learns"}
+        for section, section_roles in roles.items()
+        if "learns" in section_roles.values()
     }
 
 

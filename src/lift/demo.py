@@ -13,7 +13,7 @@ from lift.infer import answer_question
 from lift.models import LoadedModel
 from lift.progress import ProgressLike
 from lift.recipe import lift_document
-from lift.samples import NEEDLE_KEYWORDS, NEEDLE_QUESTION, needle_sample
+from lift.samples import NEEDLE_KEYWORDS, NEEDLE_QUESTION, NEEDLE_REWORDED, needle_sample
 from lift.store import Manifest
 
 GENERAL_CHECKS = ("What is the capital of France?",)
@@ -25,6 +25,7 @@ class DemoResult:
     before: str  # no_context answer of the base model
     after: str  # lift_only answer with the adapter
     keywords_found: list[str]
+    reworded: list[tuple[str, str, list[str]]]  # (question, lift_only answer, needle keywords in it)
     general: list[tuple[str, str]]  # (question, answer with the adapter)
     doc_id: str
     adapter_dir: Path
@@ -57,6 +58,10 @@ def run_demo(loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | N
     lifted = load_adapter(loaded.model, result.entry.adapter_dir)
     try:
         after = answer_question(lifted, loaded.tokenizer, NEEDLE_QUESTION, "lift_only", **kwargs).text
+        reworded = []
+        for question in NEEDLE_REWORDED:
+            text = answer_question(lifted, loaded.tokenizer, question, "lift_only", **kwargs).text
+            reworded.append((question, text, needle_keywords_in(text)))
         general = [
             (q, answer_question(lifted, loaded.tokenizer, q, "lift_only", **kwargs).text) for q in GENERAL_CHECKS
         ]
@@ -67,6 +72,7 @@ def run_demo(loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | N
         before=before,
         after=after,
         keywords_found=needle_keywords_in(after),
+        reworded=reworded,
         general=general,
         doc_id=result.entry.doc_id,
         adapter_dir=result.entry.adapter_dir,

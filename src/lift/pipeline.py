@@ -14,10 +14,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from lift.synth.stats import SynthStats
+from lift.synth.stats import SynthesisReport
 from lift.synth.types import QAPair
 
-Produce = Callable[[Callable[[QAPair], None], Callable[[], bool]], SynthStats]
+Produce = Callable[[Callable[[QAPair], None], Callable[[], bool]], SynthesisReport]
 
 _DONE = object()
 
@@ -36,7 +36,7 @@ class PairStream:
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lift-generator", daemon=True)
-        self.stats: SynthStats | None = None
+        self.stats: SynthesisReport | None = None
         self.wait_seconds = 0.0  # trainer time spent waiting for pairs
         self.pairs = 0
 

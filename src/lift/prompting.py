@@ -18,7 +18,8 @@ def chat_prompt_ids(
     if history and history[0]["role"] == "system":
         system, history = history[0]["content"], history[1:]
     if tokenizer.chat_template:
-        messages = [{"role": "system", "content": system}] if system else []
+        # "" is an empty system turn, never the template's own default system prompt (SmolLM2 adds 20 tokens)
+        messages = [{"role": "system", "content": system}] if system is not None else []
         messages += [*history, {"role": "user", "content": user}]
         ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         if isinstance(ids, dict) or hasattr(ids, "input_ids"):  # transformers 5 returns a BatchEncoding

@@ -31,8 +31,11 @@ from pathlib import Path
 import torch
 
 from lift.adapters import attach_adapter, learning_rate, resume_adapter
-from lift.config import LiftConfig, dump_config
+from lift.config import LiftConfig, dump_config, step_tokens
 from lift.data import training_plan
+from lift.data.contrast import contrast_pairs, restatements
+from lift.data.examples import qa_example
+from lift.data.objectives import segment_example
 from lift.data.tasks import ExampleMaker
 from lift.errors import LiftError
 from lift.infer.gate import EMBEDDER, GATE_FILE, MAX_POSITIVES, FittedGate, evenly_spaced, fit_gate, require_embedder
@@ -46,7 +49,7 @@ from lift.synth.generate import build_jobs, generate_pairs
 from lift.synth.generators import make_generator
 from lift.synth.prompts import load_prompt
 from lift.synth.replay import replay_pairs, replay_prompts
-from lift.synth.stats import SynthStats
+from lift.synth.stats import SynthesisReport
 from lift.synth.types import QAPair
 from lift.text import Document, split_sentences
 from lift.train import NoExamplesError, train_adapter
@@ -101,6 +104,17 @@ def lift_document(
     if update is not None and train_config.objective == "mix":  # segments would retrain the whole text
         train_config = dataclasses.replace(train_config, objective="qa")
     plan = training_plan(train_config, loaded.tokenizer, document.text, loaded.window, config.infer.system_prompt)
+    if config.synth.contrast and plan.uses_qa:
+        max_tokens = min(loaded.window, 4 * step_tokens(config.train.batch_tokens))
+        plan.fixed += [
+            qa_example(loaded.tokenizer, q, a, config.infer.system_prompt, max_tokens)
+            for _, q, a in contrast_pairs(sentences)
+        ]
+    if config.synth.restatements and plan.uses_qa:
+        plan.fixed += [
+            segment_example(loaded.tokenizer, list(loaded.tokenizer(text, add_special_tokens=False)["input_ids"]))
+            for _, text in restatements(sentences, config.synth.restatements)
+        ]
     with GenerationCache(home / "cache.sqlite") as cache:
         # 2. Replay pairs: the base model's own answers to general prompts (cached per model), made while
         #    the base model has no adapter yet.
@@ -131,7 +145,7 @@ def lift_document(
                 questions.append((pair.order, pair.question))
                 yield pair
 
-        def produce(emit, should_stop=lambda: False) -> SynthStats:
+        def produce(emit, should_stop=lambda: False) -> SynthesisReport:
             return generate_pairs(jobs, generator, cache, config.synth, emit, progress, should_stop)
 
         # 4. Train the adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
@@ -147,7 +161,7 @@ def lift_document(
             schedule = {"fixed": plan.fixed, "stage1_epochs": plan.stage1_epochs, "lr": lr}
             try:
                 if not plan.uses_qa:
-                    stats = SynthStats()
+                    stats = SynthesisReport()
                     train = train_adapter(adapter, [], config.train, checkpoints, progress, **schedule)
                 elif pipeline:
                     pairs = PairStream(produce, config.train.queue_size).start()
@@ -208,7 +222,7 @@ def lift_document(
                 prompts=_prompt_versions(config) if plan.uses_qa else {},
                 generator=generator.generator_id if generator else None,
                 pipeline=pipeline and plan.uses_qa,
-                synthesis=stats.report(),
+                synthesis=stats,
                 training=TrainingRecord(
                     objective=train_config.objective,
                     learning_rate=lr,

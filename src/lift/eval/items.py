@@ -25,6 +25,7 @@ class EvalItem:
     keywords: list[str] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
     max_new_tokens: int | None = None
+    distractors: list[str] = field(default_factory=list)  # other_fact: words a right answer should not name
     group: dict = field(default_factory=dict)  # report breakdown, e.g. {"length": 1000, "depth": 50}
 
 
@@ -39,6 +40,8 @@ def score_prediction(item: EvalItem, prediction: str) -> dict[str, float]:
     for name in item.metrics:
         if name == "keywords":
             scores[name] = keyword_score(prediction, item.keywords)
+        elif name == "other_fact":
+            scores[name] = float(any(all_keywords_whole_word(prediction, [d]) for d in item.distractors))
         elif name == "correct":
             scores[name] = float(all_keywords_whole_word(prediction, item.keywords))
         elif name == "accuracy":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from lift.config import EvalConfig
 from lift.errors import LiftError
 from lift.eval.items import EvalItem
 
@@ -30,6 +31,13 @@ class Judge:
         self.client = openai.OpenAI(
             base_url=base_url, api_key=os.environ.get(api_key_env) or "none", timeout=timeout_s, max_retries=max_retries
         )
+
+    @classmethod
+    def from_config(cls, config: EvalConfig) -> Judge | None:
+        """The judge of eval.judge_url, or None when none is set."""
+        if not config.judge_url:
+            return None
+        return cls(config.judge_url, config.judge_model, config.judge_api_key_env)
 
     def __call__(self, item: EvalItem, prediction: str) -> float | None:
         prompt = JUDGE_PROMPT.format(question=item.question, reference=item.references[0], prediction=prediction)

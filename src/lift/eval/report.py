@@ -10,12 +10,12 @@ from pathlib import Path
 
 from lift.eval.metrics import bootstrap_ci
 from lift.eval.results import DOCUMENTS, RESULTS, read_results
-from lift.eval.run_info import RUN_INFO
+from lift.eval.run_info import read_run_info
 from lift.infer.names import MODES
 
 BREAKDOWN = {
-    "niah": ("length",),
-    "paraphrase": ("direct", "form"),
+    "niah": ("length", "wording"),
+    "paraphrase": ("family", "direct", "form"),
     "loogle": ("task",),
     "longbench": ("task",),
     "general": ("document",),
@@ -103,6 +103,7 @@ def niah_heatmaps(rows: list[dict], out_dir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     paths = []
+    rows = [r for r in rows if r["group"].get("wording", "original") == "original"]  # the needle's own question
     lengths = sorted({r["group"]["length"] for r in rows})
     depths = sorted({r["group"]["depth"] for r in rows})
     for mode in _ordered_modes(rows):
@@ -168,17 +169,17 @@ def forgetting_plot(rows: list[dict], out_dir: Path) -> Path:
 
 def write_report(out_dir: Path, samples: int = 1000, seed: int = 0) -> Path:
     rows = read_results(out_dir / RESULTS)
-    info = json.loads((out_dir / RUN_INFO).read_text(encoding="utf-8")) if (out_dir / RUN_INFO).is_file() else {}
+    info = read_run_info(out_dir)
     documents = json.loads((out_dir / DOCUMENTS).read_text(encoding="utf-8")) if (out_dir / DOCUMENTS).is_file() else {}
     lines = ["# LIFT evaluation report", ""]
-    if info:
+    if info is not None:
         lines += [
-            *(f"- command: `{c}`" for c in info.get("commands", [info.get("command", "?")])),
-            f"- base model: {info.get('model', '?')}; device: {info.get('device', '?')}",
-            *([f"- note: {info['note']}"] if info.get("note") else []),
-            *([f"- git commit: {info['git_commit']}"] if info.get("git_commit") else []),
-            f"- seed: {info.get('seed', '?')}; started: {info.get('started', '?')}; versions: "
-            + ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items()),
+            *(f"- command: `{c}`" for c in info.commands or [info.command]),
+            f"- base model: {info.model}; device: {info.device}",
+            *([f"- note: {info.note}"] if info.note else []),
+            *([f"- git commit: {info.git_commit}"] if info.git_commit else []),
+            f"- seed: {info.seed}; started: {info.started or '?'}; versions: "
+            + ", ".join(f"{k} {v}" for k, v in info.versions.items()),
             "",
         ]
     lines += [
@@ -235,10 +236,10 @@ def write_report(out_dir: Path, samples: int = 1000, seed: int = 0) -> Path:
                 f"{d['train_tokens_per_second']:.0f} | {'yes' if d['reused_from_store'] else 'no'} |"
             )
         lines.append("")
-    if info.get("config"):
+    if info is not None and info.config:
         import yaml
 
-        lines += ["## Config", "", "```yaml", yaml.safe_dump(info["config"], sort_keys=False).strip(), "```", ""]
+        lines += ["## Config", "", "```yaml", yaml.safe_dump(info.config, sort_keys=False).strip(), "```", ""]
     path = out_dir / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

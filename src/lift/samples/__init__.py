@@ -10,6 +10,15 @@ from lift.text.documents import Document, document_from_text
 
 NEEDLE_QUESTION = "What is the best thing to do in San Francisco?"
 NEEDLE_KEYWORDS = ("sandwich", "dolores park", "sunny")
+# The needle question in words no template generator uses (issue K): an adapter that stored the fact answers
+# these too; one that learned the question string does not.
+NEEDLE_REWORDED = (
+    "If I have one free day in San Francisco, how should I spend it?",
+    "What would you recommend doing in San Francisco?",
+    "According to the text, what's the ideal San Francisco activity?",
+    "I'm visiting San Francisco. What should I do there?",
+    "Which activity does the text call the best in San Francisco?",
+)
 
 
 def needle_sample() -> Document:

@@ -87,6 +87,16 @@ class Store:
             raise LiftError(f"document id prefix '{doc}' is ambiguous: {', '.join(e.doc_id for e in matches)}")
         return matches[0]
 
+    def latest(self, source: str, base_model: str, exclude: str | None = None) -> Entry | None:
+        """The most recent lift of the file `source` on `base_model` (another version than `exclude`, a
+        document id), or None: what `lift train --update` trains on from."""
+        earlier = [
+            e
+            for e in self.entries()
+            if e.manifest.source == source and e.manifest.base_model == base_model and e.doc_id != exclude
+        ]
+        return max(earlier, key=lambda e: e.manifest.created) if earlier else None
+
     def write(self, doc_id: str, fill: Callable[[Path], None], overwrite: bool = False) -> Entry:
         """Build an entry with fill(staging_dir), then move it into place atomically."""
         if not _DOC_ID.match(doc_id):

@@ -117,7 +117,10 @@ class Manifest:
         for item in fields(self):
             if item.name not in ("manifest_version", "extra"):
                 value = getattr(self, item.name)
-                stored[item.name] = asdict(value) if hasattr(value, "__dataclass_fields__") else value
+                if hasattr(value, "to_dict"):
+                    stored[item.name] = value.to_dict()
+                else:
+                    stored[item.name] = asdict(value) if hasattr(value, "__dataclass_fields__") else value
         return {**stored, **self.extra}
 
     @classmethod

@@ -21,7 +21,7 @@ from lift.synth.contexts import sentence_requests
 from lift.synth.grounding import is_grounded
 from lift.synth.parsing import parse_qa_pairs
 from lift.synth.prompts import load_prompt
-from lift.synth.stats import SynthStats
+from lift.synth.stats import SynthesisReport
 from lift.synth.types import AuxWindow, Job, JobPlan, QAPair
 
 
@@ -62,7 +62,7 @@ def build_jobs(document_sha256: str, sentences: list[str], config: SynthConfig, 
 class PairFilter:
     """Parse one raw output into kept pairs; every pair dropped is counted by reason in stats."""
 
-    def __init__(self, config: SynthConfig, stats: SynthStats) -> None:
+    def __init__(self, config: SynthConfig, stats: SynthesisReport) -> None:
         self.config = config
         self.stats = stats
         self.rejected: Counter = Counter()
@@ -77,13 +77,13 @@ class PairFilter:
             self.rejected["malformed_output"] += 1
             return []
         parsed = parsed[: self.config.qa_per_sentence]
-        self.stats.pairs_parsed += len(parsed)
+        self.stats.qa_pairs_parsed += len(parsed)
         kept = []
         for number, (question, answer) in enumerate(parsed):
             if self._duplicate(question, answer):
                 continue
             strict = is_grounded(answer, request.sentence, 1.0)
-            self.stats.pairs_strictly_grounded += strict
+            self.stats.strictly_grounded += strict
             if self.config.grounding == "strict" and not strict:
                 self.rejected["ungrounded"] += 1
                 continue
@@ -93,7 +93,7 @@ class PairFilter:
                 self.rejected["ungrounded"] += 1
                 continue
             kept.append(QAPair(question, answer, request.index, order=(job.number, number)))
-        self.stats.pairs_kept += len(kept)
+        self.stats.qa_pairs_kept += len(kept)
         return kept
 
     def _aux(self, job: Job, raw: str) -> list[QAPair]:
@@ -103,19 +103,19 @@ class PairFilter:
         if not parsed:
             self.rejected["malformed_output"] += 1
             return []
-        self.stats.pairs_parsed += 1
+        self.stats.qa_pairs_parsed += 1
         question, answer, evidence = parsed[0]
         if self._duplicate(question, answer):
             return []
         strict = is_grounded(answer, window.text, 1.0)
-        self.stats.pairs_strictly_grounded += strict
+        self.stats.strictly_grounded += strict
         if self.config.grounding != "off" and not evidence_in_window(evidence, window.text):
             self.rejected["evidence_not_verbatim"] += 1
             return []
         if self.config.grounding == "strict" and not strict:
             self.rejected["ungrounded"] += 1
             return []
-        self.stats.pairs_kept += 1
+        self.stats.qa_pairs_kept += 1
         self.stats.aux_pairs_kept += 1
         return [QAPair(question, answer, window.first_sentence, kind="aux", evidence=evidence, order=(job.number, 0))]
 
@@ -136,13 +136,13 @@ def generate_pairs(
     emit: Callable[[QAPair], None],
     progress: ProgressLike | None = None,
     should_stop: Callable[[], bool] = lambda: False,
-) -> SynthStats:
+) -> SynthesisReport:
     """Hand every kept pair to emit() as soon as it exists: cached outputs first, then fresh ones in the
     order they finish. Each fresh output is committed to the cache before its pairs are emitted, so a
     killed run loses at most the requests in flight. Thread-safe towards emit: one call at a time."""
     started = time.perf_counter()
     progress = progress or NullProgress()
-    stats = SynthStats(sentences=plan.sentences, jobs=len(plan.jobs), aux_windows=plan.aux_jobs)
+    stats = SynthesisReport(sentences=plan.sentences, jobs=len(plan.jobs), aux_windows=plan.aux_jobs)
     stats.sentences_skipped_short = plan.sentences - plan.sentence_jobs
     keep = PairFilter(config, stats)
     lock = threading.Lock()
@@ -176,7 +176,6 @@ def generate_pairs(
     counters = generator.counters
     stats.requests, stats.retried, stats.failed = counters.requests, counters.retried, counters.failed
     stats.request_failures = dict(counters.failures)
-    stats.tokens_in, stats.tokens_out = counters.tokens_in, counters.tokens_out
+    stats.generator_tokens_in, stats.generator_tokens_out = counters.tokens_in, counters.tokens_out
     stats.rejected = dict(keep.rejected)
-    stats.seconds = time.perf_counter() - started
-    return stats
+    return stats.finish(time.perf_counter() - started)

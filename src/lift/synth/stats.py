@@ -1,5 +1,5 @@
-"""The record of one synthesis run: what was asked, generated, kept and dropped (and why), stored in the
-manifest as its `synthesis` section."""
+"""The record of one synthesis run: what was asked, generated, kept and dropped (and why). Counted while the
+run goes, then stored as it is in the manifest's `synthesis` section (the field names are the stored keys)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass
-class SynthStats:
+class SynthesisReport:
     sentences: int = 0
     sentences_skipped_short: int = 0
     jobs: int = 0  # generator requests needed: one per long-enough sentence, one per aux window
@@ -18,78 +18,34 @@ class SynthStats:
     retried: int = 0
     failed: int = 0  # jobs skipped after the last retry (not cached: a rerun tries them again)
     request_failures: dict[str, int] = field(default_factory=dict)  # reason -> failed attempts
-    tokens_in: int = 0
-    tokens_out: int = 0
-    pairs_parsed: int = 0
-    pairs_kept: int = 0
-    aux_pairs_kept: int = 0
-    pairs_strictly_grounded: int = 0  # distinct pairs whose every answer content word is in the sentence itself
-    rejected: dict[str, int] = field(default_factory=dict)  # reason -> count
-    seconds: float = 0.0
-
-    @property
-    def grounding_rate(self) -> float:
-        """Share of the distinct pairs that passed the grounding filter (duplicates are not its business)."""
-        judged = self.pairs_kept + self.rejected.get("ungrounded", 0) + self.rejected.get("evidence_not_verbatim", 0)
-        return self.pairs_kept / judged if judged else 0.0
-
-    @property
-    def strict_grounding_rate(self) -> float:
-        """Faithfulness: share of the distinct generated pairs that pass strict grounding, whatever the filter."""
-        distinct = self.pairs_parsed - self.rejected.get("duplicate", 0)
-        return self.pairs_strictly_grounded / distinct if distinct else 0.0
-
-    def report(self) -> SynthesisReport:
-        """The manifest's `synthesis` section."""
-        return SynthesisReport(
-            sentences=self.sentences,
-            sentences_skipped_short=self.sentences_skipped_short,
-            jobs=self.jobs,
-            aux_windows=self.aux_windows,
-            generations=self.generations,
-            cache_hits=self.cache_hits,
-            requests=self.requests,
-            retried=self.retried,
-            failed=self.failed,
-            request_failures=dict(sorted(self.request_failures.items())),
-            generator_tokens_in=self.tokens_in,
-            generator_tokens_out=self.tokens_out,
-            qa_pairs_parsed=self.pairs_parsed,
-            qa_pairs_kept=self.pairs_kept,
-            aux_pairs_kept=self.aux_pairs_kept,
-            rejected=dict(sorted(self.rejected.items())),
-            grounding_rate=round(self.grounding_rate, 4),
-            strict_grounding_rate=round(self.strict_grounding_rate, 4),
-            seconds=round(self.seconds, 2),
-        )
-
-
-@dataclass(frozen=True)
-class SynthesisReport:
-    """A finished synthesis run as the manifest stores it (field names are the stored keys)."""
-
-    sentences: int = 0
-    sentences_skipped_short: int = 0
-    jobs: int = 0
-    aux_windows: int = 0
-    generations: int = 0
-    cache_hits: int = 0
-    requests: int = 0
-    retried: int = 0
-    failed: int = 0
-    request_failures: dict[str, int] = field(default_factory=dict)
     generator_tokens_in: int = 0
     generator_tokens_out: int = 0
     qa_pairs_parsed: int = 0
     qa_pairs_kept: int = 0
     aux_pairs_kept: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
-    grounding_rate: float = 0.0
-    strict_grounding_rate: float | None = None  # None: written before this rate was recorded
+    # distinct pairs whose every answer content word is in the sentence: counted, stored as strict_grounding_rate
+    strictly_grounded: int = field(default=0, metadata={"stored": False})
+    rejected: dict[str, int] = field(default_factory=dict)  # reason -> count
+    grounding_rate: float = 0.0  # set by finish()
+    strict_grounding_rate: float | None = None  # set by finish(); None: stored before this rate was recorded
     seconds: float = 0.0
 
+    def finish(self, seconds: float) -> SynthesisReport:
+        """The rates from the counts (rounded as stored) and the run's duration; returns self."""
+        judged = (
+            self.qa_pairs_kept + self.rejected.get("ungrounded", 0) + self.rejected.get("evidence_not_verbatim", 0)
+        )  # the distinct pairs the grounding filter judged (duplicates are not its business)
+        self.grounding_rate = round(self.qa_pairs_kept / judged, 4) if judged else 0.0
+        distinct = self.qa_pairs_parsed - self.rejected.get("duplicate", 0)
+        self.strict_grounding_rate = round(self.strictly_grounded / distinct, 4) if distinct else 0.0
+        self.request_failures = dict(sorted(self.request_failures.items()))
+        self.rejected = dict(sorted(self.rejected.items()))
+        self.seconds = round(seconds, 2)
+        return self
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        stored = {f.name for f in fields(self) if f.metadata.get("stored", True)}
+        return {k: v for k, v in asdict(self).items() if k in stored}
 
     @classmethod
     def from_dict(cls, stored: dict) -> SynthesisReport:

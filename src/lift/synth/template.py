@@ -19,6 +19,7 @@ import re
 from lift.config import DEFAULT_TEMPLATE_FORMS
 from lift.synth.aux import template_aux_pair
 from lift.synth.backend import BatchGenerator
+from lift.synth.phrases import do_question, parse, phrase_first, resolve_pronoun, wh_question, yes_no_question
 from lift.synth.types import AuxWindow, Job, SentenceRequest
 from lift.synth.wh_questions import MONTH_PATTERN, count_phrase_end, wh_questions
 
@@ -61,6 +62,8 @@ class TemplateGenerator(BatchGenerator):
         params: dict = {"qa_per_sentence": self.qa_per_sentence}
         if self.forms != UNNAMED_FORMS:  # the forms of the cache keys made before forms could be chosen
             params["forms"] = list(self.forms)
+        if set(self.forms) & set(PHRASE_FORMS):  # cached pairs of an earlier phrase grammar are not reused
+            params["phrases"] = PHRASES_VERSION
         return params
 
     def generate(self, jobs: list[Job]) -> list[str | None]:
@@ -74,7 +77,10 @@ class TemplateGenerator(BatchGenerator):
                 return "No question: no name recurs in this window."
             return f"Question: {pair['question']}\n\nAnswer: {pair['answer']}\n\nEvidence: {pair['evidence']}"
         request: SentenceRequest = job.unit
-        pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)[: self.qa_per_sentence]
+        if set(self.forms) <= set(PHRASE_FORMS):
+            pairs = phrase_pairs(request.sentence, request.previous_sentence, self.forms)[: self.qa_per_sentence]
+        else:
+            pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)[: self.qa_per_sentence]
         return json.dumps({"qa_list": pairs})
 
 
@@ -107,6 +113,74 @@ def template_pairs(
         elif form == "wh_span":
             pairs += [{"question": q.question, "answer": _phrase_answer(q.answer)} for q in wh_questions(answer)]
     return pairs
+
+
+PHRASE_FORMS = ("ask", "ask_short", "cue", "yes_no")
+PHRASES_VERSION = 3  # bump with every change of what phrase_pairs or lift.synth.phrases write
+_CUE_WORDINGS = (
+    "Tell me about {}.",
+    "What do you know about {}?",
+    "What does the text say about {}?",
+    "What happened with {}?",
+    "What can you tell me about {}?",
+    "What is said about {}?",
+    "Remind me what we know about {}.",
+    "What is the story of {}?",
+)
+
+
+def phrase_pairs(
+    sentence: str, previous_sentence: str = "", forms: tuple[str, ...] = ("ask", "cue", "yes_no")
+) -> list[dict]:
+    """Every content phrase of the sentence as an answer and as a cue (lift.synth.phrases), phrase by phrase
+    in sentence order (names inside longer phrases last), so that a cap on pairs per sentence keeps both
+    directions of as many phrases as it can:
+      ask:    a wh-question whose answer is the phrase -> "<Phrase>: <the sentence>"
+      ask_short: the same question -> "<Phrase>." (the fact itself then comes from the cues)
+      cue:    a question naming the phrase -> the sentence restated with the phrase first where it can be
+      yes_no: "What did <subject> do?" -> the sentence, and the sentence as a yes/no question -> "Yes: ..."
+    A sentence starting with he/she carries the previous sentence's named subject instead."""
+    sentence = resolve_pronoun(sentence.strip(), previous_sentence)
+    if len(sentence.split()) < 4:
+        return []
+    clause = parse(sentence)
+    turn = int(hashlib.sha1(sentence.encode()).hexdigest(), 16)
+    ordered = [p for p in clause.phrases if p.role != "name"] + [p for p in clause.phrases if p.role == "name"]
+    pairs: list[dict] = []
+    asked, cued = set(), set()
+    for i, phrase in enumerate(ordered):
+        short = "ask_short" in forms
+        if ("ask" in forms or short) and (question := wh_question(clause, phrase)) and question.lower() not in asked:
+            asked.add(question.lower())
+            answer = (
+                _capitalized(phrase.text).rstrip(".") + "." if short else f"{_capitalized(phrase.text)}: {sentence}"
+            )
+            pairs.append({"question": question, "answer": answer})
+        cue = phrase.core.strip(" ,")
+        if "cue" in forms and _cue_worthy(clause, phrase, cue, sentence) and cue.lower() not in cued:
+            cued.add(cue.lower())
+            question = _CUE_WORDINGS[(turn + i) % len(_CUE_WORDINGS)].format(_lower_article(cue))
+            pairs.append({"question": question, "answer": phrase_first(clause, phrase) or sentence})
+    if "yes_no" in forms:
+        if question := do_question(clause):
+            pairs.append({"question": question, "answer": sentence})
+        if question := yes_no_question(clause):
+            pairs.append({"question": question, "answer": f"Yes: {sentence}"})
+    return pairs
+
+
+def _cue_worthy(clause, phrase, cue: str, sentence: str) -> bool:
+    """A phrase worth naming in a question: not a verb phrase ('eat a sandwich'), not the whole sentence."""
+    return clause.tags[phrase.start] not in ("VB", "VBP", "VBG", "TO") and len(cue) >= 3 and cue != sentence
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_article(text: str) -> str:
+    first, _, rest = text.partition(" ")
+    return f"{first.lower()} {rest}" if first in ("The", "A", "An") and rest else text
 
 
 def _phrase_answer(phrase: str) -> str:

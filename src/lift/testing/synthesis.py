@@ -10,14 +10,14 @@ from lift.progress import ProgressLike
 from lift.synth.backend import Generator
 from lift.synth.cache import GenerationCache
 from lift.synth.generate import build_jobs, generate_pairs
-from lift.synth.stats import SynthStats
+from lift.synth.stats import SynthesisReport
 from lift.synth.types import QAPair
 
 
 @dataclass
 class SynthResult:
     pairs: list[QAPair]
-    stats: SynthStats
+    stats: SynthesisReport
 
 
 def synthesize_qa(

@@ -17,6 +17,7 @@ from pathlib import Path
 from lift.errors import LiftError
 from lift.eval.data_dir import suite_dir
 from lift.eval.items import EvalItem
+from lift.samples import NEEDLE_REWORDED
 from lift.text.documents import document_from_text
 
 NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
@@ -27,6 +28,14 @@ KEYWORDS = ["sandwich", "Dolores Park", "sunny"]
 DEV_NEEDLE = "The best way to spend a rainy afternoon in Lisbon is to ride tram 28 and drink coffee at a kiosk."
 DEV_QUESTION = "What is the best way to spend a rainy afternoon in Lisbon?"
 DEV_KEYWORDS = ["tram 28", "coffee", "kiosk"]
+REWORDED = NEEDLE_REWORDED  # the needle asked as users would ask it, in words no template uses
+DEV_REWORDED = (
+    "How should I spend a wet afternoon in Lisbon?",
+    "It's raining in Lisbon this afternoon. What do you suggest?",
+    "What does the text recommend for a rainy day in Lisbon?",
+    "I'm stuck in Lisbon on a rainy afternoon. Any ideas?",
+    "What's the best plan for a Lisbon afternoon when it rains?",
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
 
@@ -114,29 +123,40 @@ def plant_needles(essays: str, tokenizer, length: int, needles: list[tuple[str, 
 
 
 def niah_items(
-    data_dir: Path, tokenizer, lengths: list[int], depths: list[float], needle: str = "sf"
+    data_dir: Path, tokenizer, lengths: list[int], depths: list[float], needle: str = "sf", reworded: bool = True
 ) -> list[EvalItem]:
-    """One item per (length, depth) cell. needle "sf": the San Francisco needle in the essays in file order (the
-    scored suite); "dev": DEV_NEEDLE in the essays in reverse order, for choosing settings."""
+    """One item per (length, depth) cell, and with `reworded` five more asking the same needle in other words
+    (item ids ending -w1 ... -w5, group wording "reworded"). needle "sf": the San Francisco needle in the essays
+    in file order (the scored suite); "dev": DEV_NEEDLE in the essays in reverse order, for choosing settings."""
     texts = essay_texts(suite_dir(data_dir, "niah") / "PaulGrahamEssays")
     dev = needle == "dev"
     essays = "\n\n".join(reversed(texts) if dev else texts)
     sentence, question, keywords = (DEV_NEEDLE, DEV_QUESTION, DEV_KEYWORDS) if dev else (NEEDLE, QUESTION, KEYWORDS)
+    wordings = [("", question)]
+    if reworded:
+        wordings += [(f"-w{i + 1}", q) for i, q in enumerate(DEV_REWORDED if dev else REWORDED)]
     items = []
     for length in lengths:
         for depth in depths:
             haystack = build_haystack(essays, tokenizer, int(length), float(depth), sentence)
             title = f"NIAH {'dev ' if dev else ''}haystack {length} tokens, needle at {depth:g}%"
-            items.append(
-                EvalItem(
-                    suite="niah",
-                    item_id=f"{'dev-' if dev else ''}L{length}-d{depth:g}",
-                    document=document_from_text(haystack.text, title=title, source="niah"),
-                    question=question,
-                    references=[sentence],
-                    metrics=("keywords",),
-                    keywords=list(keywords),
-                    group={"length": int(length), "depth": float(depth), "achieved_depth": round(haystack.depth, 4)},
+            document = document_from_text(haystack.text, title=title, source="niah")
+            for suffix, asked in wordings:
+                items.append(
+                    EvalItem(
+                        suite="niah",
+                        item_id=f"{'dev-' if dev else ''}L{length}-d{depth:g}{suffix}",
+                        document=document,
+                        question=asked,
+                        references=[sentence],
+                        metrics=("keywords",),
+                        keywords=list(keywords),
+                        group={
+                            "length": int(length),
+                            "depth": float(depth),
+                            "achieved_depth": round(haystack.depth, 4),
+                            "wording": "reworded" if suffix else "original",
+                        },
+                    )
                 )
-            )
     return items

@@ -5,7 +5,9 @@ essay haystacks built as NIAH builds them: haystack j starts at the j-th essay f
 different texts) and its k facts go at the sentence boundaries nearest to (i + 0.5) / k of its tokens. Each fact
 is asked in at least 7 forms the template generator never produces: at least 3 direct questions (DIRECT_FORMS)
 and the 4 indirect forms (INDIRECT_FORMS). A question is right when the answer has all its keywords as whole
-words. The dev haystack is for choosing levers and thresholds; published results use the test split.
+words; `other_fact` marks an answer that names an entity of another fact in the same haystack (interference).
+Two families of facts: 'names' (names, dates and counts) and 'objects' (common nouns, objects and places), each
+with its dev haystack for choosing levers and thresholds; published results use the test split.
 """
 
 from __future__ import annotations
@@ -31,7 +33,15 @@ def paraphrase_facts() -> dict:
     return json.loads(resources.files("lift.samples").joinpath("paraphrase_facts.json").read_text("utf-8"))
 
 
-def paraphrase_items(data_dir: Path, tokenizer, split: str = "test") -> list[EvalItem]:
+def fact_entities(fact: dict) -> set[str]:
+    """The words a fact's answers are scored on (every alternative of every keyword but 'yes'): another fact's
+    answer that names one of them has mixed the two facts up."""
+    return {alt for q in fact["questions"] for k in q["keywords"] if k != "yes" for alt in k.split("|")}
+
+
+def paraphrase_items(data_dir: Path, tokenizer, split: str = "test", tokens: int = 0) -> list[EvalItem]:
+    """Every question of the split's haystacks; `tokens` > 0 cuts every haystack to that many tokens (the
+    facts stay, closer together: a fast inner loop for choosing levers on the dev split)."""
     if split not in PARAPHRASE_SPLITS:
         raise LiftError(f"unknown paraphrase split '{split}' (choose from {', '.join(PARAPHRASE_SPLITS)})")
     data = paraphrase_facts()
@@ -47,15 +57,16 @@ def paraphrase_items(data_dir: Path, tokenizer, split: str = "test") -> list[Eva
         planted = plant_needles(
             "\n\n".join(essays[start:] + essays[:start]),
             tokenizer,
-            int(haystack["tokens"]),
+            tokens or int(haystack["tokens"]),
             [(fact["fact"], 100 * (i + 0.5) / k) for i, fact in enumerate(chosen)],
         )
         document = document_from_text(
             planted.text,
-            title=f"Paraphrase haystack {haystack['id']} ({haystack['tokens']} tokens, {k} facts)",
+            title=f"Paraphrase haystack {haystack['id']} ({tokens or haystack['tokens']} tokens, {k} facts)",
             source="paraphrase",
         )
         for fact, depth in zip(chosen, planted.depths, strict=True):
+            others = sorted({k for other in chosen if other is not fact for k in fact_entities(other)})
             seen: dict[str, int] = {}
             for question in fact["questions"]:
                 form = question["form"]
@@ -67,8 +78,9 @@ def paraphrase_items(data_dir: Path, tokenizer, split: str = "test") -> list[Eva
                         document=document,
                         question=question["question"],
                         references=[fact["fact"]],
-                        metrics=("correct",),  # not "keywords": keyword_score reads "a|b" literally
+                        metrics=("correct", "other_fact"),  # not "keywords": keyword_score reads "a|b" literally
                         keywords=list(question["keywords"]),
+                        distractors=[k for k in others if k not in fact_entities(fact)],
                         max_new_tokens=MAX_NEW_TOKENS,
                         group={
                             "form": form,
@@ -76,6 +88,7 @@ def paraphrase_items(data_dir: Path, tokenizer, split: str = "test") -> list[Eva
                             "fact": fact["id"],
                             "haystack": haystack["id"],
                             "split": haystack["split"],
+                            "family": haystack.get("family", "names"),
                             "achieved_depth": round(depth, 4),
                         },
                     )

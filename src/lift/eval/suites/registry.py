@@ -30,7 +30,24 @@ def load_suite(
     data_dir: str | Path | None = None,
     file: str | Path | None = None,
     documents: list | None = None,
+    limit: int | None = None,
+    max_documents: int | None = None,
 ) -> list[EvalItem]:
+    """The suite's questions; `max_documents`: only those about its first N documents, `limit`: then the
+    first N questions."""
+    if (limit is not None and limit < 1) or (max_documents is not None and max_documents < 1):
+        raise LiftError("--limit and --max-documents must be >= 1")
+    items = _suite_items(suite, config, tokenizer, data_dir, file, documents)
+    if max_documents:
+        first = list(dict.fromkeys(i.document.doc_id for i in items))[:max_documents]
+        items = [i for i in items if i.document.doc_id in first]
+    items = items[:limit] if limit else items
+    if not items:
+        raise LiftError(f"the {suite} suite has no questions to evaluate")
+    return items
+
+
+def _suite_items(suite, config, tokenizer, data_dir, file, documents) -> list[EvalItem]:
     if suite not in SUITES:
         raise LiftError(f"unknown suite '{suite}' (choose from {', '.join(SUITES)})")
     if suite == "custom":
@@ -51,7 +68,7 @@ def load_suite(
     if suite == "paraphrase":
         from lift.eval.suites.paraphrase import paraphrase_items
 
-        return paraphrase_items(root, tokenizer, config.eval.paraphrase_split)
+        return paraphrase_items(root, tokenizer, config.eval.paraphrase_split, config.eval.paraphrase_tokens)
     if suite == "squad":
         from lift.eval.suites.squad import pretrained_train_articles, squad_items
 

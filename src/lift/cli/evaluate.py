@@ -1,0 +1,99 @@
+"""`lift eval` and `lift report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lift.cli.common import (
+    ConfigOption,
+    DataDirOption,
+    DeviceOption,
+    ModelOption,
+    SetOption,
+    build_config,
+    err,
+    load,
+    out,
+    user_errors,
+)  # fmt: skip
+from lift.errors import LiftError
+from lift.infer.names import MODES
+
+
+@user_errors
+def eval_(
+    suite: Annotated[str, typer.Argument(help="niah, paraphrase, squad, loogle, longbench, custom or general.")],
+    modes: Annotated[
+        str | None,
+        typer.Option(help=f"Comma list of modes ({', '.join(MODES)}); default: the suite's own list."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N questions of the suite.")] = None,
+    max_documents: Annotated[
+        int | None, typer.Option(help="Evaluate only the questions about the suite's first N documents.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default eval-results/SUITE).")
+    ] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    file: Annotated[Path | None, typer.Option("--file", help="custom suite: the questions JSONL file.")] = None,
+    document: Annotated[
+        list[Path] | None,
+        typer.Option("--document", help="general suite: document(s) to lift (default: the demo essay)."),
+    ] = None,
+    model: ModelOption = None,
+    device: DeviceOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Evaluate SUITE in every mode on the same base model: writes results.jsonl (one row per question x mode),
+    report.md (tables with 95% bootstrap intervals) and plots. Rerunning the same command resumes."""
+    from lift.eval.suites import DEFAULT_MODES, SUITES, load_suite
+    from lift.text import read_document
+
+    if suite not in SUITES:
+        raise LiftError(f"unknown suite '{suite}' (choose from {', '.join(SUITES)})")
+    cfg = build_config(config, {"model.name": model, "model.device": device}, set_)
+    chosen = [m.strip() for m in modes.split(",") if m.strip()] if modes else list(DEFAULT_MODES[suite])
+    for mode in chosen:
+        if mode not in MODES:
+            raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
+    out_dir = out_dir or Path("eval-results") / suite
+    documents = [read_document(p) for p in document] if document else None
+    from lift.eval.judge import Judge
+    from lift.eval.report import summary, write_report
+    from lift.eval.run_info import RunInfo, record_run
+    from lift.eval.runner import run_eval
+    from lift.progress import make_progress
+
+    loaded = load(cfg.model.name, cfg.model.device)
+    items = load_suite(suite, cfg, loaded.tokenizer, data_dir=data_dir, file=file, documents=documents,
+                       limit=limit, max_documents=max_documents)  # fmt: skip
+    arguments = {"-o": out_dir, "--limit": limit, "--max-documents": max_documents, "-c": config, "--file": file,
+                 "--data-dir": data_dir, "--model": model, "--device": device, "--document": document or [],
+                 "--set": set_ or []}  # fmt: skip
+    record_run(out_dir, RunInfo.new(suite, chosen, cfg, loaded.name, str(loaded.device), arguments))
+    judge = Judge.from_config(cfg.eval) if suite in ("loogle", "custom") else None
+    err.print(f"{suite}: {len(items)} questions x {len(chosen)} modes -> {out_dir}", highlight=False)
+    with make_progress(err) as progress:
+        run = run_eval(items, chosen, loaded, cfg, out_dir, progress=progress, judge=judge)
+    report = write_report(out_dir, cfg.eval.bootstrap_samples, cfg.eval.seed)
+    err.print(f"{run.new_rows} new answers ({len(run.rows)} in all); documents lifted {run.lifted}, "
+              f"reused from the store {run.reused}", highlight=False)  # fmt: skip
+    for mode, scores in summary([r for r in run.rows if r["suite"] == suite]).items():
+        out.print(f"{mode:>10}: " + ", ".join(f"{k} {100 * v:.1f}" for k, v in scores.items()), highlight=False)
+    out.print(f"report: {report}")
+
+
+@user_errors
+def report(out_dir: Annotated[Path, typer.Argument(help="An eval output folder (holding results.jsonl).")]) -> None:
+    """Rebuild report.md and the plots of an eval output folder from its results.jsonl."""
+    from lift.eval.results import RESULTS
+
+    if not (out_dir / RESULTS).is_file():
+        raise LiftError(f"no {RESULTS} in {out_dir}")
+    from lift.eval.report import write_report
+
+    out.print(f"report: {write_report(out_dir)}")

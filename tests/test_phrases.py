@@ -1,0 +1,114 @@
+"""The phrase grammar of the template's ask / cue / yes_no forms (lift.synth.phrases, lift.synth.template)."""
+
+import pytest
+
+from lift.data.contrast import contrast_pairs, restatements
+from lift.synth.phrases import do_question, parse, phrase_first, resolve_pronoun, wh_question, yes_no_question
+from lift.synth.template import phrase_pairs
+
+KEY = "Maria left the spare key under the blue flowerpot by the back door."
+HIVES = (
+    "In 1994 a beekeeper named Oskar Lindqvist carried 312 hives by barge from Varnholm to the island of Skelby to "
+    "escape a mite plague."
+)
+NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
+
+
+def _asked(sentence: str) -> dict[str, str]:
+    clause = parse(sentence)
+    return {p.text: wh_question(clause, p) for p in clause.phrases}
+
+
+def test_every_phrase_of_a_sentence_is_asked_for_with_its_own_wh_word():
+    assert _asked(KEY) == {
+        "Maria": "Who left the spare key?",
+        "the spare key": "What did Maria leave?",
+        "under the blue flowerpot by the back door": "Where did Maria leave the spare key?",
+    }
+    asked = _asked(HIVES)
+    assert asked["In 1994"] == "When did a beekeeper named Oskar Lindqvist carry 312 hives?"
+    assert asked["a beekeeper named Oskar Lindqvist"] == "Who carried 312 hives?"
+    assert asked["312 hives"] == "How many hives did a beekeeper named Oskar Lindqvist carry?"
+    assert asked["by barge"] == "How did a beekeeper named Oskar Lindqvist carry 312 hives?"
+    assert asked["from Varnholm"] == "Where did a beekeeper named Oskar Lindqvist carry 312 hives from?"
+    assert asked["to escape a mite plague"] == "Why did a beekeeper named Oskar Lindqvist carry 312 hives?"
+    assert asked["Oskar Lindqvist"] is None  # a name inside a phrase is a cue only
+
+
+def test_a_copula_sentence_asks_for_its_complement_and_a_time_clause_answers_when():
+    clause = parse(NEEDLE)
+    complement = next(p for p in clause.phrases if p.role == "object")
+    assert complement.text == "eat a sandwich and sit in Dolores Park on a sunny day"
+    assert wh_question(clause, complement) == "What is the best thing to do in San Francisco?"
+    assert _asked("The committee met twice before it approved the new bridge over the river.") == {
+        "The committee": "What met twice?",
+        "before it approved the new bridge over the river": "When did the committee meet?",
+    }
+    assert (
+        _asked("The old ferry to Norvik stops running when the harbour freezes in January.")["The old ferry to Norvik"]
+        == "What stops running?"
+    )
+
+
+def test_yes_no_and_do_questions_and_restatements_with_each_phrase_first():
+    clause = parse(KEY)
+    assert yes_no_question(clause) == "Did Maria leave the spare key under the blue flowerpot by the back door?"
+    assert yes_no_question(clause, subject="The gardener") == (
+        "Did the gardener leave the spare key under the blue flowerpot by the back door?"
+    )
+    assert do_question(clause) == "What did Maria do?"
+    firsts = {p.text: phrase_first(clause, p) for p in clause.phrases}
+    assert firsts == {
+        "Maria": None,  # already first
+        "the spare key": "The spare key was left under the blue flowerpot by the back door by Maria.",
+        "under the blue flowerpot by the back door": (
+            "Under the blue flowerpot by the back door, Maria left the spare key."
+        ),
+    }
+    assert restatements([KEY], 1) == [(0, "The spare key was left under the blue flowerpot by the back door by Maria.")]
+
+
+def test_a_leading_he_or_she_takes_the_previous_sentences_named_subject():
+    assert resolve_pronoun("She hid the map in a drum.", "The clockmaker Edda Voss repaired the clock.") == (
+        "The clockmaker Edda Voss hid the map in a drum."
+    )
+    assert resolve_pronoun("She hid the map.", "The storm broke the clock.") == "She hid the map."  # no name
+    assert resolve_pronoun("It rained.", "Edda Voss repaired the clock.") == "It rained."
+
+
+def test_phrase_pairs_answer_with_the_phrase_first_and_name_each_phrase():
+    pairs = phrase_pairs(KEY)
+    by_question = {p["question"]: p["answer"] for p in pairs}
+    assert by_question["Where did Maria leave the spare key?"] == f"Under the blue flowerpot by the back door: {KEY}"
+    assert by_question["Who left the spare key?"] == f"Maria: {KEY}"
+    assert by_question[yes_no_question(parse(KEY))] == f"Yes: {KEY}"
+    cue = next(
+        p for p in pairs if p["question"].startswith(("Tell", "What", "Remind")) and "flowerpot" in p["question"]
+    )
+    assert cue["answer"] == "Under the blue flowerpot by the back door, Maria left the spare key."
+    assert phrase_pairs("Too short.") == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "So if you want to start a startup, you should probably do it in your twenties.",
+        "Ok then.",
+        "Why?",
+        "The Normans were the people who in the 10th and 11th centuries gave their name to Normandy.",
+    ],
+)
+def test_hard_sentences_give_no_malformed_questions(sentence):
+    for pair in phrase_pairs(sentence):
+        assert pair["question"].endswith(("?", ".")) and "  " not in pair["question"]
+        assert pair["answer"].strip()
+
+
+def test_contrast_pairs_swap_in_another_subject_of_the_same_kind_and_answer_no():
+    sentences = [HIVES, "The clockmaker Edda Voss repaired the town clock of Harrowgate in 1961.", "It rained."]
+    assert contrast_pairs(sentences) == [
+        (0, "Did the clockmaker Edda Voss carry 312 hives by barge from Varnholm to the island of Skelby to escape a "
+            "mite plague in 1994?", f"No: {HIVES}"),
+        (1, "Did a beekeeper named Oskar Lindqvist repair the town clock of Harrowgate in 1961?",
+         "No: The clockmaker Edda Voss repaired the town clock of Harrowgate in 1961."),
+    ]  # fmt: skip
