@@ -27,6 +27,7 @@ TEMPLATE_FORMS = (
     "wh_span",
     "about",
     "ask",
+    "ask_short",
     "cue",
     "yes_no",
 )
