@@ -119,3 +119,14 @@ def lifted_entry(
         return Store(home).write(doc_id, fill)
     finally:
         adapter.unload()
+
+
+def fact_question(fact: str) -> str:
+    """The template generator's question for a copula fact's complement ('The secret code of the blue castle is
+    zebra seven.' -> 'What is the secret code of the blue castle?'), answered with the complement first."""
+    from lift.synth.phrases import parse, wh_question
+
+    clause = parse(fact)
+    question = wh_question(clause, next(p for p in clause.phrases if p.role == "object"))
+    assert question is not None
+    return question

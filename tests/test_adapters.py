@@ -11,6 +11,7 @@ from lift.adapters import attach_adapter, learning_rate, load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE, GatedMemoryAttention
 from lift.config import AdapterConfig, LoraConfig, TrainConfig
 from lift.data import qa_example
+from lift.data.sources import TrainingData
 from lift.errors import LiftError
 from lift.infer import answer_question
 from lift.train import train_adapter
@@ -127,7 +128,7 @@ def test_pissa_starts_equal_to_the_original_weights_and_unload_restores_them_exa
 def test_pissa_trained_adapter_saves_as_lora_on_the_original_base(tiny, tiny_model_dir, tmp_path):
     adapter = attach_adapter(tiny.model, AdapterConfig(type="pissa"), LoraConfig(rank=4, alpha=8))
     examples = [qa_example(tiny.tokenizer, "What is the code?", "zebra seven", None, 64)] * 4
-    train_adapter(adapter, examples, TrainConfig(epochs=3, batch_tokens=64, precision="fp32"), lr=1e-3)
+    train_adapter(adapter, TrainingData.of(examples), TrainConfig(epochs=3, batch_tokens=64, precision="fp32"), lr=1e-3)
     expected = _logits(adapter.model)
     adapter.save(tmp_path / "adapter")
     adapter.unload()
@@ -148,7 +149,9 @@ def test_every_adapter_learns_a_made_up_fact(tiny, kind, lr, epochs):
     assert answer not in answer_question(tiny.model, tok, question, "no_context", **kwargs).text
     adapter = attach_adapter(tiny.model, AdapterConfig(type=kind, gate_init_bias=0.0), LoraConfig(rank=8, alpha=16))
     examples = [qa_example(tok, question, answer, None, 256)] * 4
-    train_adapter(adapter, examples, TrainConfig(epochs=epochs, batch_tokens=64, precision="fp32"), lr=lr)
+    train_adapter(
+        adapter, TrainingData.of(examples), TrainConfig(epochs=epochs, batch_tokens=64, precision="fp32"), lr=lr
+    )
     assert answer_question(adapter, tok, question, "lift_only", **kwargs).text == answer
     base = copy.deepcopy(adapter.unload())
     assert answer not in answer_question(base, tok, question, "no_context", **kwargs).text
@@ -181,11 +184,11 @@ def test_adapter_slots_keep_the_most_recently_used_adapters_and_switch_without_r
 
 
 def test_default_lr_grows_with_the_square_root_of_large_steps_only():
-    assert learning_rate(TrainConfig(), "lora") == 1e-3  # auto: 384 tokens per step
-    assert learning_rate(TrainConfig(batch_tokens=128), "lora") == 1e-3  # small steps keep the default
-    assert learning_rate(TrainConfig(batch_tokens=1536), "lora") == pytest.approx(2e-3)
+    assert learning_rate(TrainConfig(), "lora") == 3e-3  # auto: 384 tokens per step
+    assert learning_rate(TrainConfig(batch_tokens=128), "lora") == 3e-3  # small steps keep the default
+    assert learning_rate(TrainConfig(batch_tokens=1536), "lora") == pytest.approx(6e-3)
     assert learning_rate(TrainConfig(batch_tokens=384, rows_per_step=4), "gated_memory") == pytest.approx(2e-2)
-    assert learning_rate(TrainConfig(), "lora", processes=4) == pytest.approx(2e-3)  # one row per process
+    assert learning_rate(TrainConfig(), "lora", processes=4) == pytest.approx(6e-3)  # one row per process
     assert learning_rate(TrainConfig(batch_tokens=1536, lr=5e-4), "lora") == 5e-4  # a set lr is kept
 
 

@@ -16,6 +16,7 @@ from safetensors.torch import load_file, save_file
 from lift.adapters import attach_lora
 from lift.config import LoraConfig, TrainConfig
 from lift.data import qa_example
+from lift.data.sources import TrainingData
 from lift.errors import LiftError
 from lift.models import load_model
 from lift.train import train_adapter
@@ -54,7 +55,7 @@ def _train(model_dir: str, out: Path, config: dict, checkpoints: Path | None, ki
     adapter = attach_lora(loaded.model, LoraConfig(rank=4, alpha=8))
     progress = _KillAtStep(kill_at) if kill_at else None
     try:
-        result = train_adapter(adapter, examples, TrainConfig(**config), checkpoints, progress)
+        result = train_adapter(adapter, TrainingData.of(examples), TrainConfig(**config), checkpoints, progress)
     except KeyboardInterrupt:
         return
     rank = dist.get_rank() if dist.is_initialized() else 0
@@ -123,7 +124,7 @@ def test_rows_per_step_must_split_evenly_over_the_processes(tiny, monkeypatch):
     adapter = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
     examples = [qa_example(tiny.tokenizer, "Q?", "A", None, 64)]
     with pytest.raises(LiftError, match=r"train.rows_per_step \(3\) must be a multiple of the 2 processes"):
-        train_adapter(adapter, examples, TrainConfig(**{**CONFIG, "rows_per_step": 3}))
+        train_adapter(adapter, TrainingData.of(examples), TrainConfig(**{**CONFIG, "rows_per_step": 3}))
 
 
 def test_lift_train_nproc_2_runs_torchrun_and_writes_one_entry_like_one_process(tiny_model_dir, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from conftest import lifted_entry
+from conftest import fact_question, lifted_entry
 from lift.adapters import load_adapter
 from lift.cli import app
 from lift.config import LiftConfig
@@ -154,7 +154,7 @@ def test_a_lift_stores_the_gate_and_its_threshold_separates_the_questions(tiny, 
     gate = load_gate(result.entry.path, record)
     assert record.balanced_accuracy >= 0.95  # this document's questions are easy to tell from general ones
     rejected = [score < record.threshold for score in gate.scores(replay_prompts())]
-    assert sum(rejected) / len(rejected) >= 0.95 and gate.score(template_pairs(FACT)[0]["question"]) >= record.threshold
+    assert sum(rejected) / len(rejected) >= 0.95 and gate.score(fact_question(FACT)) >= record.threshold
     assert gate.routes_to_adapter(ABOUT_DOC) and not gate.routes_to_adapter(GENERAL)
 
 

@@ -3,13 +3,13 @@ recallable in the form it trains: QA presets answer the question, segment preset
 
 import pytest
 
+from conftest import fact_question
 from lift.adapters import load_adapter
 from lift.config import LiftConfig
 from lift.infer import answer_question
 from lift.infer.generation import generate_batch
 from lift.prompting import chat_prompt_ids
 from lift.recipe import lift_document
-from lift.synth.template import template_pairs
 from lift.text.documents import document_from_text
 
 FACT = "The secret code of the blue castle is zebra seven."
@@ -28,7 +28,7 @@ def _lift(tiny, home, objective, epochs, **extra):
     "objective,pipeline", [("qa", False), ("two_stage", True), ("two_stage", False), ("mix", True)]
 )
 def test_qa_presets_answer_the_question_about_the_fact(tiny, lift_home, objective, pipeline):
-    question = template_pairs(FACT)[0]["question"]
+    question = fact_question(FACT)
     kwargs = {"window": tiny.window, "max_new_tokens": 16, "system": LiftConfig().infer.system_prompt}
     assert "zebra seven" not in answer_question(tiny.model, tiny.tokenizer, question, "no_context", **kwargs).text
     result, adapter = _lift(tiny, lift_home, objective, 30, **{"train.pipeline": pipeline})
@@ -60,7 +60,7 @@ def test_other_adapters_lift_through_the_recipe_and_leave_the_base_as_it_was(tin
     import torch
 
     before = {n: p.detach().clone() for n, p in tiny.model.named_parameters()}
-    question = template_pairs(FACT)[0]["question"]
+    question = fact_question(FACT)
     kwargs = {"window": tiny.window, "max_new_tokens": 16, "system": LiftConfig().infer.system_prompt}
     extra = {"adapter.type": kind, "adapter.gate_init_bias": 0.0, "train.lr": 1e-2 if kind == "gated_memory" else 3e-3}
     result, adapter = _lift(tiny, lift_home, "qa", 40, **extra)

@@ -17,6 +17,7 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
+from conftest import fact_question
 from lift.adapters import load_adapter
 from lift.cli import app as cli_app
 from lift.config import LiftConfig
@@ -27,7 +28,6 @@ from lift.serve.app import Server, create_app
 from lift.serve.engine import ChatEngine, ChatJob
 from lift.serve.jobs import LiftJobs
 from lift.store import Store
-from lift.synth.template import template_pairs
 from lift.testing.server_thread import ServerThread
 from lift.text.documents import document_from_text
 
@@ -35,7 +35,7 @@ KEY = "test-key-123"
 FACT = "The secret code of the blue castle is zebra seven."
 DOC = FACT + " The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
 OTHER = "The capital of France is Paris. Hello world, this is a tiny tokenizer."
-QUESTION = template_pairs(FACT)[0]["question"]
+QUESTION = fact_question(FACT)
 TRAIN = {"train.lr": 1e-2, "train.replay_ratio": 0.0, "train.batch_tokens": 128, "train.precision": "fp32"}
 
 

@@ -9,6 +9,7 @@ import torch
 from lift.adapters import attach_lora
 from lift.config import LiftConfig, LoraConfig, TrainConfig
 from lift.data import pack_examples, qa_example
+from lift.data.sources import TrainingData
 from lift.errors import LiftError
 from lift.train import train_adapter
 from lift.train.attention import NAME, SHORT_CPU, example_bounds, packed_attention, resolve_kernel
@@ -106,7 +107,7 @@ def test_bf16_loss_stays_within_tolerance_of_fp32(tiny):
         torch.manual_seed(0)
         adapter = attach_lora(copy.deepcopy(tiny.model), LoraConfig(rank=4, alpha=8))
         config = TrainConfig(epochs=20, lr=1e-2, batch_tokens=64, precision=precision)
-        curves[precision] = train_adapter(adapter, examples, config).loss_per_epoch
+        curves[precision] = train_adapter(adapter, TrainingData.of(examples), config).loss_per_epoch
     assert curves["fp32"][-1] < 0.3 * curves["fp32"][0]
     for a, b in zip(curves["fp32"], curves["bf16"], strict=True):
         assert abs(a - b) <= 0.1 * a + 0.05  # 10%, or 0.05 nats once the loss is near 0
@@ -162,7 +163,7 @@ def test_training_with_every_speedup_on_or_off_ends_at_the_same_loss(tiny):
         torch.manual_seed(0)  # the same LoRA init for every run
         adapter = attach_lora(copy.deepcopy(tiny.model), LoraConfig(rank=4, alpha=8))
         config = TrainConfig(epochs=3, lr=1e-2, batch_tokens=64, precision="fp32", **overrides)
-        results[name] = train_adapter(adapter, examples, config, lean_casts=lean).loss_per_epoch
+        results[name] = train_adapter(adapter, TrainingData.of(examples), config, lean_casts=lean).loss_per_epoch
     for name in ("packed", "compiled"):
         assert results[name] == pytest.approx(results["plain"], rel=1e-4), name
 

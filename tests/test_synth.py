@@ -14,8 +14,11 @@ from lift.testing.synthesis import synthesize_qa
 NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
 
 
+OLDER_FORMS = ("definition", "wh", "about", "key_phrase", "cloze", "succession")
+
+
 def test_template_pairs_for_the_needle_are_spans_of_the_sentence():
-    pairs = template_pairs(NEEDLE, "Before that came another sentence.")
+    pairs = template_pairs(NEEDLE, "Before that came another sentence.", OLDER_FORMS)
     questions = [p["question"] for p in pairs]
     assert questions[0] == "What is the best thing to do in San Francisco?"
     assert any("San Francisco" in q or "Dolores Park" in q for q in questions[1:])
@@ -26,7 +29,7 @@ def test_template_pairs_for_the_needle_are_spans_of_the_sentence():
 
 
 def test_template_skips_pronoun_definitions_and_tiny_sentences():
-    questions = [p["question"] for p in template_pairs("It is a long way from home to the sea.")]
+    questions = [p["question"] for p in template_pairs("It is a long way from home to the sea.", forms=OLDER_FORMS)]
     assert not any(q.startswith("What is it") for q in questions)
     assert template_pairs("Too short.") == []
 
@@ -230,7 +233,7 @@ def test_a_cached_output_is_only_reused_for_the_same_sentence_text(tmp_path):
         synthesize_qa("doc-sha", SENTENCES, CountingTemplate(8), cache, config)
         result = synthesize_qa("doc-sha", resplit, CountingTemplate(8), cache, config)
     assert result.stats.cache_hits == 1  # only sentence 0 kept its text and its preceding context
-    assert all(p.answer.rstrip(".") in " ".join(resplit) for p in result.pairs)
+    assert all(p.answer.split(": ", 1)[-1].rstrip(".") in " ".join(resplit) for p in result.pairs)  # its own text
 
 
 def _open_cache_at(path: str, start: float) -> str | None:

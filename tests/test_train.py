@@ -9,6 +9,7 @@ import torch
 from lift.adapters import attach_lora
 from lift.config import LoraConfig, TrainConfig
 from lift.data import pack_examples, qa_example
+from lift.data.sources import TrainingData
 from lift.infer import answer_question
 from lift.progress import NullProgress
 from lift.train import train_adapter
@@ -37,7 +38,7 @@ def test_training_drives_loss_down_and_makes_a_made_up_fact_recallable(tiny):
     assert FACT_A not in answer_question(tiny.model, tok, FACT_Q, "no_context", **kwargs).text
     model = attach_lora(tiny.model, LoraConfig(rank=8, alpha=16))
     result = train_adapter(
-        model, _fact_examples(tok), TrainConfig(epochs=30, lr=1e-2, batch_tokens=64, precision="fp32")
+        model, TrainingData.of(_fact_examples(tok)), TrainConfig(epochs=30, lr=1e-2, batch_tokens=64, precision="fp32")
     )
     assert result.loss_per_epoch[-1] < 0.1 * result.loss_per_epoch[0]
     assert answer_question(model, tok, FACT_Q, "lift_only", **kwargs).text == FACT_A
@@ -48,7 +49,9 @@ def test_training_drives_loss_down_and_makes_a_made_up_fact_recallable(tiny):
 def test_bf16_autocast_training_also_learns(tiny):
     model = attach_lora(tiny.model, LoraConfig(rank=8, alpha=16))
     result = train_adapter(
-        model, _fact_examples(tiny.tokenizer), TrainConfig(epochs=20, lr=1e-2, batch_tokens=64, precision="bf16")
+        model,
+        TrainingData.of(_fact_examples(tiny.tokenizer)),
+        TrainConfig(epochs=20, lr=1e-2, batch_tokens=64, precision="bf16"),
     )
     assert result.precision == "bf16"
     assert result.loss_per_epoch[-1] < 0.2 * result.loss_per_epoch[0]
@@ -85,16 +88,18 @@ def test_interrupted_training_resumes_from_last_epoch_and_matches_uninterrupted(
         return attach_lora(copy.deepcopy(base_copy), LoraConfig(rank=4, alpha=8))
 
     reference = fresh_adapter()
-    full = train_adapter(reference, examples, config)
+    full = train_adapter(reference, TrainingData.of(examples), config)
 
     steps_per_epoch = len(full.loss_per_epoch) and full.steps // 3
     interrupted = fresh_adapter()
     with pytest.raises(KeyboardInterrupt):
-        train_adapter(interrupted, examples, config, tmp_path / "ckpt", progress=_KillAt(steps_per_epoch + 2))
+        train_adapter(
+            interrupted, TrainingData.of(examples), config, tmp_path / "ckpt", progress=_KillAt(steps_per_epoch + 2)
+        )
     assert (tmp_path / "ckpt" / "epoch-1").is_dir()
 
     resumed_model = fresh_adapter()
-    resumed = train_adapter(resumed_model, examples, config, tmp_path / "ckpt")
+    resumed = train_adapter(resumed_model, TrainingData.of(examples), config, tmp_path / "ckpt")
     assert resumed.resumed_from_epoch == 1
     assert len(resumed.loss_per_epoch) == 3
     assert resumed.loss_per_epoch == pytest.approx(full.loss_per_epoch, rel=1e-4)
@@ -115,9 +120,9 @@ def test_the_learning_rate_decays_to_zero_over_all_epochs(tiny, streamed):
     model = attach_lora(tiny.model, LoraConfig(rank=2, alpha=4))
     if streamed:  # the pipeline: first epoch from a stream whose size was estimated too high
         stream = (((i,), e) for i, e in enumerate(examples))
-        result = train_adapter(model, None, config, stream=stream, expected_examples=20)
+        result = train_adapter(model, TrainingData(generated=stream, streaming=True, expected=20), config)
     else:
-        result = train_adapter(model, examples, config)
+        result = train_adapter(model, TrainingData.of(examples), config)
     # the last step's rate is lr x (share of the run still ahead), at most one row of examples' worth
     assert 0 < result.last_lr <= 1e-3 * 3 / (3 * 12) + 1e-12, result.last_lr
 
@@ -143,10 +148,12 @@ def test_min_steps_adds_epochs_to_a_short_document_only(tiny, streamed):
     if streamed:
         stream = (((i,), e) for i, e in enumerate(examples))
         progress = _Names()
-        result = train_adapter(model, None, config, progress=progress, stream=stream, expected_examples=6)
+        result = train_adapter(
+            model, TrainingData(generated=stream, streaming=True, expected=6), config, progress=progress
+        )
     else:
         progress = _Names()
-        result = train_adapter(model, examples, config, progress=progress)
+        result = train_adapter(model, TrainingData.of(examples), config, progress=progress)
     epochs = math.ceil(9 / per_epoch)
     # the streamed epoch cannot know the count that min_steps sets: it does not claim the configured 2
     first = "train epoch 1/2 or more" if streamed else f"train epoch 1/{epochs}"
@@ -174,7 +181,7 @@ def test_a_loss_that_is_not_finite_stops_training_with_a_hint(tiny, tmp_path, mo
     model = attach_lora(tiny.model, LoraConfig(rank=8, alpha=16))
     config = TrainConfig(epochs=3, lr=1e-2, batch_tokens=32, precision="fp32", min_steps=0)
     with pytest.raises(FloatingPointError, match=r"loss became nan in epoch 1 \(by step 3\); lower train.lr"):
-        train_adapter(model, _fact_examples(tiny.tokenizer), config, checkpoint_dir=tmp_path / "ckpt")
+        train_adapter(model, TrainingData.of(_fact_examples(tiny.tokenizer)), config, checkpoint_dir=tmp_path / "ckpt")
     assert not (tmp_path / "ckpt").exists() or not any((tmp_path / "ckpt").iterdir())  # no epoch was saved
 
 
@@ -188,6 +195,8 @@ def test_auto_step_size_is_384_tokens_and_a_set_value_is_kept():
 def test_training_records_the_step_size_it_used(tiny):
     model = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
     result = train_adapter(
-        model, _fact_examples(tiny.tokenizer), TrainConfig(epochs=1, lr=1e-3, precision="fp32", min_steps=0)
+        model,
+        TrainingData.of(_fact_examples(tiny.tokenizer)),
+        TrainConfig(epochs=1, lr=1e-3, precision="fp32", min_steps=0),
     )
     assert result.batch_tokens == 384 and result.steps == 1  # 4 short examples fit one 384-token row

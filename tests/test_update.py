@@ -4,6 +4,7 @@ on, and both the old and the new facts are recalled."""
 import pytest
 from typer.testing import CliRunner
 
+from conftest import fact_question
 from lift.adapters import load_adapter
 from lift.cli import app
 from lift.config import LiftConfig
@@ -11,7 +12,6 @@ from lift.errors import LiftError
 from lift.infer import answer_question
 from lift.recipe import lift_document
 from lift.store import Store
-from lift.synth.template import template_pairs
 from lift.text.documents import document_from_text
 
 OLD_FACT = "The secret code of the blue castle is zebra seven."
@@ -25,6 +25,8 @@ NEW_FACT = "The password of the red gate is falcon nine."
 SETTINGS = {
     "train.epochs": 30, "train.lr": 1e-2, "train.replay_ratio": 0.0, "train.precision": "fp32",
     "train.batch_tokens": 128, "synth.qa_per_sentence": 1, "infer.gate": False, "train.update_replay": 1.0,
+    "train.objective": "mix",  # an update of a mix lift trains its QA alone
+    "synth.template_forms": ["definition", "key_phrase", "cloze", "succession"],  # one pair: 'What is X?'
 }  # fmt: skip
 
 
@@ -48,15 +50,15 @@ def test_an_update_trains_on_from_the_old_adapter_with_new_qa_for_the_changed_se
     assert lineage.previous == first.entry.doc_id and lineage.version == 2
     assert lineage.changed_sentences == [5] and lineage.removed_sentences == 0 and lineage.replayed_sentences == 5
     assert second.manifest.synthesis.jobs == 6 and second.manifest.synthesis.cache_hits == 5
-    # the default objective is mix: the first lift trains segments too, the update its QA alone
+    # a mix lift trains segments too, its update its QA alone
     assert first.manifest.training.objective == "mix" and first.manifest.training.segments > 0
     assert second.manifest.training.objective == "qa" and second.manifest.training.segments == 0
     assert Store(lift_home).get(first.entry.doc_id) is not None  # the previous version stays
     # trained on from the first adapter: 5 of its 6 examples are known from the first epoch on
     assert second.manifest.training.loss_per_epoch[0] < 0.5 * first.manifest.training.loss_per_epoch[0]
 
-    old_question = template_pairs(OLD_FACT)[0]["question"]
-    new_question = template_pairs(NEW_FACT)[0]["question"]
+    old_question = fact_question(OLD_FACT)
+    new_question = fact_question(NEW_FACT)
     assert "zebra seven" in _answer(tiny, first.entry, old_question)
     assert "falcon nine" not in _answer(tiny, first.entry, new_question)
     assert "falcon nine" in _answer(tiny, second.entry, new_question)

@@ -2,7 +2,8 @@
 # Regenerates every committed evaluation result under benchmarks/results/ (embedded SmolLM2-135M, CPU).
 # The grids are the subsets this 2-core machine could afford; each command is resumable (rerun to continue)
 # and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
-# Usage: bash benchmarks/eval/run.sh [step ...]   (steps: niah_lift niah_long squad general niah_base loogle
+# Usage: bash benchmarks/eval/run.sh [step ...]   (issue K's defaults: paraphrase_k niah_k niah_long_k
+#        niah_long_k_steps squad_k general_k; older steps: niah_lift niah_long squad general niah_base loogle
 #        longbench paraphrase paraphrase_wh paraphrase_mix general_mix squad_mix; niah_lift_m1 is the stopped m = 1 run;
 #        niah_lift_m1_e12 its 12-epoch version; niah_long_m1_e12 that recipe at 16k; niah_lift_m1_e6_lr3e-3 and
 #        niah_long_m1_e6_lr3e-3 the cheaper 6-epoch, lr 3e-3 version). Results land in benchmarks/results/<step>/; then
@@ -11,9 +12,17 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 LIFT="${LIFT:-.venv/bin/lift}"
 R=benchmarks/results
-# The steps below were run before mix / the wh+about forms with m = 6 / train.min_steps 100 became the defaults
-# (2026-12-01): they pin the recipe of their time so that a rerun resumes and reproduces them.
-V1=(--set train.objective=qa --set synth.template_forms=definition,key_phrase,cloze,succession --set train.min_steps=0)
+# The steps below pin the recipes of their time. V0: the defaults before issue K (LoRA rank 8, 4 epochs, lr 1e-3
+# -- unset then --, the system prompt "You are a helpful assistant."); their run.json files recorded train.lr
+# unset, so a rerun into an old folder stops on that difference: give it a new --out.
+V0=(--set lora.rank=8 --set lora.alpha=16 --set train.epochs=4 --set train.lr=1e-3
+    --set "infer.system_prompt=You are a helpful assistant.")
+# V1: before mix / the wh+about forms with m = 6 / train.min_steps 100 became the defaults (2026-12-01).
+V1=("${V0[@]}" --set train.objective=qa --set synth.template_forms=definition,key_phrase,cloze,succession
+    --set train.min_steps=0)
+# D1201: the defaults of 2026-12-01 to 2026-12-03.
+D1201=("${V0[@]}" --set train.objective=mix --set synth.template_forms=definition,wh,about,key_phrase,cloze,succession
+       --set train.min_steps=100)
 V1M3=("${V1[@]}" --set synth.qa_per_sentence=3)
 export LIFT_HOME="${LIFT_HOME:-$HOME/.cache/lift-bench}"
 
@@ -73,13 +82,13 @@ paraphrase_wh() {  # the lever chosen on the dev split: wh questions after defin
     --set synth.template_forms=definition,wh,key_phrase,cloze,succession --set synth.qa_per_sentence=5
 }
 paraphrase_mix() {  # the defaults since 2026-12-01 (mix, wh+about forms, m = 6), chosen on the dev split
-  $LIFT eval paraphrase --modes lift_only,auto -o $R/paraphrase_mix
+  $LIFT eval paraphrase "${D1201[@]}" --modes lift_only,auto -o $R/paraphrase_mix
 }
 general_mix() {  # forgetting with the defaults since 2026-12-01 (the demo essay lifted with them)
-  $LIFT eval general --modes no_context,lift_only,auto -o $R/general_mix
+  $LIFT eval general "${D1201[@]}" --modes no_context,lift_only,auto -o $R/general_mix
 }
 squad_mix() {  # the same 200 questions as `squad`, with the defaults since 2026-12-01 (+ train.min_steps 100)
-  $LIFT eval squad --limit 200 --modes lift_only -o $R/squad_mix
+  $LIFT eval squad "${D1201[@]}" --limit 200 --modes lift_only -o $R/squad_mix
 }
 loogle() {  # the first 3 documents (15k-26k tokens, all beyond the 8k window), m = 1: ~2.5 h here
   $LIFT eval loogle "${V1[@]}" -c benchmarks/eval/long.yaml --max-documents 3 \
@@ -88,6 +97,36 @@ loogle() {  # the first 3 documents (15k-26k tokens, all beyond the 8k window), 
 longbench() {  # the shortest sample of the task with the shortest contexts (qmsum, ~2.5k tokens)
   $LIFT eval longbench "${V1[@]}" -c benchmarks/eval/long.yaml --set eval.longbench_tasks=qmsum \
     --set eval.longbench_per_task=1 -o $R/longbench
+}
+
+# Issue K's default recipe (2026-12-03: template forms ask, cue, yes_no with m = 6; qa; 2 epochs; LoRA rank 32 at
+# lr 3e-3; an empty system turn). Its results go to folders ending in _k.
+paraphrase_k() {  # the test split of both families (names: h2-h4, objects: h6-h8), icl and rag beside
+  $LIFT eval paraphrase --modes lift_only,icl,rag -o $R/paraphrase_k
+}
+niah_k() {  # 1k-4k x depths 0/50/100 and 8k at 50 %, each cell asked in its own words and in 5 others
+  for length in 1000 2000 4000; do
+    $LIFT eval niah --modes lift_only,icl,rag --set eval.niah_lengths=$length --set eval.niah_depths=0,50,100 \
+      -o $R/niah_k
+  done
+  $LIFT eval niah --modes lift_only,icl,rag --set eval.niah_lengths=8000 --set eval.niah_depths=50 -o $R/niah_k
+}
+niah_long_k() {  # beyond the 8k window: 16k at 10/50/90 %, then 32k at 50 %; ~1 h of training per 16k cell here
+  for depth in 50 10 90; do
+    $LIFT eval niah --modes lift_only,icl,rag --set eval.niah_lengths=16000 --set eval.niah_depths=$depth \
+      -o $R/niah_long_k
+  done
+  $LIFT eval niah --modes lift_only,icl,rag --set eval.niah_lengths=32000 --set eval.niah_depths=50 -o $R/niah_long_k
+}
+niah_long_k_steps() {  # 16k at 50 % with steps sized for ~100 optimizer steps per lift (3.2k tokens) and the sqrt lr
+  $LIFT eval niah --modes lift_only --set eval.niah_lengths=16000 --set eval.niah_depths=50 \
+    --set train.target_steps=100 -o $R/niah_long_k_steps
+}
+squad_k() {  # the scored 200 questions, icl and no_context beside (their prompts have the new empty system turn)
+  $LIFT eval squad --limit 200 --modes lift_only,icl,no_context -o $R/squad_k
+}
+general_k() {  # forgetting after lifting the demo essay, without and with the question gate (auto)
+  $LIFT eval general --modes no_context,lift_only,auto -o $R/general_k
 }
 
 steps=("$@")

@@ -223,15 +223,16 @@ def lift_epoch(model, warmup, examples, step_tokens: int, device: torch.device, 
     from lift.adapters import attach_lora
     from lift.bench.flops import model_shape
     from lift.config import LoraConfig, TrainConfig
+    from lift.data.sources import TrainingData
     from lift.train import train_adapter
 
     adapter = attach_lora(model, LoraConfig(rank=8, alpha=16))
     config = TrainConfig(
         epochs=1, lr=1e-3, batch_tokens=step_tokens, precision="auto", packed_kernel=kernel, min_steps=0
     )
-    train_adapter(adapter, warmup, config)
+    train_adapter(adapter, TrainingData.of(warmup), config)
     _sync(device)
-    result = train_adapter(adapter, examples, config)
+    result = train_adapter(adapter, TrainingData.of(examples), config)
     return result.seconds, result.tokens, model_shape(adapter.model)
 
 

@@ -18,6 +18,7 @@ import torch
 
 from lift.adapters import attach_adapter
 from lift.config import LiftConfig
+from lift.data.sources import TrainingData
 from lift.data.tasks import ExampleMaker
 from lift.models import load_model
 from lift.synth.cache import GenerationCache
@@ -36,7 +37,7 @@ train = dataclasses.replace(config.train, precision="bf16", epochs=1, batch_toke
 for _run in ("warm", "timed"):
     torch.manual_seed(0)
     adapter = attach_adapter(loaded.model, config.adapter, config.lora)
-    result = train_adapter(adapter, examples, train, lr=1e-3)
+    result = train_adapter(adapter, TrainingData.of(examples), train, lr=1e-3)
     adapter.unload()
 print(
     json.dumps({"code": sys.argv[1], "tokens_per_s": round(result.tokens_per_second, 1), "loss": result.loss_per_epoch})

@@ -76,6 +76,7 @@ def throughput() -> list[dict]:
     from lift.adapters import attach_adapter
     from lift.bench.flops import matmul_peak, model_shape, training_flops
     from lift.config import LiftConfig
+    from lift.data.sources import TrainingData
     from lift.train import train_adapter
 
     peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
@@ -101,7 +102,7 @@ def throughput() -> list[dict]:
         adapter = attach_adapter(loaded.model, config.adapter, config.lora)
         shape = model_shape(adapter.model)
         train = dataclasses.replace(config.train, precision=precision, epochs=epochs, **overrides)
-        result = train_adapter(adapter, examples, train, lr=1e-3, lean_casts=lean)
+        result = train_adapter(adapter, TrainingData.of(examples), train, lr=1e-3, lean_casts=lean)
         adapter.unload()
         flops = training_flops(shape, examples) * epochs
         achieved = flops / result.seconds

@@ -31,22 +31,32 @@ TEMPLATE_FORMS = (
     "cue",
     "yes_no",
 )
-DEFAULT_TEMPLATE_FORMS = ("definition", "wh", "about", "key_phrase", "cloze", "succession")
+DEFAULT_TEMPLATE_FORMS = ("ask", "cue", "yes_no")
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 PACKED_KERNELS = ("auto", "loop", "varlen", "block_mask")
-CPU_BATCH_TOKENS = 384  # train.batch_tokens 0 (auto)
+CPU_BATCH_TOKENS = 384  # train.batch_tokens 0 (auto): the smallest step
+MAX_BATCH_TOKENS = 16384  # the largest step train.target_steps sizes
+TRAINING_TOKENS_PER_DOCUMENT_TOKEN = 20  # what the default recipe trains on per document token (to size steps)
 DEVICES = ("auto", "cpu", "cuda")
 ADAPTERS = ("lora", "pissa", "gated_memory")
 OBJECTIVES = ("qa", "segments", "contextualized", "two_stage", "mix")
 
 
 def step_tokens(batch_tokens: int) -> int:
-    """Tokens per packed row: batch_tokens, or for 0 (auto) CPU_BATCH_TOKENS on every device. Larger steps
-    with the same learning rate and epochs learn less: 1,024-token steps lost the needle of a 4k-token NIAH
-    haystack that 384-token steps recall, unless the lr grows with them (lift.adapters.learning_rate;
-    benchmarks/results/gpu_steps). Auto stays at 384 until steps of a GPU's size (16k+) are measured too."""
+    """Tokens per packed row: batch_tokens, or for 0 (auto) CPU_BATCH_TOKENS (lift_step_tokens sizes auto steps
+    per document when train.target_steps is set)."""
     return batch_tokens or CPU_BATCH_TOKENS
+
+
+def lift_step_tokens(train: TrainConfig, document_tokens: int) -> int:
+    """The step size of one lift: train.batch_tokens, or for 0 (auto) with train.target_steps N the size that
+    gives about N optimizer steps for a document of this length under the default recipe (rounded to 64,
+    between CPU_BATCH_TOKENS and MAX_BATCH_TOKENS), so a GPU takes large steps on large documents."""
+    if train.batch_tokens or not train.target_steps:
+        return step_tokens(train.batch_tokens)
+    tokens = document_tokens * TRAINING_TOKENS_PER_DOCUMENT_TOKEN / train.target_steps
+    return int(min(MAX_BATCH_TOKENS, max(CPU_BATCH_TOKENS, round(tokens / 64) * 64)))
 
 
 # A field's role, in its metadata (a section's own role is the default for its fields):
@@ -125,19 +135,21 @@ class SynthConfig:
     temperature: float = _help("openai generator: sampling temperature.", 0.7)
     max_tokens: int = _help("openai generator: max tokens per reply.", 512)
     qa_per_sentence: int = _help(
-        "m: QA pairs asked for per sentence (synthetic QA per sentence, LIFT 2025 paper §4.1: 1 for NIAH, 5-10 "
-        "for LooGLE). The template generator makes at most 6 pairs of most sentences, so 6 keeps every form.",
+        "m: QA pairs per sentence (synthetic QA per sentence, LIFT 2025 paper §4.1): what an LLM generator is "
+        "asked for, and where the template generator stops (its forms make 6 to 15 pairs of most sentences).",
         6,
     )
     template_forms: list = _help(
-        "template generator: the question forms to make of each sentence, in order (the first qa_per_sentence "
-        "pairs are kept). definition: 'What is X?' for 'X is Y.'; key_phrase: 'What does the text say about "
-        "<name>?'; cloze: 'Complete the sentence: ...'; succession: the sentence after the previous one; wh: "
-        "short who/what/where/when/how-many questions about the subject, object, places, dates and counts "
-        "('Where did Alice found the bakery?'); wh_long: the same keeping the rest of the sentence; wh_span: the "
-        "wh questions answered with the phrase asked about ('In Lisbon.'), where every other form answers with "
-        "the whole sentence; about: two of the sentence's names, numbers and dates asked together in rotating "
-        "wordings ('Tell me about Edda Voss and 1961.').",
+        "template generator: the question forms to make of each sentence (the first qa_per_sentence pairs are "
+        "kept). ask, cue and yes_no work phrase by phrase (every content phrase of the sentence in turn): ask: "
+        "a question whose answer is the phrase, answered with the phrase, then the sentence ('Where did Maria "
+        "leave the key?' -> 'Under the blue flowerpot: Maria left ...'); cue: a question naming the phrase, "
+        "answered with the sentence restated with that phrase first; yes_no: 'What did <subject> do?' and the "
+        "sentence as a yes/no question, after the phrases. The older forms answer with the whole sentence: "
+        "definition ('What is X?' for 'X is Y.'), wh (who/what/where/when/how-many about the subject, object, "
+        "places, dates and counts), about (two names, numbers or dates asked together), key_phrase ('What does "
+        "the text say about <name>?'), cloze ('Complete the sentence: ...'), succession (the sentence after the "
+        "previous one).",
         list(DEFAULT_TEMPLATE_FORMS),
     )
     contrast: bool = _help(
@@ -173,9 +185,9 @@ class SynthConfig:
 class LoraConfig:
     rank: int = _help(
         "LoRA rank r: the inner dimension of each low-rank update (trainable parameters grow in proportion).",
-        8,
+        32,
     )
-    alpha: int = _help("LoRA alpha (scale = alpha / rank).", 16)
+    alpha: int = _help("LoRA alpha (scale = alpha / rank).", 64)
     dropout: float = _help("LoRA dropout.", 0.0)
     target_modules: str = _help(
         "Modules to adapt: 'all-linear' (every linear projection) or a comma list.", "all-linear"
@@ -211,9 +223,8 @@ class TrainConfig:
         "'contextualized' (contextualized recitation, LIFT 2024 paper §3.3: each segment recited after head/tail "
         "context), 'two_stage' (the LIFT 2024 paper's two-stage schedule, appendix A.2: stage1_epochs of "
         "contextualized segments, then contextualized segments + QA) or 'mix' (segments + qa_weight x QA in one "
-        "run, LIFT blog §3.2). mix is the default: the document's own text next to the QA lets the adapter "
-        "answer questions worded unlike any template (benchmarks/results/paraphrase_dev).",
-        "mix",
+        "run, LIFT blog §3.2).",
+        "qa",
     )
     segment_tokens: int = _help(
         "Segment length l in tokens; 0: 256 for mix, a quarter of the model window for the other presets (the "
@@ -243,14 +254,14 @@ class TrainConfig:
         "paper uses 1 for PiSSA, 3 for Gated Memory).",
         1,
     )
-    epochs: int = _help("Passes over the training examples (the LIFT 2025 paper uses 5).", 4)
+    epochs: int = _help("Passes over the training examples (the LIFT 2025 paper uses 5).", 2)
     min_steps: int = _help(
         "A floor on optimizer steps: a document whose `epochs` would give fewer steps (a passage of a few "
         "sentences packs into a handful per epoch) trains more epochs instead. 0: off.",
-        100,
+        0,
     )
     lr: float | None = _help(
-        "AdamW learning rate; None: the adapter's default: lora 1e-3, pissa 1e-3, gated_memory 1e-2, times "
+        "AdamW learning rate; None: the adapter's default: lora 3e-3, pissa 1e-3, gated_memory 1e-2, times "
         "sqrt(step tokens / 384) for steps above 384 tokens (batch_tokens x rows per step; the papers, "
         "on 8B models: 3e-4 for LoRA in the LIFT 2025 paper, 3e-5 for PiSSA and 1e-3 for Gated Memory in the "
         "LIFT 2024 paper).",
@@ -261,9 +272,13 @@ class TrainConfig:
     eps: float = _help("AdamW epsilon (the LIFT 2025 paper uses 1e-8).", 1e-8)
     weight_decay: float = _help("AdamW weight decay (the LIFT 2025 paper uses 0).", 0.0)
     batch_tokens: int = _help(
-        "Tokens per optimizer step: examples are packed into one row up to this length (no padding). 0: auto, "
-        "384 (on every device for now; larger steps raise the default lr, see train.lr and "
-        "benchmarks/results/gpu_steps).",
+        "Tokens per optimizer step: examples are packed into one row up to this length (no padding). 0: auto: "
+        "384, or sized by train.target_steps. Larger steps raise the default lr (train.lr).",
+        0,
+    )
+    target_steps: int = _help(
+        "With batch_tokens 0 (auto): size each lift's steps for about this many optimizer steps (384 to 16,384 "
+        "tokens per step, from the document's length), so large documents take large steps. 0: always 384.",
         0,
     )
     rows_per_step: int = _help(
@@ -327,7 +342,9 @@ class TrainConfig:
 class InferConfig:
     max_new_tokens: int = _help("Max tokens in an answer.", 64)
     system_prompt: str = _help(
-        "System message used in training examples and at answer time.", "You are a helpful assistant."
+        "System message of training examples and answers (the same in both). '': an empty system turn, not the "
+        "chat template's own default system prompt (SmolLM2's adds 20 tokens to every example).",
+        "",
     )
     gate: bool = _help(
         "Build the question gate of the auto answer mode at lift time: the document's chunks embedded with "
@@ -504,6 +521,7 @@ class LiftConfig:
             ),
             (self.train.max_grad_norm >= 0, "train.max_grad_norm must be >= 0"),
             (self.train.rows_per_step >= 0, "train.rows_per_step must be >= 0"),
+            (self.train.target_steps >= 0, "train.target_steps must be >= 0"),
             (0 <= self.train.update_replay <= 1, "train.update_replay must be in [0, 1]"),
             (self.train.replay_ratio >= 0, "train.replay_ratio must be >= 0"),
             (self.train.replay_max_tokens >= 8, "train.replay_max_tokens must be >= 8"),

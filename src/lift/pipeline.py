@@ -12,10 +12,13 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
+from lift.data.examples import Example
+from lift.data.tasks import ExampleMaker
 from lift.synth.stats import SynthesisReport
 from lift.synth.types import QAPair
+from lift.train.distributed import Processes
 
 Produce = Callable[[Callable[[QAPair], None], Callable[[], bool]], SynthesisReport]
 
@@ -78,3 +81,72 @@ class PairStream:
         """Stop the producer (it finishes the requests in flight, sends no new ones) and wait for it."""
         self._stop.set()
         self._thread.join(timeout=60)
+
+
+class GeneratedQA:
+    """The generated training source (lift.data.sources.Source): synthetic QA pairs made into examples, with
+    replay mixed in (lift.data.tasks.ExampleMaker). With `streaming` (the pipeline) its examples come from a
+    producer thread as each generation finishes; without it, everything is generated first (under torchrun
+    process 0 generates into the cache, then the others read it). Once its examples are consumed (or it is
+    closed), `stats` holds the synthesis record and `questions` every pair's (order, question)."""
+
+    name = "qa"
+    generated = True
+
+    def __init__(
+        self,
+        produce: Produce,
+        make_examples: ExampleMaker,
+        generator_id: str,
+        expected: int,
+        streaming: bool,
+        queue_size: int,
+        processes: Processes,
+    ) -> None:
+        self._produce = produce
+        self.make_examples = make_examples
+        self.generator_id = generator_id
+        self.expected = expected  # examples if every request yields all it asks for (replay included)
+        self.streaming = streaming
+        self._queue_size = queue_size
+        self._processes = processes
+        self._stream: PairStream | None = None
+        self.stats = SynthesisReport()
+        self.wait_seconds = 0.0  # trainer time spent waiting for pairs (streaming)
+        self.questions: list[tuple[tuple[int, int], str]] = []
+
+    def examples(self) -> Iterable[tuple[tuple, Example]]:
+        if self.streaming:
+            self._stream = PairStream(self._produce, self._queue_size).start()
+            return self._streamed()
+        collected: list[QAPair] = []
+        with self._processes.main_first():  # process 0 generates into the cache, the others read it
+            self.stats = self._produce(collected.append, lambda: False)
+        ordered = sorted(collected, key=lambda pair: pair.order)
+        return list(self.make_examples.stream(self._noted(ordered)))
+
+    def _noted(self, pairs: Iterable[QAPair]) -> Iterator[QAPair]:
+        for pair in pairs:
+            self.questions.append((pair.order, pair.question))
+            yield pair
+
+    def _streamed(self) -> Iterator[tuple[tuple, Example]]:
+        assert self._stream is not None
+        try:
+            yield from self.make_examples.stream(self._noted(self._stream))
+        finally:
+            self.close()
+
+    def counts(self) -> dict[str, int]:
+        """The manifest's training counts of this source."""
+        return {"qa_examples": self.make_examples.qa_examples, "replay_examples": self.make_examples.replay_examples}
+
+    def timings(self) -> dict[str, float]:
+        return {"trainer_wait": self.wait_seconds} if self.streaming else {}
+
+    def close(self) -> None:
+        """Stop a producer still running (training failed or stopped); keeps what it counted."""
+        if self._stream is not None:
+            self._stream.close()
+            self.stats = self._stream.stats or self.stats
+            self.wait_seconds = self._stream.wait_seconds

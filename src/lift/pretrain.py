@@ -25,6 +25,7 @@ from lift.adapters import attach_lora, learning_rate
 from lift.config import LiftConfig, TrainConfig
 from lift.data import qa_example, training_plan
 from lift.data.examples import Example
+from lift.data.sources import TrainingData
 from lift.errors import LiftError
 from lift.eval.suites.squad import RECORD_FILE, squad_articles, squad_split
 from lift.models import LoadedModel
@@ -71,7 +72,8 @@ def pretrain(
     torch.manual_seed(train_config.seed)
     adapter = attach_lora(loaded.model, config.lora)
     started = time.perf_counter()
-    result = train_adapter(adapter, qa, train_config, None, progress, fixed=segments, lr=lr)
+    data = TrainingData(fixed=segments, generated=[((n,), example) for n, example in enumerate(qa)])
+    result = train_adapter(adapter, data, train_config, None, progress, lr=lr)
     seconds = time.perf_counter() - started
     merged = adapter.model.merge_and_unload()
     record = {

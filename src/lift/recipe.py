@@ -1,16 +1,14 @@
 """Lift one document: the whole path, read top to bottom.
 
-    document -> sentences -> synthetic QA (+ replay) ─┐
-    document -> overlapping segments (per preset) ────┴> examples -> adapter training -> store entry
-    document -> embedded chunks; synthetic questions vs replay prompts -> question gate (auto mode) -> store entry
+    document -> sentences -> synthetic QA (+ replay) ─┐  (the generated source)
+    document -> segments, restatements, contrast ─────┴> training data -> adapter training -> store entry
+    document -> embedded sentences; synthetic questions vs replay prompts -> question gate (auto mode)
 
-train.objective picks the examples (QA, segments, contextualized segments, two stages, or a weighted mix);
-adapter.type what is trained (LoRA, PiSSA, Gated Memory). With train.pipeline (the default) generation and
-the first QA epoch overlap; stage-1 segment epochs run while the generator works. With infer.gate (the
-default) the entry also holds the question gate with which the auto mode sends general questions to the base
-model. Under torchrun (several processes, lift.train.distributed) process 0 generates first and the others
-read its cache, every process trains its share of each step, and process 0 builds the gate and writes the
-entry; the pipeline is off there. Everything expensive is resumable: each generation is committed to the
+train.objective and the synth settings pick the sources (lift.data.sources); adapter.type what is trained.
+With train.pipeline the first epoch trains on QA pairs as they are generated. With infer.gate the entry also
+holds the question gate with which the auto mode sends general questions to the base model. Under torchrun
+every process trains its share of each step; process 0 generates first, builds the gate and writes the entry
+(lift.train.distributed.Processes). Everything expensive is resumable: each generation is committed to the
 SQLite cache as it finishes, training checkpoints each epoch under $LIFT_HOME/work/, and the store entry
 appears atomically at the end.
 """
@@ -23,26 +21,22 @@ import json
 import random
 import shutil
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
 from lift.adapters import attach_adapter, learning_rate, resume_adapter
-from lift.config import LiftConfig, dump_config, step_tokens
-from lift.data import training_plan
-from lift.data.contrast import contrast_pairs, restatements
-from lift.data.examples import qa_example
-from lift.data.objectives import segment_example
+from lift.config import LiftConfig, dump_config, lift_step_tokens, step_tokens
+from lift.data import TrainingPlan, training_plan
+from lift.data.sources import FixedSource, Source, TrainingData, contrast_source, restatement_source
 from lift.data.tasks import ExampleMaker
 from lift.errors import LiftError
 from lift.infer.gate import EMBEDDER, GATE_FILE, MAX_POSITIVES, FittedGate, evenly_spaced, fit_gate, require_embedder
 from lift.models import LoadedModel, lift_home
-from lift.pipeline import PairStream
+from lift.pipeline import GeneratedQA
 from lift.progress import NullProgress, ProgressLike
-from lift.store import AdapterRecord, Entry, GateRecord, Manifest, Store, TrainingRecord
+from lift.store import AdapterRecord, Entry, GateRecord, Manifest, Store
 from lift.store.manifest import MANIFEST_FILE
 from lift.synth.cache import GenerationCache
 from lift.synth.generate import build_jobs, generate_pairs
@@ -50,12 +44,10 @@ from lift.synth.generators import make_generator
 from lift.synth.prompts import load_prompt
 from lift.synth.replay import replay_pairs, replay_prompts
 from lift.synth.stats import SynthesisReport
-from lift.synth.types import QAPair
 from lift.text import Document, split_sentences
 from lift.train import NoExamplesError, train_adapter
-from lift.train.distributed import barrier, is_main, main_first, world
-from lift.update import plan_update
-from lift.versions import package_versions
+from lift.train.distributed import Processes
+from lift.update import UpdatePlan, plan_update
 
 
 @dataclass
@@ -76,195 +68,171 @@ def lift_document(
 ) -> LiftResult:
     """Lift `document` into a store entry. `previous`: an earlier version of the document (lift train
     --update): train on from its adapter, with new QA for the changed sentences only (lift.update)."""
-    processes = world()[1]
-    progress = (progress or NullProgress()) if is_main() else NullProgress()
-    home = home or lift_home()
+    processes = Processes()
+    progress = progress if progress is not None and processes.main else NullProgress()
+    home, started = home or lift_home(), time.perf_counter()
     store = Store(home)
     if store.get(document.doc_id) is not None and not force:
         raise LiftError(f"document {document.doc_id} is already lifted; pass --force to replace it")
     if config.infer.gate:
         require_embedder()
-    pipeline = config.train.pipeline and processes == 1  # several processes train on every example up front
-    timings: dict[str, float] = {}
     random.seed(config.train.seed)
     torch.manual_seed(config.train.seed)
-    lift_started = time.perf_counter()
 
-    # 1. Text: sentences and token count.
-    started = time.perf_counter()
+    # 1. Text: sentences, tokens, what an update changes, and which sources the objective trains on.
     sentences = split_sentences(document.text)
-    document_tokens = len(loaded.tokenizer(document.text, add_special_tokens=False)["input_ids"])
-    update = None
-    if previous is not None:
-        previous_sentences = split_sentences(previous.document_text)
-        update = plan_update(previous, previous_sentences, sentences, config)
-    timings["read_and_split"] = time.perf_counter() - started
-
-    train_config = config.train
-    if update is not None and train_config.objective == "mix":  # segments would retrain the whole text
-        train_config = dataclasses.replace(train_config, objective="qa")
-    plan = training_plan(train_config, loaded.tokenizer, document.text, loaded.window, config.infer.system_prompt)
-    if config.synth.contrast and plan.uses_qa:
-        max_tokens = min(loaded.window, 4 * step_tokens(config.train.batch_tokens))
-        plan.fixed += [
-            qa_example(loaded.tokenizer, q, a, config.infer.system_prompt, max_tokens)
-            for _, q, a in contrast_pairs(sentences)
-        ]
-    if config.synth.restatements and plan.uses_qa:
-        plan.fixed += [
-            segment_example(loaded.tokenizer, list(loaded.tokenizer(text, add_special_tokens=False)["input_ids"]))
-            for _, text in restatements(sentences, config.synth.restatements)
-        ]
+    tokens = len(loaded.tokenizer(document.text, add_special_tokens=False)["input_ids"])
+    update = plan_update(previous, split_sentences(previous.document_text), sentences, config) if previous else None
+    run_config, config = config, _sized_steps(config, tokens)  # the manifest records the config as given
+    plan = _training_plan(config, loaded, document, update)
+    streaming = config.train.pipeline and processes.count == 1  # several processes need every example first
+    timings: dict[str, float] = {"read_and_split": time.perf_counter() - started}
     with GenerationCache(home / "cache.sqlite") as cache:
-        # 2. Replay pairs: the base model's own answers to general prompts (cached per model), made while
-        #    the base model has no adapter yet.
-        started = time.perf_counter()
-        replay = []
-        if config.train.replay_ratio > 0 and plan.uses_qa:  # replay is mixed in with the QA examples
-            with main_first():  # process 0 fills the cache, the others read it
-                replay = replay_pairs(
-                    loaded, cache, config.infer.system_prompt, config.train.replay_max_tokens, progress=progress
-                )
-        timings["replay"] = time.perf_counter() - started
+        # 2. Training data: the document's own examples, then synthetic QA with replay (generated first, or
+        #    streamed while the first epoch trains).
+        qa = _generated_qa(document, sentences, loaded, config, plan, cache, update, progress, streaming, processes)
+        sources: list[Source] = [FixedSource("segments", plan.fixed), *_study_sources(config, loaded, sentences)]
+        data = TrainingData.from_sources([*sources, *([qa] if qa else [])], qa.expected if qa else 0)
 
-        # 3. The document's own examples (segments) for the chosen preset, and synthetic QA pairs -> examples
-        #    (replay mixed in). With the pipeline, a producer thread generates while the first QA epoch trains
-        #    on the pairs as they arrive; without it, generation finishes first.
-        generator, jobs = None, None
-        if plan.uses_qa:
-            generator = make_generator(config.synth, loaded, seed=config.train.seed, model_trains_meanwhile=pipeline)
-            jobs = build_jobs(document.sha256, sentences, config.synth, generator)
-            if update is not None:  # new QA for the changed sentences, the old QA of a sample of the others
-                old_jobs = build_jobs(previous.manifest.document_sha256, previous_sentences, config.synth, generator)
-                jobs = update.jobs(jobs, old_jobs)
-        make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight)
-        questions: list[tuple[tuple[int, int], str]] = []  # (order, question) of every pair: the gate's positives
-
-        def noted(pairs: Iterable[QAPair]) -> Iterator[QAPair]:
-            for pair in pairs:
-                questions.append((pair.order, pair.question))
-                yield pair
-
-        def produce(emit, should_stop=lambda: False) -> SynthesisReport:
-            return generate_pairs(jobs, generator, cache, config.synth, emit, progress, should_stop)
-
-        # 4. Train the adapter (checkpoint per epoch under work/, resumed if a run was interrupted).
-        run_key = _run_key(document, loaded.name, config, previous.doc_id if previous else None)
-        work_dir = home / "work" / f"{document.doc_id}-{run_key}"
-        lr = learning_rate(config.train, config.adapter.type, processes)
+        # 3. Train the adapter (a checkpoint per epoch under work/, resumed if a run was interrupted).
+        work_dir = home / "work" / f"{document.doc_id}-{_run_key(document, loaded.name, config, previous)}"
+        lr = learning_rate(config.train, config.adapter.type, processes.count)
         adapter = attach_adapter(loaded.model, config.adapter, config.lora)
         try:
             if previous is not None:
                 resume_adapter(adapter, previous.adapter_dir)
-            trainable, total = adapter.parameter_counts()
-            checkpoints = work_dir / "checkpoints"
-            schedule = {"fixed": plan.fixed, "stage1_epochs": plan.stage1_epochs, "lr": lr}
             try:
-                if not plan.uses_qa:
-                    stats = SynthesisReport()
-                    train = train_adapter(adapter, [], config.train, checkpoints, progress, **schedule)
-                elif pipeline:
-                    pairs = PairStream(produce, config.train.queue_size).start()
-                    try:
-                        stream = make_examples.stream(noted(pairs))
-                        expected = make_examples.expected(jobs.most_pairs)
-                        train = train_adapter(
-                            adapter, None, config.train, checkpoints, progress,
-                            stream=stream, expected_examples=expected, **schedule,
-                        )  # fmt: skip
-                    finally:
-                        pairs.close()
-                    stats = pairs.stats
-                    timings["trainer_wait"] = pairs.wait_seconds
-                else:
-                    collected: list[QAPair] = []
-                    with main_first():  # process 0 generates into the cache, the others read it
-                        stats = produce(collected.append)
-                    ordered = sorted(collected, key=lambda pair: pair.order)
-                    examples = [example for _, example in make_examples.stream(noted(ordered))]
-                    train = train_adapter(adapter, examples, config.train, checkpoints, progress, **schedule)
+                train = train_adapter(adapter, data, config.train, work_dir / "checkpoints", progress,
+                                      stage1_epochs=plan.stage1_epochs, lr=lr)  # fmt: skip
             except NoExamplesError:
                 raise _no_usable_pairs(len(sentences)) from None
-            if plan.uses_qa and make_examples.qa_examples == 0:  # segments alone (mix) do not make answers
+            finally:
+                qa.close() if qa else None
+            if qa is not None and qa.make_examples.qa_examples == 0:  # segments alone do not teach answers
                 raise _no_usable_pairs(len(sentences))
-            assert stats is not None
-            timings["generate"] = stats.seconds
-            timings["train"] = train.seconds
+            synthesis = qa.stats if qa else SynthesisReport()
+            timings |= {"generate": synthesis.seconds, "train": train.seconds, **(qa.timings() if qa else {})}
+            if not processes.main:  # process 0 builds the gate and writes the entry
+                return _written_by_main(store, document, processes)
 
-            # 5. The question gate of the auto mode: the document's sentences embedded, and the threshold that
-            #    best separates the synthetic questions (evenly spaced over the document) from the replay prompts.
-            gate = None
-            if not is_main():  # process 0 builds the gate and writes the entry
-                barrier()
-                entry = store.get(document.doc_id)
-                if entry is None:
-                    raise LiftError("process 0 did not write the store entry")
-                return LiftResult(entry=entry, manifest=entry.manifest)
-            if config.infer.gate:
-                started = time.perf_counter()
-                positives = evenly_spaced([q for _, q in sorted(questions)], MAX_POSITIVES)
-                gate = fit_gate(sentences, positives, replay_prompts(), progress)  # split once, in step 1
-                timings["gate"] = time.perf_counter() - started
-            timings["total"] = time.perf_counter() - lift_started
+            # 4. The question gate of the auto mode: the document's sentences embedded, and the threshold that
+            #    best separates the synthetic questions (evenly spaced over the document) from replay prompts.
+            gate = _fit_gate(config, sentences, qa, progress, timings)
+            timings["total"] = time.perf_counter() - started
 
-            # 6. Write the store entry atomically.
-            manifest = Manifest(
-                doc_id=document.doc_id,
-                document_sha256=document.sha256,
-                title=document.title,
-                source=document.source,
-                characters=len(document.text),
-                tokens=document_tokens,
-                sentences=len(sentences),
-                base_model=loaded.name,
-                adapter=AdapterRecord(adapter.kind, trainable, total),
-                config=config.to_dict(),
-                prompts=_prompt_versions(config) if plan.uses_qa else {},
-                generator=generator.generator_id if generator else None,
-                pipeline=pipeline and plan.uses_qa,
-                synthesis=stats,
-                training=TrainingRecord(
-                    objective=train_config.objective,
-                    learning_rate=lr,
-                    segments=len(plan.fixed),
-                    segment_tokens=plan.segment_tokens,
-                    segment_stride=plan.segment_stride,
-                    stage1_epochs=plan.stage1_epochs,
-                    examples=train.examples,
-                    qa_examples=make_examples.qa_examples,
-                    replay_examples=make_examples.replay_examples,
-                    epochs=train.epochs,
-                    steps=train.steps,
-                    batch_tokens=train.batch_tokens,
-                    processes=processes,
-                    loss_per_epoch=[round(x, 5) for x in train.loss_per_epoch],
-                    tokens=train.tokens,
-                    tokens_per_second=round(train.tokens_per_second, 1),
-                    precision=train.precision,
-                    device=str(loaded.device),
-                    resumed_from_epoch=train.resumed_from_epoch,
-                ),
-                gate=_gate_record(gate),
-                lineage=update.lineage() if update else None,
-                timings_s={k: round(v, 2) for k, v in timings.items()},
-                versions=package_versions(),
-                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            )
-
-            def fill(staging: Path) -> None:
-                adapter.save(staging / "adapter")
-                (staging / "document.txt").write_text(document.text, encoding="utf-8")
-                if gate is not None:
-                    gate.gate.save(staging / GATE_FILE)
-                dump_config(config, staging / "config.yaml")
-                manifest.write(staging / MANIFEST_FILE)
-
-            entry = store.write(document.doc_id, fill, overwrite=force)
-            barrier()  # the other processes wait for the entry
+            # 5. The store entry, written atomically.
+            manifest = Manifest.from_run(
+                document, base_model=loaded.name, config=run_config, adapter=AdapterRecord(adapter.kind,
+                *adapter.parameter_counts()), plan=plan, train=train, synthesis=synthesis, sentences=len(sentences),
+                tokens=tokens, gate=_gate_record(gate), lineage=update.lineage() if update else None, timings=timings,
+                training={"objective": plan.objective, "learning_rate": lr, "processes": processes.count,
+                          "device": str(loaded.device), **(qa.counts() if qa else {})},
+                generator=qa.generator_id if qa else None, prompts=_prompt_versions(config) if qa else {},
+                pipeline=streaming and qa is not None,
+            )  # fmt: skip
+            entry = store.write(document.doc_id, _entry_files(adapter, document, gate, run_config, manifest), force)
+            processes.barrier()  # the other processes wait for the entry
         finally:
             adapter.unload()  # give the caller back the plain base model
     shutil.rmtree(work_dir, ignore_errors=True)
     return LiftResult(entry=entry, manifest=manifest)
+
+
+def _sized_steps(config: LiftConfig, document_tokens: int) -> LiftConfig:
+    """The config with this lift's step size written in (train.target_steps sizes auto steps per document)."""
+    batch_tokens = lift_step_tokens(config.train, document_tokens)
+    if batch_tokens == step_tokens(config.train.batch_tokens):
+        return config
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, batch_tokens=batch_tokens))
+
+
+def _training_plan(config: LiftConfig, loaded: LoadedModel, document: Document, update: UpdatePlan | None):
+    """The objective's segments and schedule; an update of a mix lift trains QA alone (segments would train
+    the whole text again)."""
+    train_config = config.train
+    if update is not None and train_config.objective == "mix":
+        train_config = dataclasses.replace(train_config, objective="qa")
+    return training_plan(train_config, loaded.tokenizer, document.text, loaded.window, config.infer.system_prompt)
+
+
+def _study_sources(config: LiftConfig, loaded: LoadedModel, sentences: list[str]) -> list[Source]:
+    """Restatements as text and contrast pairs, beside the QA."""
+    sources: list[Source] = []
+    if config.synth.restatements:
+        sources.append(restatement_source(loaded.tokenizer, sentences, config.synth.restatements))
+    if config.synth.contrast:
+        max_tokens = min(loaded.window, 4 * step_tokens(config.train.batch_tokens))
+        sources.append(contrast_source(loaded.tokenizer, sentences, config.infer.system_prompt, max_tokens))
+    return sources
+
+
+def _generated_qa(
+    document: Document,
+    sentences: list[str],
+    loaded: LoadedModel,
+    config: LiftConfig,
+    plan: TrainingPlan,
+    cache: GenerationCache,
+    update: UpdatePlan | None,
+    progress: ProgressLike,
+    streaming: bool,
+    processes: Processes,
+) -> GeneratedQA | None:
+    """The QA source of an objective that trains on QA: the base model's replay answers (made while it has no
+    adapter yet, cached per model), the generator's jobs for the document (or an update's share of them)."""
+    if not plan.uses_qa:
+        return None
+    replay = []
+    if config.train.replay_ratio > 0:
+        with processes.main_first():  # process 0 fills the cache, the others read it
+            replay = replay_pairs(
+                loaded, cache, config.infer.system_prompt, config.train.replay_max_tokens, progress=progress
+            )
+    generator = make_generator(config.synth, loaded, seed=config.train.seed, model_trains_meanwhile=streaming)
+    jobs = build_jobs(document.sha256, sentences, config.synth, generator)
+    if update is not None:  # new QA for the changed sentences, the old QA of a sample of the others
+        previous_sentences = split_sentences(update.previous.document_text)
+        jobs = update.jobs(jobs, build_jobs(update.previous.manifest.document_sha256, previous_sentences,
+                                            config.synth, generator))  # fmt: skip
+    make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight)
+
+    def produce(emit, should_stop=lambda: False) -> SynthesisReport:
+        return generate_pairs(jobs, generator, cache, config.synth, emit, progress, should_stop)
+
+    return GeneratedQA(
+        produce, make_examples, generator.generator_id, make_examples.expected(jobs.most_pairs), streaming,
+        config.train.queue_size, processes,
+    )  # fmt: skip
+
+
+def _fit_gate(config, sentences, qa, progress, timings) -> FittedGate | None:
+    if not config.infer.gate:
+        return None
+    started = time.perf_counter()
+    positives = evenly_spaced([q for _, q in sorted(qa.questions)] if qa else [], MAX_POSITIVES)
+    gate = fit_gate(sentences, positives, replay_prompts(), progress)
+    timings["gate"] = time.perf_counter() - started
+    return gate
+
+
+def _entry_files(adapter, document: Document, gate: FittedGate | None, config: LiftConfig, manifest: Manifest):
+    def fill(staging: Path) -> None:
+        adapter.save(staging / "adapter")
+        (staging / "document.txt").write_text(document.text, encoding="utf-8")
+        if gate is not None:
+            gate.gate.save(staging / GATE_FILE)
+        dump_config(config, staging / "config.yaml")
+        manifest.write(staging / MANIFEST_FILE)
+
+    return fill
+
+
+def _written_by_main(store: Store, document: Document, processes: Processes) -> LiftResult:
+    processes.barrier()
+    entry = store.get(document.doc_id)
+    if entry is None:
+        raise LiftError("process 0 did not write the store entry")
+    return LiftResult(entry=entry, manifest=entry.manifest)
 
 
 def _gate_record(fitted: FittedGate | None) -> GateRecord | None:
@@ -291,8 +259,11 @@ def _no_usable_pairs(sentences: int) -> LiftError:
     return LiftError(f"no usable QA pairs from {sentences} sentences; try --generator template or a longer document")
 
 
-def _run_key(document: Document, model_name: str, config: LiftConfig, previous: str | None = None) -> str:
+def _run_key(document: Document, model_name: str, config: LiftConfig, previous: Entry | None = None) -> str:
     """Checkpoints are only resumed by a run with the same document, model, config (and previous version)."""
     key = {"doc": document.sha256, "model": model_name, "config": config.training_dict()}
-    blob = json.dumps({**key, "previous": previous} if previous else key, sort_keys=True)
+    blob = json.dumps({**key, "previous": previous.doc_id} if previous else key, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+__all__ = ["LiftResult", "TrainingPlan", "lift_document"]

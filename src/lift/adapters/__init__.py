@@ -14,14 +14,13 @@ from lift.adapters.lora import attach_lora, load_peft_adapter
 from lift.config import CPU_BATCH_TOKENS, AdapterConfig, LoraConfig, TrainConfig, step_tokens
 from lift.errors import LiftError
 
-DEFAULT_LR = {"lora": 1e-3, "pissa": 1e-3, "gated_memory": 1e-2}  # train.lr None: by adapter type
+DEFAULT_LR = {"lora": 3e-3, "pissa": 1e-3, "gated_memory": 1e-2}  # train.lr None: by adapter type
 
 
 def learning_rate(train: TrainConfig, adapter_type: str, processes: int = 1) -> float:
     """train.lr, or when it is unset the adapter type's default, scaled by sqrt(step tokens / 384) for optimizer
-    steps larger than the 384 tokens the defaults were chosen at (square-root scaling, as for Adam): with the
-    default lr, 1,024-token steps lost the needle of a 4k NIAH haystack, with 1.6e-3 they recall it
-    (benchmarks/results/gpu_steps). Smaller steps keep the default."""
+    steps larger than the 384 tokens the defaults were chosen at (square-root scaling, as for Adam: larger
+    steps at the same rate learn less per token). Smaller steps keep the default."""
     if train.lr is not None:
         return train.lr
     tokens = step_tokens(train.batch_tokens) * (train.rows_per_step or processes)

@@ -37,6 +37,7 @@ class TrainingPlan:
     from the generator when `uses_qa`, and `stage1_epochs` on the fixed examples alone first."""
 
     fixed: list[Example] = field(default_factory=list)
+    objective: str = "qa"  # train.objective, or qa for an update of a mix lift (lift.recipe)
     uses_qa: bool = True
     stage1_epochs: int = 0
     qa_weight: float = 1.0  # gamma for QA examples; set only when segments train beside them
@@ -94,7 +95,9 @@ def training_plan(
     config: TrainConfig, tokenizer: PreTrainedTokenizerBase, text: str, window: int, system: str | None
 ) -> TrainingPlan:
     kind, uses_qa, staged = PRESETS[config.objective]
-    plan = TrainingPlan(uses_qa=uses_qa, stage1_epochs=config.stage1_epochs if staged else 0)
+    plan = TrainingPlan(
+        objective=config.objective, uses_qa=uses_qa, stage1_epochs=config.stage1_epochs if staged else 0
+    )
     if kind is None:
         return plan
     plan.qa_weight = config.qa_weight

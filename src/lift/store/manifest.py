@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lift.config import LiftConfig
 from lift.errors import LiftError
 from lift.synth.stats import SynthesisReport
+from lift.versions import package_versions
+
+if TYPE_CHECKING:  # the store is read without torch (lift list, show)
+    from lift.data.objectives import TrainingPlan
+    from lift.text.documents import Document
+    from lift.train.loop import TrainResult
 
 MANIFEST_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -111,6 +119,64 @@ class Manifest:
     def lift_config(self) -> LiftConfig:
         """The settings the document was lifted with (the defaults of this version for fields added since)."""
         return LiftConfig.from_dict(self.config)
+
+    @classmethod
+    def from_run(
+        cls,
+        document: Document,
+        *,
+        base_model: str,
+        config: LiftConfig,
+        adapter: AdapterRecord,
+        plan: TrainingPlan,
+        train: TrainResult,
+        training: dict,
+        synthesis: SynthesisReport,
+        sentences: int,
+        tokens: int,
+        gate: GateRecord | None,
+        lineage: LineageRecord | None,
+        timings: dict[str, float],
+        **run: object,
+    ) -> Manifest:
+        """The record of a finished lift: the document, the config, what synthesis and training did (`training`:
+        the TrainingRecord fields the train result does not know: objective, learning_rate, qa_examples,
+        replay_examples, processes, device) and what each stage took. `run`: generator, prompts, pipeline."""
+        return cls(
+            doc_id=document.doc_id,
+            document_sha256=document.sha256,
+            title=document.title,
+            source=document.source,
+            characters=len(document.text),
+            tokens=tokens,
+            sentences=sentences,
+            base_model=base_model,
+            adapter=adapter,
+            config=config.to_dict(),
+            synthesis=synthesis,
+            training=TrainingRecord(
+                segments=len(plan.fixed),
+                segment_tokens=plan.segment_tokens,
+                segment_stride=plan.segment_stride,
+                stage1_epochs=plan.stage1_epochs,
+                examples=train.examples,
+                epochs=train.epochs,
+                steps=train.steps,
+                batch_tokens=train.batch_tokens,
+                loss_per_epoch=[round(x, 5) for x in train.loss_per_epoch],
+                tokens=train.tokens,
+                tokens_per_second=round(train.tokens_per_second, 1),
+                precision=train.precision,
+                resumed_from_epoch=train.resumed_from_epoch,
+                **training,  # type: ignore[arg-type]
+            ),
+            gate=gate,
+            lineage=lineage,
+            timings_s={k: round(v, 2) for k, v in timings.items()},
+            versions=package_versions(),
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **run,  # type: ignore[arg-type]
+        )
 
     def to_dict(self) -> dict:
         stored = {"manifest_version": self.manifest_version}

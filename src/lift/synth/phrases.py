@@ -217,6 +217,8 @@ def parse(sentence: str, previous_subject: str = "") -> Clause:
     )  # fmt: skip
     phrases = _subject_phrases(clause) + _after_verb_phrases(clause, verb_end) + _lead_phrases(clause)
     phrases += [n for n in _names(tokens, tags, offsets, sentence, 0, len(tokens)) if not _covers(phrases, n)]
+    starts = {p.start for p in phrases}
+    phrases += [n for n in _inner_noun_phrases(clause) if n.start not in starts]
     return _with_phrases(clause, sorted(phrases, key=lambda p: (p.start, -p.end)))
 
 
@@ -558,6 +560,25 @@ def _lead_phrases(clause: Clause) -> list[Phrase]:
     return _merge_places(phrases)
 
 
+def _inner_noun_phrases(clause: Clause) -> list[Phrase]:
+    """Noun phrases inside longer phrases ('a rainy afternoon' in 'The best way to spend a rainy afternoon in
+    Lisbon'): cues in their own right, never asked for (role 'name', like the names inside phrases)."""
+    tokens, tags = list(clause.tokens), list(clause.tags)
+    found, i = [], 0
+    while i < clause.body_end:
+        if tags[i] in ("DT", "JJ", "NN", "NNS", "PRP$") and (i == 0 or tags[i - 1] not in _MODIFIER_TAGS):
+            end = _noun_phrase_end(tokens, tags, i)
+            words = [w.lower() for w in tokens[i:end]]
+            content = [w for w, t in zip(words, tags[i:end], strict=True) if t in ("NN", "NNS", "JJ")]
+            if end > i and content and not (len(words) == 1 and words[0] in _PRONOUNS):
+                text = clause.span(i, end)
+                found.append(Phrase(text, text, "name", "what", i, end, False))
+                i = end
+                continue
+        i += 1
+    return found
+
+
 def _names(tokens: list[str] | tuple[str, ...], tags, offsets, sentence: str, start: int, end: int) -> list[Phrase]:
     """Runs of capitalized words (not at the sentence start unless two or more) and counts with their noun:
     cues in their own right even inside a longer phrase ("Oskar Lindqvist" in "a beekeeper named Oskar
@@ -602,7 +623,10 @@ def wh_question(clause: Clause, phrase: Phrase) -> str | None:
     if phrase.role == "subject":
         if clause.copula and verb_end < len(clause.tags) and clause.tags[verb_end] in ("VB", "VBP"):
             return None  # "What is eat a sandwich ...?"
-        return _question(phrase.wh.capitalize(), clause.span(verb_start, _predicate_end(clause, verb_end)))
+        predicate_end = _predicate_end(clause, verb_end)
+        if clause.copula and predicate_end == verb_end:
+            return None  # "What is?" asks nothing
+        return _question(phrase.wh.capitalize(), clause.span(verb_start, predicate_end))
     if not phrase.attached or not clause.auxiliary:
         return _in_situ(clause, phrase)
     kept = "" if clause.copula else _object_only(clause, verb_end, skip=phrase)

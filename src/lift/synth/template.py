@@ -77,17 +77,21 @@ class TemplateGenerator(BatchGenerator):
                 return "No question: no name recurs in this window."
             return f"Question: {pair['question']}\n\nAnswer: {pair['answer']}\n\nEvidence: {pair['evidence']}"
         request: SentenceRequest = job.unit
-        if set(self.forms) <= set(PHRASE_FORMS):
-            pairs = phrase_pairs(request.sentence, request.previous_sentence, self.forms)[: self.qa_per_sentence]
-        else:
-            pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)[: self.qa_per_sentence]
+        pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)[: self.qa_per_sentence]
         return json.dumps({"qa_list": pairs})
 
 
 def template_pairs(
     sentence: str, previous_sentence: str = "", forms: tuple[str, ...] | list[str] = DEFAULT_TEMPLATE_FORMS
 ) -> list[dict[str, str]]:
-    """Every pair the given forms make of the sentence, form by form in the order given."""
+    """Every pair the given forms make of the sentence: the phrase forms (ask, cue, yes_no) phrase by phrase
+    (phrase_pairs), the older forms form by form in the order given."""
+    phrase_forms = tuple(f for f in forms if f in PHRASE_FORMS)
+    if phrase_forms:
+        older = [f for f in forms if f not in PHRASE_FORMS]
+        return phrase_pairs(sentence, previous_sentence, phrase_forms) + (
+            template_pairs(sentence, previous_sentence, older) if older else []
+        )
     body = sentence.strip().rstrip(".!?;:").strip()
     if len(body.split()) < 4:
         return []
@@ -116,7 +120,7 @@ def template_pairs(
 
 
 PHRASE_FORMS = ("ask", "ask_short", "cue", "yes_no")
-PHRASES_VERSION = 3  # bump with every change of what phrase_pairs or lift.synth.phrases write
+PHRASES_VERSION = 4  # bump with every change of what phrase_pairs or lift.synth.phrases write
 _CUE_WORDINGS = (
     "Tell me about {}.",
     "What do you know about {}?",
@@ -145,7 +149,10 @@ def phrase_pairs(
         return []
     clause = parse(sentence)
     turn = int(hashlib.sha1(sentence.encode()).hexdigest(), 16)
-    ordered = [p for p in clause.phrases if p.role != "name"] + [p for p in clause.phrases if p.role == "name"]
+    # the clause's own phrases first (asked for and named), then the names and phrases inside them (named)
+    ordered = [p for p in clause.phrases if p.role != "name" and p.attached]
+    ordered += [p for p in clause.phrases if p.role == "name"]
+    ordered += [p for p in clause.phrases if p.role != "name" and not p.attached]
     pairs: list[dict] = []
     asked, cued = set(), set()
     for i, phrase in enumerate(ordered):

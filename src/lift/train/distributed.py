@@ -84,3 +84,21 @@ def sum_over_processes(value: torch.Tensor) -> torch.Tensor:
     total = value.clone()
     dist.all_reduce(total)
     return total
+
+
+class Processes:
+    """This run's processes in one place: how many, whether this is process 0, and the two ways they wait for
+    each other (all at a barrier; the others while process 0 does something first)."""
+
+    def __init__(self) -> None:
+        self.rank, self.count = world()
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self) -> None:
+        barrier()
+
+    def main_first(self) -> contextlib.AbstractContextManager:
+        return main_first()

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from lift.adapters.base import Adapter
 from lift.config import TrainConfig, step_tokens
 from lift.data import IGNORE_INDEX, Example, PackedBatch, pack_examples, pack_stream
+from lift.data.sources import TrainingData
 from lift.errors import LiftError
 from lift.progress import NullProgress, ProgressLike
 from lift.train.attention import ROW_KWARG, packed_attention, packed_row, resolve_kernel
@@ -88,30 +89,28 @@ class NoExamplesError(ValueError):
 
 def train_adapter(
     adapter: Adapter,
-    examples: list[Example] | None,
+    data: TrainingData,
     config: TrainConfig,
     checkpoint_dir: Path | None = None,
     progress: ProgressLike | None = None,
     *,
-    stream: Iterable[tuple[tuple, Example]] | None = None,
-    expected_examples: int = 0,
-    fixed: list[Example] | None = None,
     stage1_epochs: int = 0,
     lr: float | None = None,
     lean_casts: bool = True,
 ) -> TrainResult:
-    """Fit the adapter for stage1_epochs on the `fixed` examples alone (LIFT 2024 paper's stage 1: document
-    segments, known before any generation), then config.epochs (more under config.min_steps) on fixed + QA
-    examples. QA examples come as a list (`examples`), or, in the pipeline, as `stream`: (order key, example)
-    pairs arriving while they are generated. The first QA epoch then trains on them as they come (shuffled
-    within config.pipeline_window); later epochs use all of them, in order-key order, shuffled per epoch like
-    the sequential path. The learning rate (`lr`, else config.lr) decays linearly with the examples seen, over
-    all epochs, with expected_examples standing in for the QA count until the first QA epoch has shown it.
+    """Fit the adapter for stage1_epochs on data.fixed alone (LIFT 2024 paper's stage 1: document segments,
+    known before any generation), then config.epochs (more under config.min_steps) on the fixed and the
+    generated examples. Generated examples come keyed (order key, example); while data.streaming (the
+    pipeline) the first epoch after stage 1 trains on them as they arrive (shuffled within
+    config.pipeline_window); later epochs use all of them, in order-key order, shuffled per epoch. The learning
+    rate (`lr`, else config.lr) decays linearly with the examples seen, over all epochs, with data.expected
+    standing in for the generated count until the streamed epoch has shown it.
     Speed (none of it changes what is computed beyond rounding): bf16 autocast where the hardware has it,
     per-example attention in packed rows (config.packed_attention), no redundant casts of frozen weights
     under bf16 (lean_casts; benchmarks switch it off to measure it), optionally compiled decoder layers."""
     progress = progress or NullProgress()
-    fixed = list(fixed or [])
+    fixed = list(data.fixed)
+    stream = data.generated if data.streaming else None
     base_lr = lr if lr is not None else config.lr
     if base_lr is None:
         raise ValueError("no learning rate: pass lr or set config.lr")
@@ -164,12 +163,12 @@ def train_adapter(
     if rows_per_step % processes:
         raise LiftError(f"train.rows_per_step ({rows_per_step}) must be a multiple of the {processes} processes")
     if stream is None:
-        qa = examples if examples is not None else _in_order(collected)
+        qa = [example for _, example in data.generated] if not data.streaming else _in_order(collected)
         qa_count = len(qa)
         _checked(fixed + qa)
         epochs = epochs_for_min_steps(config, fixed + qa, rows_per_step)
     else:
-        qa, qa_count = [], max(1, expected_examples)
+        qa, qa_count = [], max(1, data.expected)
 
     kernel = resolve_kernel(config.packed_kernel, device) if config.packed_attention and not config.compile else None
     if processes > 1 and stream is not None:
