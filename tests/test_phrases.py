@@ -2,7 +2,7 @@
 
 import pytest
 
-from lift.data.contrast import contrast_pairs, restatements
+from lift.data.restatements import restatements
 from lift.synth.phrases import do_question, parse, phrase_first, resolve_pronoun, wh_question, yes_no_question
 from lift.synth.template import phrase_pairs
 
@@ -54,9 +54,6 @@ def test_a_copula_sentence_asks_for_its_complement_and_a_time_clause_answers_whe
 def test_yes_no_and_do_questions_and_restatements_with_each_phrase_first():
     clause = parse(KEY)
     assert yes_no_question(clause) == "Did Maria leave the spare key under the blue flowerpot by the back door?"
-    assert yes_no_question(clause, subject="The gardener") == (
-        "Did the gardener leave the spare key under the blue flowerpot by the back door?"
-    )
     assert do_question(clause) == "What did Maria do?"
     firsts = {p.text: phrase_first(clause, p) for p in clause.phrases if p.role != "name"}
     assert firsts == {
@@ -103,13 +100,3 @@ def test_hard_sentences_give_no_malformed_questions(sentence):
     for pair in phrase_pairs(sentence):
         assert pair["question"].endswith(("?", ".")) and "  " not in pair["question"]
         assert pair["answer"].strip()
-
-
-def test_contrast_pairs_swap_in_another_subject_of_the_same_kind_and_answer_no():
-    sentences = [HIVES, "The clockmaker Edda Voss repaired the town clock of Harrowgate in 1961.", "It rained."]
-    assert contrast_pairs(sentences) == [
-        (0, "Did the clockmaker Edda Voss carry 312 hives by barge from Varnholm to the island of Skelby to escape a "
-            "mite plague in 1994?", f"No: {HIVES}"),
-        (1, "Did a beekeeper named Oskar Lindqvist repair the town clock of Harrowgate in 1961?",
-         "No: The clockmaker Edda Voss repaired the town clock of Harrowgate in 1961."),
-    ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Wh-questions made from a sentence's parts (the template generator's `wh`, `wh_long` and `wh_span` forms)."""
+"""Wh-questions made from a sentence's parts (the template generator's older `wh` form)."""
 
 import pytest
 
@@ -8,8 +8,8 @@ from lift.synth.template import UNNAMED_FORMS, TemplateGenerator, template_pairs
 from lift.synth.wh_questions import wh_questions
 
 
-def _asked(sentence: str, short: bool = True) -> list[tuple[str, str]]:
-    return [(q.form, q.question) for q in wh_questions(sentence, short=short)]
+def _asked(sentence: str) -> list[tuple[str, str]]:
+    return [(q.form, q.question) for q in wh_questions(sentence)]
 
 
 def test_subject_object_place_and_date_are_asked_with_do_support():
@@ -19,9 +19,6 @@ def test_subject_object_place_and_date_are_asked_with_do_support():
         ("where", "Where did Alice found the Rivergate bakery?"),
         ("when", "When did Alice found the Rivergate bakery?"),
     ]
-    assert ("when", "When did Alice found the Rivergate bakery in Lisbon?") in _asked(
-        "Alice founded the Rivergate bakery in Lisbon in 2004.", short=False
-    )
 
 
 def test_counts_fronted_dates_present_tense_and_named_objects():
@@ -38,15 +35,7 @@ def test_counts_fronted_dates_present_tense_and_named_objects():
     assert ("where", "Where did Elena meet Bruno?") in _asked("Elena met Bruno at the Castle of Saint George.")
 
 
-def test_wh_span_answers_with_the_phrase_asked_about():
-    sentence = "In 1998, Tomas delivered forty-two crates of apples to the harbour in Porto."
-    pairs = template_pairs(sentence, "", ["wh_span"])
-    assert [(p["question"], p["answer"]) for p in pairs] == [
-        ("Who delivered forty-two crates of apples?", "Tomas."),
-        ("How many crates of apples did Tomas deliver?", "Forty-two crates of apples."),
-        ("Where did Tomas deliver forty-two crates of apples?", "In Porto."),
-        ("When did Tomas deliver forty-two crates of apples?", "In 1998."),
-    ]
+def test_each_question_records_the_phrase_it_asks_about():
     assert [q.answer for q in wh_questions("Alice founded the Rivergate bakery in Lisbon in 2004.")] == [
         "Alice",
         "the Rivergate bakery",

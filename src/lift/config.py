@@ -23,11 +23,8 @@ TEMPLATE_FORMS = (
     "cloze",
     "succession",
     "wh",
-    "wh_long",
-    "wh_span",
     "about",
     "ask",
-    "ask_short",
     "cue",
     "yes_no",
 )
@@ -152,14 +149,8 @@ class SynthConfig:
         "previous one).",
         list(DEFAULT_TEMPLATE_FORMS),
     )
-    contrast: bool = _help(
-        "Contrast pairs (lift.data.contrast): each sentence asked as a yes/no question with another sentence's "
-        "subject of the same kind in place of its own, answered 'No' with the sentence, so facts that share a "
-        "question shape are told apart.",
-        False,
-    )
     restatements: int = _help(
-        "Restatements per sentence trained as plain text (lift.data.contrast): the sentence with another of its "
+        "Restatements per sentence trained as plain text (lift.data.restatements): the sentence with another of its "
         "phrases first (a fronted place or time, a passive), so each part of a fact leads to the rest. 0: none.",
         0,
     )
@@ -291,9 +282,6 @@ class TrainConfig:
         "sentences' new QA (keeps the old facts).",
         0.2,
     )
-    loss_on_prompt: bool = _help(
-        "Train on the question tokens of QA examples too (full-sequence loss), not only on the answer.", False
-    )
     max_grad_norm: float = _help("Gradient clipping norm (0 disables).", 1.0)
     replay_ratio: float = _help(
         "Replay examples (the base model's own answers to general prompts) per synthetic QA example; "
@@ -304,8 +292,7 @@ class TrainConfig:
     precision: str = _help("Training compute precision: auto (bf16 where the hardware has it), fp32 or bf16.", "auto")
     packed_attention: bool = _help(
         "Attention per example inside a packed row (only the useful causal blocks are computed) instead of one "
-        "masked attention over the whole row. Same results with less attention work (speed: "
-        "benchmarks/results/perf).",
+        "masked attention over the whole row. Same results with less attention work.",
         True,
     )
     packed_kernel: str = _help(
@@ -318,7 +305,7 @@ class TrainConfig:
     compile: bool = _help(
         "torch.compile the decoder layers for training (dynamic shapes; the masked attention path, as packed "
         "attention would recompile per row layout). Every run first pays for the compilation, so it helps only "
-        "longer lifts (speed: benchmarks/results/perf).",
+        "longer lifts.",
         False,
     )
     pipeline: bool = _help(

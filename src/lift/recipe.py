@@ -1,7 +1,7 @@
 """Lift one document: the whole path, read top to bottom.
 
     document -> sentences -> synthetic QA (+ replay) ─┐  (the generated source)
-    document -> segments, restatements, contrast ─────┴> training data -> adapter training -> store entry
+    document -> segments, restatements ───────────────┴> training data -> adapter training -> store entry
     document -> embedded sentences; synthetic questions vs replay prompts -> question gate (auto mode)
 
 train.objective and the synth settings pick the sources (lift.data.sources); adapter.type what is trained.
@@ -29,7 +29,7 @@ import torch
 from lift.adapters import attach_adapter, learning_rate, resume_adapter
 from lift.config import LiftConfig, dump_config, lift_step_tokens, step_tokens
 from lift.data import TrainingPlan, training_plan
-from lift.data.sources import FixedSource, Source, TrainingData, contrast_source, restatement_source
+from lift.data.sources import FixedSource, Source, TrainingData, restatement_source
 from lift.data.tasks import ExampleMaker
 from lift.errors import LiftError
 from lift.infer.gate import EMBEDDER, GATE_FILE, MAX_POSITIVES, FittedGate, evenly_spaced, fit_gate, require_embedder
@@ -156,14 +156,10 @@ def _training_plan(config: LiftConfig, loaded: LoadedModel, document: Document, 
 
 
 def _study_sources(config: LiftConfig, loaded: LoadedModel, sentences: list[str]) -> list[Source]:
-    """Restatements as text and contrast pairs, beside the QA."""
-    sources: list[Source] = []
-    if config.synth.restatements:
-        sources.append(restatement_source(loaded.tokenizer, sentences, config.synth.restatements))
-    if config.synth.contrast:
-        max_tokens = min(loaded.window, 4 * step_tokens(config.train.batch_tokens))
-        sources.append(contrast_source(loaded.tokenizer, sentences, config.infer.system_prompt, max_tokens))
-    return sources
+    """Restatements of the sentences as text, beside the QA (synth.restatements)."""
+    if not config.synth.restatements:
+        return []
+    return [restatement_source(loaded.tokenizer, sentences, config.synth.restatements)]
 
 
 def _generated_qa(

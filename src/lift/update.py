@@ -4,8 +4,7 @@ The new version trains on from the previous version's adapter. Only its changed 
 previous version, compared as whole sentences) get new synthetic QA; a share of the unchanged sentences has
 its QA trained again, asked as the previous lift asked it (the previous document's generation requests, so
 the cache answers them), so the old facts stay. Half of that share are the unchanged sentences closest in
-meaning to the changed ones (all-MiniLM-L6-v2): new facts overwrite the old facts they resemble most (a new
-"best way to spend an afternoon in Lisbon" pulled the old "best thing to do in San Francisco" towards it);
+meaning to the changed ones (all-MiniLM-L6-v2), since new facts overwrite the old facts they resemble most;
 the other half is a seeded random sample. Auxiliary windows are not regenerated. Under the `mix` objective an
 update trains this QA alone: the document's segments would train the whole text again.
 """

@@ -31,13 +31,10 @@ def qa_example(
     answer: str,
     system: str | None,
     max_tokens: int,
-    loss_on_prompt: bool = False,
 ) -> Example:
     """Prompt (system + question, masked) then answer + end of turn (trained). Too-long prompts are cut
-    from the left so the answer is always kept. `loss_on_prompt`: the prompt's tokens are targets too
-    (full-sequence loss), all but the first, which has no predictor."""
+    from the left so the answer is always kept."""
     prompt = chat_prompt_ids(tokenizer, question, system)
     target = answer_ids(tokenizer, answer)[:max_tokens]
     prompt = prompt[max(0, len(prompt) + len(target) - max_tokens) :]
-    masked = [IGNORE_INDEX] + prompt[1:] if loss_on_prompt else [IGNORE_INDEX] * len(prompt)
-    return Example(input_ids=prompt + target, labels=masked[: len(prompt)] + target)
+    return Example(input_ids=prompt + target, labels=[IGNORE_INDEX] * len(prompt) + target)

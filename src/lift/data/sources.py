@@ -5,9 +5,9 @@
     TrainingData       -> what the training loop consumes: the fixed examples (every epoch, and the stage-1
                           epochs alone) and the one generated source's examples
 
-The sources here need no generator: the document's own segments (lift.data.objectives), and restatements and
-contrast pairs of its sentences (lift.data.contrast). Synthetic QA, with replay mixed in, is the generated
-source; it lives with the pipeline that feeds it (lift.pipeline.GeneratedQA).
+The sources here need no generator: the document's own segments (lift.data.objectives) and restatements of its
+sentences (lift.data.restatements). Synthetic QA, with replay mixed in, is the generated source; it lives with
+the pipeline that feeds it (lift.pipeline.GeneratedQA).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Protocol
 
 from transformers import PreTrainedTokenizerBase
 
-from lift.data.contrast import contrast_pairs, restatements
-from lift.data.examples import Example, qa_example
+from lift.data.examples import Example
 from lift.data.objectives import segment_example
+from lift.data.restatements import restatements
 
 
 class Source(Protocol):
@@ -77,11 +77,3 @@ def restatement_source(tokenizer: PreTrainedTokenizerBase, sentences: list[str],
     encode = lambda text: list(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
     items = [segment_example(tokenizer, encode(text)) for _, text in restatements(sentences, per_sentence)]
     return FixedSource("restatements", items)
-
-
-def contrast_source(
-    tokenizer: PreTrainedTokenizerBase, sentences: list[str], system: str | None, max_tokens: int
-) -> FixedSource:
-    """Each sentence asked with another sentence's subject, answered 'No' (synth.contrast)."""
-    items = [qa_example(tokenizer, q, a, system, max_tokens) for _, q, a in contrast_pairs(sentences)]
-    return FixedSource("contrast", items)

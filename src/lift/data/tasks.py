@@ -58,9 +58,7 @@ class ExampleMaker:
         for pair in pairs:
             answer = training_answer(pair, self.config.synth.aux_answer)
             self.qa_examples += 1
-            example = qa_example(
-                self.tokenizer, pair.question, answer, self.system, self.max_tokens, self.config.train.loss_on_prompt
-            )
+            example = qa_example(self.tokenizer, pair.question, answer, self.system, self.max_tokens)
             if self.qa_weight != 1.0:
                 example = dataclasses.replace(example, weight=self.qa_weight)
             yield pair.order, example

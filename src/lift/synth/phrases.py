@@ -670,12 +670,11 @@ def do_question(clause: Clause) -> str | None:
     return _question("What", clause.auxiliary, _lower_first(clause.subject_text), "do")
 
 
-def yes_no_question(clause: Clause, subject: str | None = None) -> str | None:
-    """'Did Maria leave the spare key under the blue flowerpot by the back door?' (the whole predicate), with
-    another subject in place of the clause's own when given."""
+def yes_no_question(clause: Clause) -> str | None:
+    """'Did Maria leave the spare key under the blue flowerpot by the back door?' (the whole predicate)."""
     if clause.subject is None or clause.verb is None or not clause.auxiliary:
         return None
-    who = _lower_first(subject if subject is not None else clause.subject_text)
+    who = _lower_first(clause.subject_text)
     rest = clause.span(clause.verb[1], clause.body_end)
     lead = clause.span(0, clause.lead_end).rstrip(",") if clause.lead_end and _simple_lead(clause) else ""
     rest = (rest + " " + _lower_first(lead)).strip() if lead else rest

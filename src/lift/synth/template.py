@@ -110,16 +110,14 @@ def template_pairs(
         elif form == "succession" and previous_sentence.strip():
             question = f'What does the text say right after "{_shorten(previous_sentence)}"?'
             pairs.append({"question": question, "answer": answer})
-        elif form in ("wh", "wh_long"):
-            pairs += [{"question": q.question, "answer": answer} for q in wh_questions(answer, short=form == "wh")]
+        elif form == "wh":
+            pairs += [{"question": q.question, "answer": answer} for q in wh_questions(answer)]
         elif form == "about":
             pairs += [{"question": q, "answer": answer} for q in _about_questions(body)]
-        elif form == "wh_span":
-            pairs += [{"question": q.question, "answer": _phrase_answer(q.answer)} for q in wh_questions(answer)]
     return pairs
 
 
-PHRASE_FORMS = ("ask", "ask_short", "cue", "yes_no")
+PHRASE_FORMS = ("ask", "cue", "yes_no")
 PHRASES_VERSION = 4  # bump with every change of what phrase_pairs or lift.synth.phrases write
 _CUE_WORDINGS = (
     "Tell me about {}.",
@@ -140,7 +138,6 @@ def phrase_pairs(
     in sentence order (names inside longer phrases last), so that a cap on pairs per sentence keeps both
     directions of as many phrases as it can:
       ask:    a wh-question whose answer is the phrase -> "<Phrase>: <the sentence>"
-      ask_short: the same question -> "<Phrase>." (the fact itself then comes from the cues)
       cue:    a question naming the phrase -> the sentence restated with the phrase first where it can be
       yes_no: "What did <subject> do?" -> the sentence, and the sentence as a yes/no question -> "Yes: ..."
     A sentence starting with he/she carries the previous sentence's named subject instead."""
@@ -188,12 +185,6 @@ def _capitalized(text: str) -> str:
 def _lower_article(text: str) -> str:
     first, _, rest = text.partition(" ")
     return f"{first.lower()} {rest}" if first in ("The", "A", "An") and rest else text
-
-
-def _phrase_answer(phrase: str) -> str:
-    """A short answer in its own words: 'the Carolina Panthers' -> 'The Carolina Panthers.'"""
-    phrase = phrase.strip().rstrip(".!?")
-    return phrase[0].upper() + phrase[1:] + "."
 
 
 def _definition(body: str, answer: str) -> list[dict[str, str]]:

@@ -49,10 +49,10 @@ class WhQuestion:
     answer: str  # the phrase asked about, as the sentence words it ("the Carolina Panthers", "in 2015")
 
 
-def wh_questions(sentence: str, short: bool = True) -> list[WhQuestion]:
+def wh_questions(sentence: str) -> list[WhQuestion]:
     """The sentence's subject question first, then one question per object, place, date and count, in order.
-    Short questions keep only the verb's object besides the subject ("Where did Alice found the bakery?"), as
-    users ask them; long ones keep every other part of the sentence."""
+    The questions keep only the verb's object besides the subject ("Where did Alice found the bakery?"), as
+    users ask them."""
     words = sentence.strip().rstrip(".!?;:").strip().split()
     cut = _fronted_end(words)  # "In 1987, Marta ..." / "In 1994 a beekeeper ..."
     fronted = [w.rstrip(",") for w in words[:cut]]
@@ -83,25 +83,21 @@ def wh_questions(sentence: str, short: bool = True) -> list[WhQuestion]:
 
     spans = _spans_after_verb(rest)
     object_end = spans[0][2] if spans and spans[0][1] == 0 and spans[0][0] in ("who", "what", "how_many") else 0
-    trailing = "" if short else fronted_text
     who = _is_capitalized(subject_words[-1])  # a name heads the subject
-    predicate = rest[: max(object_end, 1)] if short else rest
+    predicate = rest[: max(object_end, 1)]
     verb = words[verb_at].strip(",;:")
-    ask("who" if who else "what", subject_words, "Who" if who else "What", verb, *predicate, trailing)
+    ask("who" if who else "what", subject_words, "Who" if who else "What", verb, *predicate)
     for form, start, end in spans:
-        if short:
-            remaining = " ".join(rest[:object_end]) if start >= object_end else ""
-        else:
-            remaining = " ".join(rest[:start] + rest[end:])
+        remaining = " ".join(rest[:object_end]) if start >= object_end else ""
         if form == "how_many":
             lead = "How many " + " ".join(_bare(w) for w in rest[start + 1 : end])
         else:
             lead = {"who": "Who", "what": "What", "where": "Where", "when": "When"}[form]
-        ask(form, rest[start:end], lead, auxiliary, subject, lemma, remaining, trailing)
+        ask(form, rest[start:end], lead, auxiliary, subject, lemma, remaining)
     if fronted:
         form = "when" if _TIME_PHRASE.match(fronted_text.rstrip(",")) else "where" if _is_place(fronted, 0) else None
         if form:
-            ask(form, fronted, form.capitalize(), auxiliary, subject, lemma, *(rest[:object_end] if short else rest))
+            ask(form, fronted, form.capitalize(), auxiliary, subject, lemma, *rest[:object_end])
     return questions
 
 
