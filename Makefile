@@ -24,7 +24,7 @@ demo: venv
 	$(BIN)/lift demo
 
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not integration"

@@ -42,14 +42,14 @@ def test_run_eval_writes_one_row_per_question_and_mode_and_resumes(tiny, tmp_pat
     run = run_eval(items(), modes, tiny, config, out, home=lift_home)
     assert run.new_rows == 20 and run.lifted == 2 and run.reused == 0
     rows = read_results(out / RESULTS)
-    assert sorted((r["item_id"], r["mode"]) for r in rows) == sorted((i.item_id, m) for i in items() for m in modes)
-    lifted = [r for r in rows if r["mode"] in ("lift_only", "lift_icl")]
-    assert all(r["adapter"] == r["doc_id"] for r in lifted)
-    assert all(r["adapter"] is None for r in rows if r["mode"] not in ("lift_only", "lift_icl"))
-    assert all(set(r["scores"]) == {"f1", "em"} for r in rows)
-    icl = next(r for r in rows if r["mode"] == "icl")
-    no_context = next(r for r in rows if r["mode"] == "no_context" and r["item_id"] == icl["item_id"])
-    assert icl["prompt_tokens"] > no_context["prompt_tokens"]
+    assert sorted((r.item_id, r.mode) for r in rows) == sorted((i.item_id, m) for i in items() for m in modes)
+    lifted = [r for r in rows if r.mode in ("lift_only", "lift_icl")]
+    assert all(r.adapter == r.doc_id for r in lifted)
+    assert all(r.adapter is None for r in rows if r.mode not in ("lift_only", "lift_icl"))
+    assert all(set(r.scores) == {"f1", "em"} for r in rows)
+    icl = next(r for r in rows if r.mode == "icl")
+    no_context = next(r for r in rows if r.mode == "no_context" and r.item_id == icl.item_id)
+    assert icl.prompt_tokens > no_context.prompt_tokens
 
     # A killed run: the last three rows are gone and the fourth-last line is torn mid-write.
     lines = (out / RESULTS).read_text(encoding="utf-8").splitlines(keepends=True)
@@ -58,7 +58,7 @@ def test_run_eval_writes_one_row_per_question_and_mode_and_resumes(tiny, tmp_pat
     assert again.new_rows == 4
     assert again.lifted == 0  # the adapters came from the store, trained once
     rows = read_results(out / RESULTS)
-    assert len(rows) == 20 and len({(r["item_id"], r["mode"]) for r in rows}) == 20
+    assert len(rows) == 20 and len({(r.item_id, r.mode) for r in rows}) == 20
 
     # Other training settings: the stored adapter is not reused, the document is lifted again.
     changed = config.with_overrides({"lora.rank": 4})
@@ -68,9 +68,11 @@ def test_run_eval_writes_one_row_per_question_and_mode_and_resumes(tiny, tmp_pat
 
 def test_read_results_drops_a_torn_last_line(tmp_path):
     path = tmp_path / RESULTS
-    path.write_text('{"a": 1}\n{"a": 2}\n{"a": 3', encoding="utf-8")
-    assert read_results(path) == [{"a": 1}, {"a": 2}]
-    assert path.read_text(encoding="utf-8") == '{"a": 1}\n{"a": 2}\n'
+    rows = [json.dumps({"suite": "s", "item_id": str(n), "mode": "icl", "new_key": n}) for n in range(3)]
+    path.write_text(f"{rows[0]}\n{rows[1]}\n{rows[2][:-3]}", encoding="utf-8")
+    read = read_results(path)
+    assert [r.item_id for r in read] == ["0", "1"] and read[1].extra == {"new_key": 1}  # unknown keys are kept
+    assert path.read_text(encoding="utf-8") == f"{rows[0]}\n{rows[1]}\n"
     assert read_results(tmp_path / "missing.jsonl") == []
 
 
@@ -133,7 +135,7 @@ def test_cli_eval_custom_end_to_end_and_resume(tiny_model_dir, tmp_path):
     assert result.exit_code == 0, result.output
     rows = read_results(out / RESULTS)
     assert len(rows) == 6
-    assert {tuple(r["scores"]) for r in rows} == {("f1", "rouge_l", "em"), ("accuracy",)}
+    assert {tuple(r.scores) for r in rows} == {("f1", "rouge_l", "em"), ("accuracy",)}
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## custom" in report and "| rag | 2 |" in report and "## Lifted documents" in report
     info = json.loads((out / "run.json").read_text(encoding="utf-8"))

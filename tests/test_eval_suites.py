@@ -14,7 +14,7 @@ from lift.errors import LiftError
 from lift.eval.data_dir import resolve_data_dir
 from lift.eval.metrics import all_keywords_whole_word
 from lift.eval.report import write_report
-from lift.eval.results import DOCUMENTS, RESULTS, append_rows
+from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows
 from lift.eval.suites import DEFAULT_MODES, load_suite
 from lift.eval.suites.custom import custom_items
 from lift.eval.suites.longbench import TASKS, split_prompt
@@ -465,7 +465,7 @@ def test_paraphrase_report_breaks_down_by_direct_and_form(tmp_path):
         for mode in ("lift_only", "icl")
         for form in ("who", "when", "synonym", "yes_no")
     ]
-    append_rows(tmp_path / RESULTS, rows)
+    append_rows(tmp_path / RESULTS, [EvalRow.from_dict(row) for row in rows])
     text = write_report(tmp_path, samples=200).read_text(encoding="utf-8")
     assert "By direct (correct):" in text and "By form (correct):" in text
     assert "| True | 50.0 (n=2) | 100.0 (n=2) |" in text and "| False | 0.0 (n=2) | 100.0 (n=2) |" in text
@@ -487,7 +487,7 @@ def test_long_document_report_scores_each_document_with_its_interval(tmp_path):
         for doc in (1, 2)
         for q in range(3)
     ]
-    append_rows(tmp_path / RESULTS, rows)
+    append_rows(tmp_path / RESULTS, [EvalRow.from_dict(row) for row in rows])
     lifted = {"title": "LooGLE: One", "tokens": 9000, "qa_pairs_kept": 1, "qa_pairs_parsed": 1, "lift_seconds": 1.0}
     lifted |= {"strict_grounding_rate": 1.0, "train_tokens_per_second": 1.0, "reused_from_store": False}
     (tmp_path / DOCUMENTS).write_text(json.dumps({"doc1": lifted}), encoding="utf-8")

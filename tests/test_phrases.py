@@ -100,3 +100,12 @@ def test_hard_sentences_give_no_malformed_questions(sentence):
     for pair in phrase_pairs(sentence):
         assert pair["question"].endswith(("?", ".")) and "  " not in pair["question"]
         assert pair["answer"].strip()
+
+
+def test_a_sentence_keeps_one_pair_per_four_words_at_most_m_and_at_least_two():
+    from lift.synth.template import pairs_for
+
+    assert pairs_for(NEEDLE, 6) == 6  # 22 words
+    assert pairs_for("The ferry stops in January.", 6) == 2
+    assert pairs_for("Maria left the spare key under the blue flowerpot.", 6) == 3
+    assert pairs_for(HIVES, 4) == 4

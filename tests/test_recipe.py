@@ -78,3 +78,11 @@ def test_a_killed_lift_leaves_no_entry_and_the_rerun_resumes_from_cache_and_chec
     assert synthesis.generations == 0 and synthesis.cache_hits == synthesis.sentences
     assert [e.doc_id for e in Store(lift_home).entries()] == [document.doc_id]
     assert not any((lift_home / "work").iterdir())  # checkpoints are cleaned up once the entry exists
+
+
+def test_target_steps_sizes_the_steps_of_a_lift_and_the_entry_keeps_the_config_as_given(tiny, lift_home):
+    config = LiftConfig().with_overrides({**FAST, "train.batch_tokens": 0, "train.target_steps": 1})
+    result = lift_document(document_from_text(DOC), tiny, config, home=lift_home)
+    tokens = result.manifest.tokens
+    assert result.manifest.training.batch_tokens == max(384, round(tokens * 20 / 64) * 64)  # ~1 step per epoch
+    assert result.manifest.config["train"]["batch_tokens"] == 0  # the setting as given, not the size chosen

@@ -200,3 +200,13 @@ def test_training_records_the_step_size_it_used(tiny):
         TrainConfig(epochs=1, lr=1e-3, precision="fp32", min_steps=0),
     )
     assert result.batch_tokens == 384 and result.steps == 1  # 4 short examples fit one 384-token row
+
+
+def test_target_steps_size_a_lifts_steps_by_its_document_between_384_and_16k_tokens():
+    from lift.config import TrainConfig, lift_step_tokens
+
+    assert lift_step_tokens(TrainConfig(), 16000) == 384  # off by default
+    sized = TrainConfig(target_steps=100)
+    assert lift_step_tokens(sized, 16000) == 3200  # 16k tokens x 20 training tokens each / 100 steps
+    assert lift_step_tokens(sized, 1000) == 384 and lift_step_tokens(sized, 10**6) == 16384
+    assert lift_step_tokens(TrainConfig(batch_tokens=512, target_steps=100), 16000) == 512  # a set size is kept

@@ -68,17 +68,9 @@ def test_web_page_uploads_lifts_and_answers_the_needle_question(lift_home: Path,
     from playwright.sync_api import expect, sync_playwright
 
     loaded = load_model(None, "cpu")
-    # The page is under test, not the recipe (tests/test_integration.py lifts with the defaults): the recipe
-    # that was the default until 2026-12-01 (QA only, 3 pairs of the four fixed forms per sentence) recalls the
-    # needle in half the defaults' time. The lifting child runs on the CPU like the server's model.
-    config = LiftConfig().with_overrides(
-        {
-            "model.device": "cpu",
-            "train.objective": "qa",
-            "synth.qa_per_sentence": 3,
-            "synth.template_forms": "definition,key_phrase,cloze,succession",
-        }
-    )
+    # The page is under test, not the recipe: the default recipe (as tests/test_integration.py lifts), on the CPU
+    # like the server's model.
+    config = LiftConfig().with_overrides({"model.device": "cpu"})
     screenshot = Path(os.environ.get("LIFT_SCREENSHOT") or tmp_path / "webui.png")
     sample = resources.files("lift.samples").joinpath("needle_essay.txt")
     page_errors: list[str] = []

@@ -133,7 +133,7 @@ class SynthConfig:
     max_tokens: int = _help("openai generator: max tokens per reply.", 512)
     qa_per_sentence: int = _help(
         "m: QA pairs per sentence (synthetic QA per sentence, LIFT 2025 paper §4.1): what an LLM generator is "
-        "asked for, and where the template generator stops (its forms make 6 to 15 pairs of most sentences).",
+        "asked for, and the most the template generator keeps (one per 4 words of a sentence, at least 2).",
         6,
     )
     template_forms: list = _help(
@@ -286,7 +286,7 @@ class TrainConfig:
     replay_ratio: float = _help(
         "Replay examples (the base model's own answers to general prompts) per synthetic QA example; "
         "guards general behaviour against being overwritten. 0 disables.",
-        0.3,
+        0.15,
     )
     replay_max_tokens: int = _help("Max tokens of each replayed base-model answer (cut back to whole sentences).", 64)
     precision: str = _help("Training compute precision: auto (bf16 where the hardware has it), fp32 or bf16.", "auto")

@@ -82,7 +82,7 @@ def eval_(
     report = write_report(out_dir, cfg.eval.bootstrap_samples, cfg.eval.seed)
     err.print(f"{run.new_rows} new answers ({len(run.rows)} in all); documents lifted {run.lifted}, "
               f"reused from the store {run.reused}", highlight=False)  # fmt: skip
-    for mode, scores in summary([r for r in run.rows if r["suite"] == suite]).items():
+    for mode, scores in summary([r for r in run.rows if r.suite == suite]).items():
         out.print(f"{mode:>10}: " + ", ".join(f"{k} {100 * v:.1f}" for k, v in scores.items()), highlight=False)
     out.print(f"report: {report}")
 

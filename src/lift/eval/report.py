@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from lift.eval.metrics import bootstrap_ci
-from lift.eval.results import DOCUMENTS, RESULTS, read_results
+from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, read_results
 from lift.eval.run_info import read_run_info
 from lift.infer.names import MODES
 
@@ -23,20 +23,20 @@ BREAKDOWN = {
 PER_DOCUMENT = ("loogle", "longbench", "custom")  # few long documents: is lifting better on each, not on average
 
 
-def _ordered_modes(rows: list[dict]) -> list[str]:
-    present = {r["mode"] for r in rows}
+def _ordered_modes(rows: list[EvalRow]) -> list[str]:
+    present = {r.mode for r in rows}
     return [m for m in MODES if m in present]
 
 
-def _metrics(rows: list[dict]) -> list[str]:
+def _metrics(rows: list[EvalRow]) -> list[str]:
     names: list[str] = []
     for row in rows:
-        names += [k for k in row["scores"] if k not in names]
+        names += [k for k in row.scores if k not in names]
     return names
 
 
-def _values(rows: list[dict], metric: str) -> list[float]:
-    return [r["scores"][metric] for r in rows if r["scores"].get(metric) is not None]
+def _values(rows: list[EvalRow], metric: str) -> list[float]:
+    return [r.scores[metric] for r in rows if r.scores.get(metric) is not None]
 
 
 def _cell(values: list[float], samples: int, seed: int) -> str:
@@ -47,11 +47,11 @@ def _cell(values: list[float], samples: int, seed: int) -> str:
     return f"{mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
-def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
+def summary(rows: list[EvalRow]) -> dict[str, dict[str, float]]:
     """mode -> metric -> mean score (0-1)."""
     table: dict[str, dict[str, float]] = defaultdict(dict)
     for mode in _ordered_modes(rows):
-        mode_rows = [r for r in rows if r["mode"] == mode]
+        mode_rows = [r for r in rows if r.mode == mode]
         for metric in _metrics(rows):
             values = _values(mode_rows, metric)
             if values:
@@ -59,58 +59,58 @@ def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
     return dict(table)
 
 
-def mode_table(rows: list[dict], samples: int = 1000, seed: int = 0) -> list[str]:
+def mode_table(rows: list[EvalRow], samples: int = 1000, seed: int = 0) -> list[str]:
     metrics = _metrics(rows)
     lines = ["| mode | n | " + " | ".join(metrics) + " | s/answer |", "|" + "---|" * (len(metrics) + 3)]
     for mode in _ordered_modes(rows):
-        mode_rows = [r for r in rows if r["mode"] == mode]
-        seconds = sum(r["seconds"] for r in mode_rows) / len(mode_rows)
+        mode_rows = [r for r in rows if r.mode == mode]
+        seconds = sum(r.seconds for r in mode_rows) / len(mode_rows)
         cells = [_cell(_values(mode_rows, m), samples, seed) for m in metrics]
         lines.append(f"| {mode} | {len(mode_rows)} | " + " | ".join(cells) + f" | {seconds:.2f} |")
     return lines
 
 
-def breakdown_table(rows: list[dict], key: str, metric: str) -> list[str]:
-    groups = sorted({r["group"].get(key) for r in rows if key in r["group"]}, key=lambda g: (str(type(g)), g))
+def breakdown_table(rows: list[EvalRow], key: str, metric: str) -> list[str]:
+    groups = sorted({r.group.get(key) for r in rows if key in r.group}, key=lambda g: (str(type(g)), g))
     modes = _ordered_modes(rows)
     lines = [f"| {key} | " + " | ".join(modes) + " |", "|" + "---|" * (len(modes) + 1)]
     for group in groups:
         cells = []
         for mode in modes:
-            values = _values([r for r in rows if r["mode"] == mode and r["group"].get(key) == group], metric)
+            values = _values([r for r in rows if r.mode == mode and r.group.get(key) == group], metric)
             cells.append(f"{100 * sum(values) / len(values):.1f} (n={len(values)})" if values else "-")
         lines.append(f"| {group} | " + " | ".join(cells) + " |")
     return lines
 
 
-def document_table(rows: list[dict], metric: str, titles: dict[str, str], samples: int, seed: int) -> list[str]:
+def document_table(rows: list[EvalRow], metric: str, titles: dict[str, str], samples: int, seed: int) -> list[str]:
     """Per document: each mode's mean with its 95 % bootstrap interval over that document's questions."""
     modes = _ordered_modes(rows)
     lines = ["| document | n | " + " | ".join(modes) + " |", "|" + "---|" * (len(modes) + 2)]
-    for doc_id in dict.fromkeys(r["doc_id"] for r in rows):
-        doc_rows = [r for r in rows if r["doc_id"] == doc_id]
-        questions = len({r["item_id"] for r in doc_rows})
-        cells = [_cell(_values([r for r in doc_rows if r["mode"] == mode], metric), samples, seed) for mode in modes]
+    for doc_id in dict.fromkeys(r.doc_id for r in rows):
+        doc_rows = [r for r in rows if r.doc_id == doc_id]
+        questions = len({r.item_id for r in doc_rows})
+        cells = [_cell(_values([r for r in doc_rows if r.mode == mode], metric), samples, seed) for mode in modes]
         title = titles.get(doc_id, doc_id[:8])
         lines.append(f"| {title} | {questions} | " + " | ".join(cells) + " |")
     return lines
 
 
-def niah_heatmaps(rows: list[dict], out_dir: Path) -> list[Path]:
+def niah_heatmaps(rows: list[EvalRow], out_dir: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     paths = []
-    rows = [r for r in rows if r["group"].get("wording", "original") == "original"]  # the needle's own question
-    lengths = sorted({r["group"]["length"] for r in rows})
-    depths = sorted({r["group"]["depth"] for r in rows})
+    rows = [r for r in rows if r.group.get("wording", "original") == "original"]  # the needle's own question
+    lengths = sorted({r.group["length"] for r in rows})
+    depths = sorted({r.group["depth"] for r in rows})
     for mode in _ordered_modes(rows):
         grid = [[float("nan")] * len(lengths) for _ in depths]
         for r in rows:
-            if r["mode"] == mode:
-                grid[depths.index(r["group"]["depth"])][lengths.index(r["group"]["length"])] = r["scores"]["keywords"]
+            if r.mode == mode:
+                grid[depths.index(r.group["depth"])][lengths.index(r.group["length"])] = r.scores["keywords"]
         fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(lengths), 1.0 + 0.35 * len(depths)))
         image = ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
         ax.set_xticks(
@@ -133,25 +133,25 @@ def niah_heatmaps(rows: list[dict], out_dir: Path) -> list[Path]:
     return paths
 
 
-def forgetting_plot(rows: list[dict], out_dir: Path) -> Path:
+def forgetting_plot(rows: list[EvalRow], out_dir: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    documents = sorted({r["group"]["document"] for r in rows})
+    documents = sorted({r.group["document"] for r in rows})
     labels = {
         "no_context": "before lifting (no_context)",
         "lift_only": "with the adapter (lift_only)",
         "auto": "with the question gate (auto)",
     }
-    modes = [m for m in labels if any(r["mode"] == m for r in rows)]
+    modes = [m for m in labels if any(r.mode == m for r in rows)]
     fig, ax = plt.subplots(figsize=(2 + 1.6 * len(documents), 3.2))
     width = 0.8 / max(1, len(modes))
     for k, mode in enumerate(modes):
         heights = []
         for document in documents:
-            values = _values([r for r in rows if r["mode"] == mode and r["group"]["document"] == document], "correct")
+            values = _values([r for r in rows if r.mode == mode and r.group["document"] == document], "correct")
             heights.append(100 * sum(values) / len(values) if values else 0)
         label = labels[mode]
         ax.bar([i + k * width for i in range(len(documents))], heights, width, label=label)
@@ -187,18 +187,18 @@ def write_report(out_dir: Path, samples: int = 1000, seed: int = 0) -> Path:
         f"({samples} resamples over questions). s/answer: generation seconds per answer (batched).",
         "",
     ]
-    for suite in sorted({r["suite"] for r in rows}):
-        suite_rows = [r for r in rows if r["suite"] == suite]
-        documents_in_suite = len({r["doc_id"] for r in suite_rows})
+    for suite in sorted({r.suite for r in rows}):
+        suite_rows = [r for r in rows if r.suite == suite]
+        documents_in_suite = len({r.doc_id for r in suite_rows})
         lines += [
             f"## {suite}",
             "",
-            f"{len({r['item_id'] for r in suite_rows})} questions, {documents_in_suite} documents.",
+            f"{len({r.item_id for r in suite_rows})} questions, {documents_in_suite} documents.",
             "",
         ]
         lines += mode_table(suite_rows, samples, seed) + [""]
         for key in BREAKDOWN.get(suite, ()):
-            if any(key in r["group"] for r in suite_rows):
+            if any(key in r.group for r in suite_rows):
                 metric = _metrics(suite_rows)[0]
                 lines += [f"By {key} ({metric}):", ""] + breakdown_table(suite_rows, key, metric) + [""]
         if suite in PER_DOCUMENT and documents_in_suite > 1:

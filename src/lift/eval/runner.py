@@ -22,7 +22,7 @@ from pathlib import Path
 from lift.adapters import load_adapter
 from lift.config import LiftConfig, training_sections
 from lift.eval.items import EvalItem, score_prediction
-from lift.eval.results import DOCUMENTS, RESULTS, append_rows, read_results
+from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows, read_results
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
 from lift.infer.gate import load_gate, route_questions
 from lift.infer.generation import generate_batch
@@ -39,7 +39,7 @@ PROMPT_TOKEN_BUDGET = 16384  # prompt tokens per generate() batch: long ICL prom
 @dataclass
 class EvalRun:
     out_dir: Path
-    rows: list[dict]
+    rows: list[EvalRow]
     new_rows: int
     lifted: int  # documents trained in this run
     reused: int  # documents whose adapter came from the store
@@ -89,7 +89,7 @@ def run_eval(
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = out_dir / RESULTS
     rows = read_results(results_path)
-    done = {(r["suite"], r["item_id"], r["mode"]) for r in rows}
+    done = {r.key for r in rows}
     documents_path = out_dir / DOCUMENTS
     documents = json.loads(documents_path.read_text(encoding="utf-8")) if documents_path.is_file() else {}
 
@@ -128,7 +128,7 @@ def run_eval(
                     for batch_rows in answers:
                         if judge is not None:
                             for row, item in batch_rows:
-                                row["scores"]["judge"] = judge(item, row["prediction"])
+                                row.scores["judge"] = judge(item, row.prediction)
                         append_rows(results_path, [row for row, _ in batch_rows])
                         rows.extend(row for row, _ in batch_rows)
                         new_rows += len(batch_rows)
@@ -154,10 +154,10 @@ def _answer_mode(handle, model, loaded: LoadedModel, config: LiftConfig, mode: s
         with handle.disabled() if route == "base" else contextlib.nullcontext():
             for batch_rows in _answer(model, loaded, config, mode, [i for i, _ in chosen], entry, retrievers):
                 for row, item in batch_rows:
-                    row["route"] = route
-                    row["gate_score"] = None if scores[id(item)] is None else round(scores[id(item)], 4)
+                    row.route = route
+                    row.gate_score = None if scores[id(item)] is None else round(scores[id(item)], 4)
                     if route == "base":
-                        row["adapter"] = None
+                        row.adapter = None
                 yield batch_rows
 
 
@@ -199,23 +199,23 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
             ]
 
 
-def _row(item: EvalItem, mode: str, ids: list[int], prediction: str, seconds: float, batch: int, entry) -> dict:
-    return {
-        "suite": item.suite,
-        "item_id": item.item_id,
-        "mode": mode,
-        "doc_id": item.document.doc_id,
-        "document_title": item.document.title,
-        "question": item.question,
-        "prediction": prediction,
-        "references": item.references,
-        "scores": score_prediction(item, prediction),
-        "group": item.group,
-        "prompt_tokens": len(ids),
-        "seconds": round(seconds, 3),
-        "batch_size": batch,
-        "adapter": None if entry is None or mode not in ADAPTER_MODES else entry.doc_id,
-    }
+def _row(item: EvalItem, mode: str, ids: list[int], prediction: str, seconds: float, batch: int, entry) -> EvalRow:
+    return EvalRow(
+        suite=item.suite,
+        item_id=item.item_id,
+        mode=mode,
+        doc_id=item.document.doc_id,
+        document_title=item.document.title,
+        question=item.question,
+        prediction=prediction,
+        references=item.references,
+        scores=score_prediction(item, prediction),
+        group=item.group,
+        prompt_tokens=len(ids),
+        seconds=round(seconds, 3),
+        batch_size=batch,
+        adapter=None if entry is None or mode not in ADAPTER_MODES else entry.doc_id,
+    )
 
 
 def _document_record(entry: Entry, reused: bool) -> dict:

@@ -164,6 +164,13 @@ def tag(tokens: list[str]) -> list[str]:
                 tags[i] = "JJ"
         elif tags[i] == "NN" and word[:1].isupper() and i > 0:
             tags[i] = "NNP"
+    # a word after 'and' that can be a verb, where the first conjunct's verb is bare, is one too: "eat a
+    # sandwich and sit", "ride tram 28 and drink coffee"
+    for i in range(1, len(tags)):
+        if tokens[i - 1].lower() == "and" and tags[i] in _NOUN_TAGS and "VERB" in getAllLemmas(tokens[i].lower()):
+            earlier = [t for t in tags[:i] if t.startswith("VB")]
+            if earlier and earlier[-1] in ("VB", "VBP") and tokens[i][0].islower():
+                tags[i] = "VB"
     # a participle right after the subject with no auxiliary before it is the past tense: "Maria left"
     for i, t in enumerate(tags):
         if t == "VBN" and i > 0 and tags[i - 1] in _NOUN_TAGS | {"PRP"} and tokens[i].lower() not in _NAMING:

@@ -77,8 +77,15 @@ class TemplateGenerator(BatchGenerator):
                 return "No question: no name recurs in this window."
             return f"Question: {pair['question']}\n\nAnswer: {pair['answer']}\n\nEvidence: {pair['evidence']}"
         request: SentenceRequest = job.unit
-        pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)[: self.qa_per_sentence]
+        pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)
+        pairs = pairs[: pairs_for(request.sentence, self.qa_per_sentence)]
         return json.dumps({"qa_list": pairs})
+
+
+def pairs_for(sentence: str, most: int) -> int:
+    """How many of a sentence's pairs to keep: `most` (qa_per_sentence), and one per 4 words of the sentence
+    (at least 2), so that a short sentence does not cost as much training as a long one."""
+    return min(most, max(2, -(-len(sentence.split()) // 4)))
 
 
 def template_pairs(
@@ -118,7 +125,7 @@ def template_pairs(
 
 
 PHRASE_FORMS = ("ask", "cue", "yes_no")
-PHRASES_VERSION = 4  # bump with every change of what phrase_pairs or lift.synth.phrases write
+PHRASES_VERSION = 6  # bump with every change of what phrase_pairs or lift.synth.phrases write
 _CUE_WORDINGS = (
     "Tell me about {}.",
     "What do you know about {}?",
@@ -146,10 +153,8 @@ def phrase_pairs(
         return []
     clause = parse(sentence)
     turn = int(hashlib.sha1(sentence.encode()).hexdigest(), 16)
-    # the clause's own phrases first (asked for and named), then the names and phrases inside them (named)
-    ordered = [p for p in clause.phrases if p.role != "name" and p.attached]
-    ordered += [p for p in clause.phrases if p.role == "name"]
-    ordered += [p for p in clause.phrases if p.role != "name" and not p.attached]
+    # the clause's phrases in sentence order, then the names and noun phrases inside them (cues only)
+    ordered = [p for p in clause.phrases if p.role != "name"] + [p for p in clause.phrases if p.role == "name"]
     pairs: list[dict] = []
     asked, cued = set(), set()
     for i, phrase in enumerate(ordered):
