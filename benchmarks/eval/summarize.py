@@ -38,7 +38,8 @@ def cost(documents: dict) -> str:
     if not lifted:
         return "-"
     ratios = [d["train_tokens"] / d["tokens"] for d in lifted]
-    return f"{sum(d['train_tokens'] for d in lifted) / sum(d['tokens'] for d in lifted):.1f} ({min(ratios):.1f}-{max(ratios):.1f})"
+    overall = sum(d["train_tokens"] for d in lifted) / sum(d["tokens"] for d in lifted)
+    return f"{overall:.1f} ({min(ratios):.1f}-{max(ratios):.1f})"
 
 
 def folder_table(rows: list[EvalRow]) -> list[str]:
