@@ -133,7 +133,8 @@ class SynthConfig:
     max_tokens: int = _help("openai generator: max tokens per reply.", 512)
     qa_per_sentence: int = _help(
         "m: QA pairs per sentence (synthetic QA per sentence, LIFT 2025 paper §4.1): what an LLM generator is "
-        "asked for, and the most the template generator keeps (one per 4 words of a sentence, at least 2).",
+        "asked for, and the most the template generator keeps (one per 4 words of a sentence, at least 2; the "
+        "yes_no form's yes/no pair comes on top).",
         6,
     )
     template_forms: list = _help(

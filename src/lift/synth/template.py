@@ -78,13 +78,15 @@ class TemplateGenerator(BatchGenerator):
             return f"Question: {pair['question']}\n\nAnswer: {pair['answer']}\n\nEvidence: {pair['evidence']}"
         request: SentenceRequest = job.unit
         pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)
-        pairs = pairs[: pairs_for(request.sentence, self.qa_per_sentence)]
+        yes = [p for p in pairs if p["answer"].startswith("Yes: ")]  # kept beyond the cap: yes/no is its own skill
+        pairs = [p for p in pairs if p not in yes][: pairs_for(request.sentence, self.qa_per_sentence)] + yes
         return json.dumps({"qa_list": pairs})
 
 
 def pairs_for(sentence: str, most: int) -> int:
     """How many of a sentence's pairs to keep: `most` (qa_per_sentence), and one per 4 words of the sentence
-    (at least 2), so that a short sentence does not cost as much training as a long one."""
+    (at least 2), so that a short sentence does not cost as much training as a long one. The yes/no pair of
+    the yes_no form comes on top."""
     return min(most, max(2, -(-len(sentence.split()) // 4)))
 
 
@@ -125,7 +127,7 @@ def template_pairs(
 
 
 PHRASE_FORMS = ("ask", "cue", "yes_no")
-PHRASES_VERSION = 6  # bump with every change of what phrase_pairs or lift.synth.phrases write
+PHRASES_VERSION = 8  # bump with every change of what phrase_pairs or lift.synth.phrases write
 _CUE_WORDINGS = (
     "Tell me about {}.",
     "What do you know about {}?",
@@ -141,9 +143,8 @@ _CUE_WORDINGS = (
 def phrase_pairs(
     sentence: str, previous_sentence: str = "", forms: tuple[str, ...] = ("ask", "cue", "yes_no")
 ) -> list[dict]:
-    """Every content phrase of the sentence as an answer and as a cue (lift.synth.phrases), phrase by phrase
-    in sentence order (names inside longer phrases last), so that a cap on pairs per sentence keeps both
-    directions of as many phrases as it can:
+    """Every content phrase of the sentence as an answer and as a cue (lift.synth.phrases), phrase by phrase,
+    so that a cap on pairs per sentence keeps both directions of as many phrases as it can:
       ask:    a wh-question whose answer is the phrase -> "<Phrase>: <the sentence>"
       cue:    a question naming the phrase -> the sentence restated with the phrase first where it can be
       yes_no: "What did <subject> do?" -> the sentence, and the sentence as a yes/no question -> "Yes: ..."
@@ -153,8 +154,11 @@ def phrase_pairs(
         return []
     clause = parse(sentence)
     turn = int(hashlib.sha1(sentence.encode()).hexdigest(), 16)
-    # the clause's phrases in sentence order, then the names and noun phrases inside them (cues only)
-    ordered = [p for p in clause.phrases if p.role != "name"] + [p for p in clause.phrases if p.role == "name"]
+    # the clause's own phrases first (asked for and named), then the names and noun phrases inside them (named:
+    # what a user's question is most likely to mention), then the phrases of its subordinate clauses
+    ordered = [p for p in clause.phrases if p.role != "name" and p.attached]
+    ordered += [p for p in clause.phrases if p.role == "name"]
+    ordered += [p for p in clause.phrases if p.role != "name" and not p.attached]
     pairs: list[dict] = []
     asked, cued = set(), set()
     for i, phrase in enumerate(ordered):
