@@ -119,3 +119,52 @@ def test_the_2026_12_03_default_recipe_gives_its_pinned_losses_and_counts(tiny, 
     assert got["synthesis"] == expected["synthesis"]
     assert got["training"] == expected["training"]
     assert manifest["training"]["loss_per_epoch"] == pytest.approx(expected["loss"], rel=1e-5, abs=1e-5)
+
+
+# The default recipe of issue K (2026-12-03, evening): the phrase forms ask, cue, yes_no (m = 6, one pair per 4
+# words), qa, 2 epochs, LoRA rank 32 at lr 3e-3, replay 0.15, an empty system turn. Spelled out like the pin above.
+DEFAULTS_K = {
+    "train.epochs": 2,
+    "train.precision": "fp32",
+    "train.batch_tokens": 96,
+    "train.replay_ratio": 0.15,
+    "train.replay_max_tokens": 8,
+    "train.pipeline_window": 4,
+    "train.objective": "qa",
+    "train.min_steps": 0,
+    "train.lr": 3e-3,
+    "synth.qa_per_sentence": 6,
+    "synth.template_forms": ["ask", "cue", "yes_no"],
+    "synth.aux_tasks": 0,
+    "lora.rank": 32,
+    "lora.alpha": 64,
+    "infer.system_prompt": "",
+}
+_K_COUNTS = {
+    "synthesis": {"qa_pairs_parsed": 26, "qa_pairs_kept": 26, "rejected": {}},
+    "training": {
+        "examples": 29, "qa_examples": 26, "replay_examples": 3, "epochs": 2, "steps": 58, "tokens": 5272,
+        "segments": 0,
+    },
+}  # fmt: skip
+PINNED_K = {
+    True: {**_K_COUNTS, "loss": [6.17889, 4.33892]},
+    False: {**_K_COUNTS, "loss": [6.07424, 4.25147]},
+}
+
+
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
+def test_issue_ks_default_recipe_gives_its_pinned_losses_and_counts(tiny, lift_home, pipeline):
+    config = LiftConfig().with_overrides({**DEFAULTS_K, "train.pipeline": pipeline})
+    entry = lift_document(document_from_text(DOC, title="pinned K"), tiny, config, home=lift_home).entry
+    manifest = json.loads((entry.path / "manifest.json").read_text(encoding="utf-8"))
+    keys = ("examples", "qa_examples", "replay_examples", "epochs", "steps", "tokens", "segments")
+    got = {
+        "synthesis": {k: manifest["synthesis"][k] for k in ("qa_pairs_parsed", "qa_pairs_kept", "rejected")},
+        "training": {k: manifest["training"][k] for k in keys},
+        "loss": manifest["training"]["loss_per_epoch"],
+    }
+    expected = PINNED_K[pipeline]
+    assert got["synthesis"] == expected["synthesis"]
+    assert got["training"] == expected["training"]
+    assert got["loss"] == pytest.approx(expected["loss"], rel=1e-5, abs=1e-5)
