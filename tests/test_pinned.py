@@ -31,6 +31,11 @@ SETTINGS = {
     "train.objective": "qa",
     "synth.template_forms": ["definition", "key_phrase", "cloze", "succession"],
     "train.min_steps": 0,
+    # defaults of that time that issue K changed, spelled out so that these numbers stay
+    "train.lr": 1e-3,
+    "lora.rank": 8,
+    "lora.alpha": 16,
+    "infer.system_prompt": "You are a helpful assistant.",
 }
 PINNED_SYNTHESIS = {
     "sentences": 7,
@@ -84,7 +89,7 @@ DEFAULTS_2026_12_03 = {
     "train.objective": "mix",
     "train.segment_tokens": 0,
     "train.min_steps": 100,
-    "train.lr": None,
+    "train.lr": 1e-3,  # what None meant then (the lora default)
     "synth.qa_per_sentence": 6,
     "synth.template_forms": ["definition", "wh", "about", "key_phrase", "cloze", "succession"],
     "synth.aux_tasks": 0,

@@ -78,8 +78,11 @@ class TemplateGenerator(BatchGenerator):
             return f"Question: {pair['question']}\n\nAnswer: {pair['answer']}\n\nEvidence: {pair['evidence']}"
         request: SentenceRequest = job.unit
         pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)
-        yes = [p for p in pairs if p["answer"].startswith("Yes: ")]  # kept beyond the cap: yes/no is its own skill
-        pairs = [p for p in pairs if p not in yes][: pairs_for(request.sentence, self.qa_per_sentence)] + yes
+        if set(self.forms) & set(PHRASE_FORMS):
+            yes = [p for p in pairs if p["answer"].startswith("Yes: ")]  # on top of the cap: yes/no is its own skill
+            pairs = [p for p in pairs if p not in yes][: pairs_for(request.sentence, self.qa_per_sentence)] + yes
+        else:  # the older forms keep m pairs of every sentence
+            pairs = pairs[: self.qa_per_sentence]
         return json.dumps({"qa_list": pairs})
 
 
