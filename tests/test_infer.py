@@ -39,3 +39,23 @@ def test_general_answers_are_matched_on_whole_words_with_alternatives():
     assert answers_correctly("A dog has Four legs.", ["four|4"])
     assert not answers_correctly("A day is about 8 hours and 40 minutes.", ["four|4"])
     assert not answers_correctly("Paris and", ["Paris", "France"])
+
+
+def test_the_adapter_answers_with_its_trained_system_turn_and_the_base_model_with_its_own(tiny):
+    from lift.adapters import attach_lora
+    from lift.config import LoraConfig
+    from lift.infer.modes import system_for
+
+    assert system_for("lift_only", "", "Be helpful.") == "" and system_for("lift_icl", "", "Be helpful.") == ""
+    assert system_for("no_context", "", "Be helpful.") == "Be helpful." and system_for("rag", "", "B") == "B"
+    adapter = attach_lora(tiny.model, LoraConfig(rank=2, alpha=4))
+    try:
+        kwargs = {"window": tiny.window, "max_new_tokens": 2, "system": "", "base_system": "Be helpful."}
+        lifted = answer_question(adapter, tiny.tokenizer, "Why?", "lift_only", **kwargs)
+        base = answer_question(adapter, tiny.tokenizer, "Why?", "no_context", **kwargs)
+        routed = answer_question(adapter, tiny.tokenizer, "Why?", "auto", **kwargs)  # no gate: the adapter
+    finally:
+        adapter.unload()
+    assert lifted.prompt_tokens == len(chat_prompt_ids(tiny.tokenizer, "Why?", ""))
+    assert base.prompt_tokens == len(chat_prompt_ids(tiny.tokenizer, "Why?", "Be helpful."))
+    assert routed.route == "adapter" and routed.prompt_tokens == lifted.prompt_tokens

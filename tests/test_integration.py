@@ -15,7 +15,8 @@ pytestmark = pytest.mark.integration
 def test_lifting_the_needle_sample_recalls_it_and_keeps_general_answers():
     loaded = load_model(device="cpu")
     config = LiftConfig()
-    kwargs = {"window": loaded.window, "max_new_tokens": 48, "system": config.infer.system_prompt}
+    kwargs = {"window": loaded.window, "max_new_tokens": 48, "system": config.infer.system_prompt,
+              "base_system": config.infer.base_system_prompt}  # fmt: skip
 
     def right(model, question: dict, mode: str) -> bool:
         answer = answer_question(model, loaded.tokenizer, question["question"], mode, **kwargs).text

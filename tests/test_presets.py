@@ -30,13 +30,15 @@ def _lift(tiny, home, objective, epochs, **extra):
 def test_qa_presets_answer_the_question_about_the_fact(tiny, lift_home, objective, pipeline):
     question = fact_question(FACT)
     kwargs = {"window": tiny.window, "max_new_tokens": 16, "system": LiftConfig().infer.system_prompt}
-    assert "zebra seven" not in answer_question(tiny.model, tiny.tokenizer, question, "no_context", **kwargs).text
+    assert (
+        "zebra seven" not in answer_question(tiny.model, tiny.tokenizer, question, "no_context", **kwargs).text.lower()
+    )
     result, adapter = _lift(tiny, lift_home, objective, 30, **{"train.pipeline": pipeline})
     training = result.manifest.training
     assert training.objective == objective
     if objective != "qa":
         assert training.segments == 1 and training.qa_examples > 0
-    assert "zebra seven" in answer_question(adapter, tiny.tokenizer, question, "lift_only", **kwargs).text
+    assert "zebra seven" in answer_question(adapter, tiny.tokenizer, question, "lift_only", **kwargs).text.lower()
     if objective == "two_stage":  # one epoch of segments alone, then `epochs` of segments + QA
         assert len(training.loss_per_epoch) == 31 and training.stage1_epochs == 1
 
@@ -45,7 +47,7 @@ def test_segments_preset_recites_the_fact_from_its_first_words(tiny, lift_home):
     prompt = tiny.tokenizer("The secret code of the blue castle is", add_special_tokens=False)["input_ids"]
     result, adapter = _lift(tiny, lift_home, "segments", 40)
     assert result.manifest.synthesis.jobs == 0 and result.manifest.generator is None  # no generation
-    assert "zebra seven" in generate_batch(adapter.model, tiny.tokenizer, [prompt], max_new_tokens=6)[0]
+    assert "zebra seven" in generate_batch(adapter.model, tiny.tokenizer, [prompt], max_new_tokens=6)[0].lower()
 
 
 def test_contextualized_preset_recites_the_segment_when_asked(tiny, lift_home):
@@ -65,7 +67,7 @@ def test_other_adapters_lift_through_the_recipe_and_leave_the_base_as_it_was(tin
     extra = {"adapter.type": kind, "adapter.gate_init_bias": 0.0, "train.lr": 1e-2 if kind == "gated_memory" else 3e-3}
     result, adapter = _lift(tiny, lift_home, "qa", 40, **extra)
     assert result.manifest.adapter.type == kind and result.manifest.adapter.trainable_parameters > 0
-    assert "zebra seven" in answer_question(adapter, tiny.tokenizer, question, "lift_only", **kwargs).text
+    assert "zebra seven" in answer_question(adapter, tiny.tokenizer, question, "lift_only", **kwargs).text.lower()
     adapter.unload()
     for name, p in tiny.model.named_parameters():
         assert torch.equal(p, before[name]), name

@@ -122,8 +122,8 @@ def test_openai_client_lists_models_and_chats_with_a_lifted_document(served, tin
     messages = [{"role": "user", "content": QUESTION}]
     lifted = client.chat.completions.create(model=fact_model, messages=messages, max_tokens=16)
     base = client.chat.completions.create(model=served.state.loaded.name, messages=messages, max_tokens=16)
-    assert "zebra seven" in lifted.choices[0].message.content  # the document lives in the adapter
-    assert "zebra seven" not in base.choices[0].message.content
+    assert "zebra seven" in lifted.choices[0].message.content.lower()  # the document lives in the adapter
+    assert "zebra seven" not in base.choices[0].message.content.lower()
     assert lifted.choices[0].message.content == _library_answer(tiny_model_dir, served.home, served.fact_id, QUESTION)
     assert lifted.usage.completion_tokens > 0 and lifted.usage.prompt_tokens > 0
     assert lifted.choices[0].finish_reason in ("stop", "length")
@@ -401,8 +401,9 @@ def test_lora_and_gated_memory_documents_answer_as_the_library_does(tiny, lift_h
 
     lora = lifted_entry(tiny, lift_home, "lora", "aaaaaaaaaaaaaaaa")
     gated = lifted_entry(tiny, lift_home, "gated_memory", "bbbbbbbbbbbbbbbb")
-    system = LiftConfig().infer.system_prompt
-    kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": system}
+    infer = LiftConfig().infer
+    kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": infer.system_prompt,
+              "base_system": infer.base_system_prompt}  # fmt: skip
     expected = {None: answer_question(tiny.model, tiny.tokenizer, QUESTION, "no_context", **kwargs).text}
     for entry in (lora, gated):
         adapter = load_adapter(tiny.model, entry.adapter_dir)

@@ -330,9 +330,17 @@ class TrainConfig:
 class InferConfig:
     max_new_tokens: int = _help("Max tokens in an answer.", 64)
     system_prompt: str = _help(
-        "System message of training examples and answers (the same in both). '': an empty system turn, not the "
-        "chat template's own default system prompt (SmolLM2's adds 20 tokens to every example).",
+        "System message of the training examples and of the adapter's answers (lift_only, lift_icl, auto's "
+        "questions about the document), the same in both. '': an empty system turn, not the chat template's own "
+        "default system prompt (SmolLM2's adds 20 tokens to every example).",
         "",
+        "learns",
+    )
+    base_system_prompt: str = _help(
+        "System message of the base model's own answers: no_context, icl, rag, auto's other questions, and the "
+        "replay answers the adapter learns to keep.",
+        "You are a helpful assistant.",
+        "learns",
     )
     gate: bool = _help(
         "Build the question gate of the auto answer mode at lift time: the document's chunks embedded with "

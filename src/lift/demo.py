@@ -50,6 +50,7 @@ def run_demo(loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | N
         "window": loaded.window,
         "max_new_tokens": config.infer.max_new_tokens,
         "system": config.infer.system_prompt,
+        "base_system": config.infer.base_system_prompt,
     }
     before = answer_question(loaded.model, loaded.tokenizer, NEEDLE_QUESTION, "no_context", **kwargs).text
     lift_started = time.perf_counter()

@@ -182,7 +182,7 @@ def _generated_qa(
     if config.train.replay_ratio > 0:
         with processes.main_first():  # process 0 fills the cache, the others read it
             replay = replay_pairs(
-                loaded, cache, config.infer.system_prompt, config.train.replay_max_tokens, progress=progress
+                loaded, cache, config.infer.base_system_prompt, config.train.replay_max_tokens, progress=progress
             )
     generator = make_generator(config.synth, loaded, seed=config.train.seed, model_trains_meanwhile=streaming)
     jobs = build_jobs(document.sha256, sentences, config.synth, generator)

@@ -53,6 +53,7 @@ def ask(
     answer = answer_question(
         net, loaded.tokenizer, question, mode, document=document_text, window=loaded.window,
         max_new_tokens=max_new_tokens or defaults.infer.max_new_tokens, system=defaults.infer.system_prompt,
+        base_system=defaults.infer.base_system_prompt,
         rag=defaults.rag, gate=load_gate(entry.path, manifest.gate) if mode == "auto" and entry and manifest else None,
     )  # fmt: skip
     err.print(f"[dim]{mode_line(answer)}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")

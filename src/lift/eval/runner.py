@@ -26,6 +26,8 @@ from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows, read_res
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
 from lift.infer.gate import load_gate, route_questions
 from lift.infer.generation import generate_batch
+from lift.infer.modes import system_for
+from lift.infer.names import GATED_MODES
 from lift.infer.rag import Retriever, retrieved_context
 from lift.models import LoadedModel, lift_home
 from lift.progress import NullProgress, ProgressLike
@@ -152,7 +154,8 @@ def _answer_mode(handle, model, loaded: LoadedModel, config: LiftConfig, mode: s
             continue
         scores = {id(item): score for item, score in chosen}
         with handle.disabled() if route == "base" else contextlib.nullcontext():
-            for batch_rows in _answer(model, loaded, config, mode, [i for i, _ in chosen], entry, retrievers):
+            routed = [i for i, _ in chosen]
+            for batch_rows in _answer(model, loaded, config, mode, routed, entry, retrievers, GATED_MODES[route]):
                 for row, item in batch_rows:
                     row.route = route
                     row.gate_score = None if scores[id(item)] is None else round(scores[id(item)], 4)
@@ -161,9 +164,11 @@ def _answer_mode(handle, model, loaded: LoadedModel, config: LiftConfig, mode: s
                 yield batch_rows
 
 
-def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: list[EvalItem], entry, retrievers):
-    """Yield lists of (row, item), one list per generate() batch."""
+def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: list[EvalItem], entry, retrievers,
+            answering: str | None = None):  # fmt: skip
+    """Yield lists of (row, item), one list per generate() batch. `answering`: the mode auto's route answers in."""
     tokenizer = loaded.tokenizer
+    system = system_for(answering or mode, config.infer.system_prompt, config.infer.base_system_prompt)
     prompts = []
     for item in items:
         max_new = item.max_new_tokens or config.infer.max_new_tokens
@@ -173,7 +178,7 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
             if kind not in retrievers:
                 retrievers[kind] = Retriever(text, kind, config.rag.chunk_tokens)
             text = retrieved_context(retrievers[kind], item.question, config.rag.top_k)
-        ids = build_prompt_ids(tokenizer, item.question, mode, text, loaded.window, max_new, config.infer.system_prompt)
+        ids = build_prompt_ids(tokenizer, item.question, mode, text, loaded.window, max_new, system)
         prompts.append((item, ids, max_new))
     by_length: dict[int, list] = {}
     for prompt in prompts:

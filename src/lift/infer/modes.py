@@ -42,6 +42,12 @@ class Answer:
     threshold: float | None = None  # auto: the gate's threshold
 
 
+def system_for(mode: str, system: str | None, base_system: str | None) -> str | None:
+    """The system message a mode answers with: the adapter's own (as it was trained) where the adapter answers,
+    the base model's for the base modes. auto must be resolved to its route's mode first."""
+    return system if mode in ADAPTER_MODES else base_system
+
+
 def build_prompt_ids(
     tokenizer: PreTrainedTokenizerBase,
     question: str,
@@ -93,21 +99,25 @@ def answer_question(
     window: int,
     max_new_tokens: int = 64,
     system: str | None = None,
+    base_system: str | None = None,
     rag: RagConfig | None = None,
     gate: QuestionGate | None = None,
 ) -> Answer:
     """Greedy answer. For adapter modes `model` must be an Adapter (load_adapter); base modes switch it off.
     The rag modes rank chunks of `document` for the question (settings from `rag`). auto answers as lift_only
-    or no_context as `gate` routes the question (lift_only when there is no gate)."""
+    or no_context as `gate` routes the question (lift_only when there is no gate). `system`: the adapter's
+    system message, `base_system` the base model's (None: `system` for both)."""
     if mode in RAG_RETRIEVERS and document:
         rag = rag or RagConfig()
         document = retrieved_context(Retriever(document, RAG_RETRIEVERS[mode], rag.chunk_tokens), question, rag.top_k)
-    prompt = build_prompt_ids(tokenizer, question, mode, document, window, max_new_tokens, system)
     adapter = model if isinstance(model, Adapter) else None
     if mode in ADAPTER_MODES and adapter is None:
         raise LiftError(f"mode {mode} needs a lifted adapter")
     route, score = route_questions(gate, [question])[0] if mode == "auto" else (None, None)
-    uses_adapter = (GATED_MODES[route] if route else mode) in ADAPTER_MODES
+    answering = GATED_MODES[route] if route else mode
+    uses_adapter = answering in ADAPTER_MODES
+    chosen = system_for(answering, system, system if base_system is None else base_system)
+    prompt = build_prompt_ids(tokenizer, question, mode, document, window, max_new_tokens, chosen)
     started = time.perf_counter()
     with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():
         net = adapter.model if adapter is not None else model

@@ -29,7 +29,7 @@ from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
 from lift.infer.gate import GATE_FILE, QuestionGate, route_questions
 from lift.infer.generation import Continuation, generate_rows
-from lift.infer.modes import build_prompt_ids
+from lift.infer.modes import build_prompt_ids, system_for
 from lift.infer.names import GATED_MODES
 from lift.models import LoadedModel
 from lift.store import Entry
@@ -126,7 +126,7 @@ class ChatEngine:
             document,
             self.loaded.window,
             job.max_tokens,
-            self.config.infer.system_prompt,
+            system_for(job.mode, self.config.infer.system_prompt, self.config.infer.base_system_prompt),
             history=job.history,
         )
         job.prompt = prompt
