@@ -110,20 +110,28 @@ PINNED_DEFAULTS = {
 }
 
 
-@pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
-def test_the_2026_12_03_default_recipe_gives_its_pinned_losses_and_counts(tiny, lift_home, pipeline):
-    config = LiftConfig().with_overrides({**DEFAULTS_2026_12_03, "train.pipeline": pipeline})
-    entry = lift_document(document_from_text(DOC, title="pinned defaults"), tiny, config, home=lift_home).entry
-    manifest = json.loads((entry.path / "manifest.json").read_text(encoding="utf-8"))
+def _lift_record(tiny, home, settings: dict, pipeline: bool) -> dict:
+    """One lift of DOC with these settings: its synthesis and training counts and its per-epoch losses."""
+    config = LiftConfig().with_overrides({**settings, "train.pipeline": pipeline})
+    entry = lift_document(document_from_text(DOC, title="pinned"), tiny, config, home=home).entry
+    manifest = json.loads((entry.path / "manifest.json").read_text(encoding="utf-8"))  # the record on disk
     keys = ("examples", "qa_examples", "replay_examples", "epochs", "steps", "tokens", "segments")
-    got = {
+    return {
         "synthesis": {k: manifest["synthesis"][k] for k in ("qa_pairs_parsed", "qa_pairs_kept", "rejected")},
         "training": {k: manifest["training"][k] for k in keys},
+        "loss": manifest["training"]["loss_per_epoch"],
     }
-    expected = PINNED_DEFAULTS[pipeline]
+
+
+def _assert_pinned(got: dict, expected: dict) -> None:
     assert got["synthesis"] == expected["synthesis"]
     assert got["training"] == expected["training"]
-    assert manifest["training"]["loss_per_epoch"] == pytest.approx(expected["loss"], rel=1e-5, abs=1e-5)
+    assert got["loss"] == pytest.approx(expected["loss"], rel=1e-5, abs=1e-5)
+
+
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
+def test_the_2026_12_03_default_recipe_gives_its_pinned_losses_and_counts(tiny, lift_home, pipeline):
+    _assert_pinned(_lift_record(tiny, lift_home, DEFAULTS_2026_12_03, pipeline), PINNED_DEFAULTS[pipeline])
 
 
 # The default recipe of issue K (2026-12-03, evening): the phrase forms ask, cue, yes_no (m = 6, one pair per 4
@@ -156,16 +164,4 @@ PINNED_K = {  # the replay answers come with the base model's own system message
 
 @pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
 def test_issue_ks_default_recipe_gives_its_pinned_losses_and_counts(tiny, lift_home, pipeline):
-    config = LiftConfig().with_overrides({**DEFAULTS_K, "train.pipeline": pipeline})
-    entry = lift_document(document_from_text(DOC, title="pinned K"), tiny, config, home=lift_home).entry
-    manifest = json.loads((entry.path / "manifest.json").read_text(encoding="utf-8"))
-    keys = ("examples", "qa_examples", "replay_examples", "epochs", "steps", "tokens", "segments")
-    got = {
-        "synthesis": {k: manifest["synthesis"][k] for k in ("qa_pairs_parsed", "qa_pairs_kept", "rejected")},
-        "training": {k: manifest["training"][k] for k in keys},
-        "loss": manifest["training"]["loss_per_epoch"],
-    }
-    expected = PINNED_K[pipeline]
-    assert got["synthesis"] == expected["synthesis"]
-    assert got["training"] == expected["training"]
-    assert got["loss"] == pytest.approx(expected["loss"], rel=1e-5, abs=1e-5)
+    _assert_pinned(_lift_record(tiny, lift_home, DEFAULTS_K, pipeline), PINNED_K[pipeline])
