@@ -74,11 +74,13 @@ def paraphrase_goals(rows: list[EvalRow]) -> list[str]:
         if "lift_only" not in by_mode:
             continue
         direct, every, yes_no, other = by_mode["lift_only"]
+        asked = len({r.item_id for r in fam if r.mode == "lift_only"})
         beside = "; ".join(
             f"{m} {pct(v[0])} / {pct(v[1])} / {pct(v[2])}" for m, v in by_mode.items() if m != "lift_only"
         )
         lines += [
-            goal(f"paraphrase {family}: direct wh-forms >= 80 %", f"{pct(direct)} ({beside or 'no baselines'})",
+            goal(f"paraphrase {family}: direct wh-forms >= 80 %",
+                 f"{pct(direct)} on {asked} questions ({beside or 'no baselines'})",
                  direct is not None and direct >= 0.8),
             goal(f"paraphrase {family}: all forms >= 60 %", pct(every), every is not None and every >= 0.6),
             goal(f"paraphrase {family}: yes/no >= 80 %", pct(yes_no), yes_no is not None and yes_no >= 0.8),
