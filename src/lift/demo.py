@@ -44,7 +44,11 @@ def needle_keywords_in(answer: str) -> list[str]:
     return keywords_found(answer, NEEDLE_KEYWORDS)
 
 
-def run_demo(loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | None = None) -> DemoResult:
+def run_demo(
+    loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | None = None, reworded: bool = True
+) -> DemoResult:
+    """Ask the needle question without the adapter, lift the needle sample, then ask it with the adapter (and,
+    with `reworded`, in the sample's other wordings) and one general question."""
     started = time.perf_counter()
     kwargs = {
         "window": loaded.window,
@@ -59,10 +63,10 @@ def run_demo(loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | N
     lifted = load_adapter(loaded.model, result.entry.adapter_dir)
     try:
         after = answer_question(lifted, loaded.tokenizer, NEEDLE_QUESTION, "lift_only", **kwargs).text
-        reworded = []
-        for question in NEEDLE_REWORDED:
+        other_wordings = []
+        for question in NEEDLE_REWORDED if reworded else ():
             text = answer_question(lifted, loaded.tokenizer, question, "lift_only", **kwargs).text
-            reworded.append((question, text, needle_keywords_in(text)))
+            other_wordings.append((question, text, needle_keywords_in(text)))
         general = [
             (q, answer_question(lifted, loaded.tokenizer, q, "lift_only", **kwargs).text) for q in GENERAL_CHECKS
         ]
@@ -73,7 +77,7 @@ def run_demo(loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | N
         before=before,
         after=after,
         keywords_found=needle_keywords_in(after),
-        reworded=reworded,
+        reworded=other_wordings,
         general=general,
         doc_id=result.entry.doc_id,
         adapter_dir=result.entry.adapter_dir,
