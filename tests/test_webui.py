@@ -70,8 +70,8 @@ def test_web_page_uploads_lifts_and_answers_the_needle_question(lift_home: Path,
 
     loaded = load_model(None, "cpu")
     # The page is under test, not the recipe: the default recipe on the CPU like the server's model, and a short
-    # document (tests/test_integration.py lifts the whole essay).
-    config = LiftConfig().with_overrides({"model.device": "cpu"})
+    # document (tests/test_integration.py lifts the whole essay); fp32, so that a CPU with bf16 trains as here.
+    config = LiftConfig().with_overrides({"model.device": "cpu", "train.precision": "fp32"})
     screenshot = Path(os.environ.get("LIFT_SCREENSHOT") or tmp_path / "webui.png")
     sentences = split_sentences(needle_sample().text)
     needle = next(n for n, sentence in enumerate(sentences) if "San Francisco" in sentence)
