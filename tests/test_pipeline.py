@@ -175,7 +175,7 @@ def test_sigkill_mid_generation_and_mid_training_then_the_same_command_finishes(
         command = [
             sys.executable, "-m", "lift.cli", "train", str(document), "--model", str(tiny_model_dir),
             "--generator", "openai", "--generator-url", server.url, "--generator-model", "fault-model",
-            "--concurrency", "1", "--epochs", "40", "--set", "train.replay_ratio=0", "--set", "train.batch_tokens=64",
+            "--concurrency", "1", "--epochs", "8", "--set", "train.replay_ratio=0", "--set", "train.batch_tokens=64",
         ]  # fmt: skip
 
         # 1. killed mid-generation: one request at a time, 0.4 s each; kill after 3 are committed
@@ -186,7 +186,8 @@ def test_sigkill_mid_generation_and_mid_training_then_the_same_command_finishes(
         finished_before_kill = _cache_rows(home)
         assert 3 <= finished_before_kill < len(NAMES)
 
-        # 2. the same command: cached generations are reused; killed again once epoch 1 is checkpointed
+        # 2. the same command: cached generations are reused; killed again once epoch 1 is checkpointed (an epoch
+        #    takes about a second here, so 8 epochs leave seconds between that checkpoint and the run's end)
         requests_before = server.log.requests  # the kill may have left one request answered but not cached
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         _wait_for(lambda: any(home.glob("work/*/checkpoints/epoch-*")), 120, "a training checkpoint")

@@ -1,12 +1,15 @@
 """Replay tasks: the base model's own greedy answers to general prompts, mixed into training so the
 adapter keeps the model's general behaviour (without them a lifted adapter answered "What is the capital
-of France?" with the document's content). Answers are generated once per model and cached."""
+of France?" with the document's content). Answers are generated once per model and cached; the embedded
+model's come with the package (samples/replay_answers.json, written by scripts/bundle_replay_answers.py), so
+that a first lift on a fresh machine does not wait for them."""
 
 from __future__ import annotations
 
 import json
 from importlib import resources
 
+from lift.home import EMBEDDED_MODEL
 from lift.infer.generation import generate_batch
 from lift.models import LoadedModel
 from lift.progress import NullProgress, ProgressLike
@@ -14,6 +17,7 @@ from lift.prompting import chat_prompt_ids
 from lift.synth.cache import GenerationCache, generation_key
 
 REPLAY_VERSION = "replay-v1"
+BUNDLED_ANSWERS = "replay_answers.json"
 
 
 def replay_prompts() -> list[str]:
@@ -35,23 +39,51 @@ def replay_pairs(
         for p in prompts
     ]
     found = cache.get_many(keys)
+    bundled = bundled_answers(loaded.name, system, max_new_tokens)
+    shipped = {key: bundled[p] for p, key in zip(prompts, keys, strict=True) if key not in found and p in bundled}
+    if shipped:
+        cache.put_many(REPLAY_VERSION, shipped)
+        found.update(shipped)
     missing = [i for i, key in enumerate(keys) if key not in found]
     if missing:
-        task = (progress or NullProgress()).task("replay answers (base model)", total=len(missing), unit="prompts")
-        answers = generate_batch(
-            loaded.model,
-            loaded.tokenizer,
-            [chat_prompt_ids(loaded.tokenizer, prompts[i], system) for i in missing],
-            max_new_tokens=max_new_tokens,
-            batch_size=16,
-            on_batch=lambda done, written: task.advance(done, tokens=written),
-        )
-        task.done()
+        answers = generate_replay_answers(loaded, [prompts[i] for i in missing], system, max_new_tokens, progress)
         fresh = {keys[i]: answer for i, answer in zip(missing, answers, strict=True)}
         cache.put_many(REPLAY_VERSION, fresh)
         found.update(fresh)
     pairs = [(p, _whole_sentences(found[k])) for p, k in zip(prompts, keys, strict=True)]
     return [(p, a) for p, a in pairs if a]
+
+
+def generate_replay_answers(
+    loaded: LoadedModel,
+    prompts: list[str],
+    system: str | None,
+    max_new_tokens: int,
+    progress: ProgressLike | None = None,
+) -> list[str]:
+    """The base model's greedy answers to `prompts`, as generated (not yet cut back to whole sentences)."""
+    task = (progress or NullProgress()).task("replay answers (base model)", total=len(prompts), unit="prompts")
+    answers = generate_batch(
+        loaded.model,
+        loaded.tokenizer,
+        [chat_prompt_ids(loaded.tokenizer, prompt, system) for prompt in prompts],
+        max_new_tokens=max_new_tokens,
+        batch_size=16,
+        on_batch=lambda done, written: task.advance(done, tokens=written),
+    )
+    task.done()
+    return answers
+
+
+def bundled_answers(model: str, system: str | None, max_new_tokens: int) -> dict[str, str]:
+    """The shipped answers (prompt -> answer) when they were made by this model with these settings, else {}."""
+    if model != EMBEDDED_MODEL:
+        return {}
+    data = json.loads(resources.files("lift.samples").joinpath(BUNDLED_ANSWERS).read_text("utf-8"))
+    made_with = (data["kind"], data["model"], data["system"], data["max_new_tokens"])
+    if made_with != (REPLAY_VERSION, model, system, max_new_tokens):
+        return {}
+    return dict(data["answers"])
 
 
 def _whole_sentences(answer: str) -> str:
