@@ -71,7 +71,7 @@ def test_web_page_uploads_lifts_and_answers_the_needle_question(lift_home: Path,
     loaded = load_model(None, "cpu")
     # The page is under test, not the recipe: the default recipe on the CPU like the server's model, and a short
     # document (tests/test_integration.py lifts the whole essay and checks general answers); fp32, so that a CPU
-    # with bf16 trains as here; no replay, whose base-model answers would take longer than the lift itself.
+    # with bf16 trains as here; no replay (general answers are test_integration's to check).
     overrides = {"model.device": "cpu", "train.precision": "fp32", "train.replay_ratio": 0.0}
     config = LiftConfig().with_overrides(overrides)
     screenshot = Path(os.environ.get("LIFT_SCREENSHOT") or tmp_path / "webui.png")

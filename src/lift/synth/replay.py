@@ -39,12 +39,14 @@ def replay_pairs(
         for p in prompts
     ]
     found = cache.get_many(keys)
-    bundled = bundled_answers(loaded.name, system, max_new_tokens)
-    shipped = {key: bundled[p] for p, key in zip(prompts, keys, strict=True) if key not in found and p in bundled}
-    if shipped:
-        cache.put_many(REPLAY_VERSION, shipped)
-        found.update(shipped)
     missing = [i for i, key in enumerate(keys) if key not in found]
+    if missing:  # the shipped answers first, then the model for the rest
+        bundled = bundled_answers(loaded.name, system, max_new_tokens)
+        shipped = {keys[i]: bundled[prompts[i]] for i in missing if prompts[i] in bundled}
+        if shipped:
+            cache.put_many(REPLAY_VERSION, shipped)
+            found.update(shipped)
+            missing = [i for i in missing if keys[i] not in found]
     if missing:
         answers = generate_replay_answers(loaded, [prompts[i] for i in missing], system, max_new_tokens, progress)
         fresh = {keys[i]: answer for i, answer in zip(missing, answers, strict=True)}
