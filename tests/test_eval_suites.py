@@ -495,3 +495,15 @@ def test_long_document_report_scores_each_document_with_its_interval(tmp_path):
     assert "By document (f1, 95 % interval over its questions):" in text
     assert "| LooGLE: One | 3 | 100.0 [100.0, 100.0] | 0.0 [0.0, 0.0] |" in text
     assert "| doc2 | 3 | 0.0 [0.0, 0.0] | 0.0 [0.0, 0.0] |" in text
+
+
+def test_load_suite_keeps_the_documents_named_by_id_prefix(tmp_path, tiny_tokenizer):
+    write_fake_essays(tmp_path)
+    config = LiftConfig().with_overrides({"eval.paraphrase_split": "dev"})
+    every = load_suite("paraphrase", config, tiny_tokenizer, data_dir=tmp_path)
+    ids = list(dict.fromkeys(i.document.doc_id for i in every))
+    assert len(ids) >= 2
+    chosen = load_suite("paraphrase", config, tiny_tokenizer, data_dir=tmp_path, doc_ids=[ids[1][:8]])
+    assert chosen and {i.document.doc_id for i in chosen} == {ids[1]}
+    with pytest.raises(LiftError, match="no document of the paraphrase suite has an id starting with ffff"):
+        load_suite("paraphrase", config, tiny_tokenizer, data_dir=tmp_path, doc_ids=["ffff"])

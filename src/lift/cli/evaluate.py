@@ -34,6 +34,11 @@ def eval_(
     max_documents: Annotated[
         int | None, typer.Option(help="Evaluate only the questions about the suite's first N documents.")
     ] = None,
+    doc_id: Annotated[
+        list[str] | None,
+        typer.Option("--doc-id", help="Evaluate only the questions about this document (an id or its prefix; "
+                     "repeatable). A folder's documents.json lists the ids."),
+    ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output folder (default eval-results/SUITE).")
     ] = None,
@@ -70,8 +75,9 @@ def eval_(
 
     loaded = load(cfg.model.name, cfg.model.device)
     items = load_suite(suite, cfg, loaded.tokenizer, data_dir=data_dir, file=file, documents=documents,
-                       limit=limit, max_documents=max_documents)  # fmt: skip
-    arguments = {"-o": out_dir, "--limit": limit, "--max-documents": max_documents, "-c": config, "--file": file,
+                       limit=limit, max_documents=max_documents, doc_ids=doc_id)  # fmt: skip
+    arguments = {"-o": out_dir, "--limit": limit, "--max-documents": max_documents,
+                 "--doc-id": doc_id or [], "-c": config, "--file": file,
                  "--data-dir": data_dir, "--model": model, "--device": device, "--document": document or [],
                  "--set": set_ or []}  # fmt: skip
     record_run(out_dir, RunInfo.new(suite, chosen, cfg, loaded.name, str(loaded.device), arguments))

@@ -32,12 +32,18 @@ def load_suite(
     documents: list | None = None,
     limit: int | None = None,
     max_documents: int | None = None,
+    doc_ids: list[str] | None = None,
 ) -> list[EvalItem]:
-    """The suite's questions; `max_documents`: only those about its first N documents, `limit`: then the
-    first N questions."""
+    """The suite's questions; `doc_ids`: only those about the documents whose ids start with one of these,
+    `max_documents`: only those about its first N documents, `limit`: then the first N questions."""
     if (limit is not None and limit < 1) or (max_documents is not None and max_documents < 1):
         raise LiftError("--limit and --max-documents must be >= 1")
     items = _suite_items(suite, config, tokenizer, data_dir, file, documents)
+    if doc_ids:
+        unknown = [p for p in doc_ids if not any(i.document.doc_id.startswith(p) for i in items)]
+        if unknown:
+            raise LiftError(f"no document of the {suite} suite has an id starting with {', '.join(unknown)}")
+        items = [i for i in items if i.document.doc_id.startswith(tuple(doc_ids))]
     if max_documents:
         first = list(dict.fromkeys(i.document.doc_id for i in items))[:max_documents]
         items = [i for i in items if i.document.doc_id in first]

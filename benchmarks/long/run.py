@@ -1,0 +1,266 @@
+"""Run the long-document evaluation cells (benchmarks/long/cells.yaml) until they are all finished.
+
+    python benchmarks/long/run.py                 # run every cell not finished yet, in the file's order
+    python benchmarks/long/run.py --list          # what is finished, what is left and about how long it takes
+    python benchmarks/long/run.py --only niah-16k-50 --recipe k
+
+A cell is one `lift eval` command over one document. A finished cell has a record under
+benchmarks/results/long/<recipe>/<suite>/cells/<name>.json (wall time, training and teacher tokens, peak
+memory, CPU flags, scores) and is skipped. A killed cell resumes: lift eval skips the answers already written
+and the lift resumes from its last epoch checkpoint under $LIFT_HOME (same machine); on another machine the
+cell starts again. Each finished cell is committed at once (its results folder only), so a later session
+on any machine goes on where this one stopped.
+
+One torch thread per run by default (--threads): a 2-core machine keeps its other core for other work. `--code`
+runs the lift of another checkout (a frozen copy, so that edits here do not change a run in progress); results
+and commits always go to this checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CELLS = REPO / "benchmarks" / "long" / "cells.yaml"
+RESULTS = REPO / "benchmarks" / "results" / "long"
+STATUS = RESULTS / "STATUS.md"
+FALLBACK_TOKENS_PER_SECOND = 170.0  # estimates before any cell finished on this machine
+FALLBACK_TOKENS_PER_DOCUMENT_TOKEN = 20.0
+CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def load_cells(path: Path = CELLS) -> tuple[dict, list[dict], str]:
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    recipes = {name: list(flags or []) for name, flags in spec["recipes"].items()}
+    cells = []
+    for cell in spec["cells"]:
+        if cell["recipe"] not in recipes:
+            sys.exit(f"error: cell {cell['name']} names an unknown recipe {cell['recipe']}")
+        cells.append(cell)
+    seen = [(c["recipe"], c["name"]) for c in cells]
+    if len(seen) != len(set(seen)):
+        sys.exit("error: two cells with the same recipe and name in cells.yaml")
+    return recipes, cells, spec["modes"]
+
+
+def cell_dir(cell: dict) -> Path:
+    return RESULTS / cell["recipe"] / cell["suite"]
+
+
+def record_path(cell: dict) -> Path:
+    return cell_dir(cell) / "cells" / f"{cell['name']}.json"
+
+
+def finished(cell: dict) -> dict | None:
+    path = record_path(cell)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def command(cell: dict, recipes: dict, modes: str, lift: list[str]) -> list[str]:
+    line = [*lift, "eval", cell["suite"], "--modes", modes, "-o", str(cell_dir(cell))]
+    if cell.get("doc"):
+        line += ["--doc-id", str(cell["doc"])]
+    for flag in [*cell.get("sets", []), *recipes[cell["recipe"]]]:
+        line += ["--set", flag]
+    return line
+
+
+def cpu() -> dict:
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
+    return {
+        "model": model or platform.processor(),
+        "cores": os.cpu_count(),
+        "flags": [f for f in CPU_FLAGS if f in flags],
+    }
+
+
+def run_cell(cell: dict, recipes: dict, modes: str, code: Path, threads: int, log_dir: Path) -> dict:
+    """Run one cell to the end (resuming what an earlier run left) and return its record."""
+    lift = [sys.executable, "-c", "import sys; from lift.cli import main; sys.argv[0] = 'lift'; main()"]
+    line = command(cell, recipes, modes, lift)
+    env = {**os.environ, "PYTHONPATH": str(code / "src"), "OMP_NUM_THREADS": str(threads)}
+    log = log_dir / f"{cell['recipe']}-{cell['name']}.log"
+    # /usr/bin/time -v gives this cell's own peak memory (the runner's children share one rusage otherwise)
+    timed = ["/usr/bin/time", "-v", *line] if Path("/usr/bin/time").is_file() else line
+    started = time.time()
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(f"\n== {datetime.now(timezone.utc).isoformat(timespec='seconds')} {' '.join(line)}\n")
+        handle.flush()
+        status = subprocess.run(timed, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT).returncode
+    wall = time.time() - started
+    if status != 0:
+        raise RuntimeError(f"cell {cell['name']} ({cell['recipe']}) failed with exit code {status}; see {log}")
+    return cell_record(cell, line, wall, _peak_rss_mb(log), code, threads)
+
+
+def _peak_rss_mb(log: Path) -> float | None:
+    for line in reversed(log.read_text(encoding="utf-8", errors="replace").splitlines()):
+        if "Maximum resident set size" in line:
+            return round(int(line.rsplit(":", 1)[1]) / 1024, 1)
+    return None
+
+
+def cell_record(cell: dict, line: list[str], wall: float, peak_mb: float | None, code: Path, threads: int) -> dict:
+    folder = cell_dir(cell)
+    rows = [json.loads(raw) for raw in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines() if raw]
+    documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+    ids = {row["doc_id"] for row in rows if _in_cell(cell, row)}
+    lifted = [documents[d] for d in ids if d in documents]
+    doc_tokens = sum(d["tokens"] for d in lifted)
+    train_tokens = sum(d.get("train_tokens") or 0 for d in lifted)
+    teacher_tokens = sum(d.get("teacher_tokens") or 0 for d in lifted)
+    scores: dict[str, dict[str, float]] = {}
+    for row in rows:
+        if _in_cell(cell, row):
+            for metric, value in row["scores"].items():
+                if value is not None:
+                    scores.setdefault(row["mode"], {}).setdefault(metric, []).append(value)  # type: ignore[arg-type]
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=code, capture_output=True, text=True).stdout.strip()
+    return {
+        "name": cell["name"],
+        "recipe": cell["recipe"],
+        "suite": cell["suite"],
+        "command": " ".join(["lift", *line[line.index("eval") :]]),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "code_commit": commit,
+        "cpu": cpu(),
+        "threads": threads,
+        "wall_seconds": round(wall, 1),
+        "lift_seconds": round(sum(d.get("lift_seconds") or 0 for d in lifted), 1),
+        "peak_rss_mb": peak_mb,
+        "document_tokens": doc_tokens,
+        "train_tokens": train_tokens,
+        "teacher_tokens": teacher_tokens,
+        "tokens_per_document_token": round((train_tokens + teacher_tokens) / doc_tokens, 2) if doc_tokens else None,
+        "train_tokens_per_second": next((d.get("train_tokens_per_second") for d in lifted), None),
+        "questions": {mode: len(next(iter(values.values()))) for mode, values in scores.items()},
+        "scores": {mode: {m: round(100 * sum(v) / len(v), 1) for m, v in values.items()}
+                   for mode, values in scores.items()},
+    }  # fmt: skip
+
+
+def _in_cell(cell: dict, row: dict) -> bool:
+    """Whether a results row belongs to this cell (the folder holds every cell of its recipe and suite)."""
+    if cell.get("doc"):
+        return row["doc_id"].startswith(str(cell["doc"]))
+    sets = dict(flag.split("=", 1) for flag in cell.get("sets", []))
+    group = row.get("group", {})
+    length = sets.get("eval.niah_lengths")
+    depth = sets.get("eval.niah_depths")
+    return (length is None or int(group.get("length", -1)) == int(length)) and (
+        depth is None or float(group.get("depth", -1)) == float(depth)
+    )
+
+
+def write_status(recipes: dict, cells: list[dict]) -> None:
+    done = [(c, r) for c in cells if (r := finished(c))]
+    speed = [r["train_tokens"] / r["lift_seconds"] for _, r in done if r.get("lift_seconds")]
+    ratio = [r["tokens_per_document_token"] for _, r in done if r.get("tokens_per_document_token")]
+    tokens_per_second = sum(speed) / len(speed) if speed else FALLBACK_TOKENS_PER_SECOND
+    per_token = sum(ratio) / len(ratio) if ratio else FALLBACK_TOKENS_PER_DOCUMENT_TOKEN
+    lines = [
+        "# Long-document cells (issue N)",
+        "",
+        "Written by `python benchmarks/long/run.py` after each cell; the cells are listed in",
+        "[benchmarks/long/cells.yaml](../../long/cells.yaml). Scores in percent (the suite's metrics, mean over the",
+        "cell's questions); cost = (training + teacher tokens) per document token; memory = the eval process's peak",
+        "resident set (answering included).",
+        "",
+        f"{len(done)} of {len(cells)} cells finished.",
+        "",
+        "| recipe | cell | lift_only | lift_icl | icl | rag | doc tokens | cost | lift s | s/doc token | peak MB "
+        "| CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cell, record in done:
+        scores = record["scores"]
+        flags = "+".join(f for f in record["cpu"]["flags"] if f != "avx512f") or "-"
+        lines.append(
+            f"| {cell['recipe']} | {cell['name']} | "
+            + " | ".join(_score(scores.get(m, {})) for m in ("lift_only", "lift_icl", "icl", "rag"))
+            + f" | {record['document_tokens']} | {record['tokens_per_document_token']} | {record['lift_seconds']:.0f}"
+            + f" | {record['lift_seconds'] / max(1, record['document_tokens']):.3f} | {record['peak_rss_mb']}"
+            + f" | {flags}, {record['threads']} thread(s) |"
+        )
+    left = [c for c in cells if not finished(c)]
+    if left:
+        lines += ["", f"Left: {len(left)} cells, about {_hours(left, per_token, tokens_per_second):.1f} h of lifting "
+                  f"at {tokens_per_second:.0f} training tokens/s and {per_token:.1f} tokens per document token "
+                  "(measured on the cells above where there are any):", ""]  # fmt: skip
+        lines += [
+            f"- {c['recipe']} {c['name']}: ~{_hours([c], per_token, tokens_per_second) * 60:.0f} min" for c in left
+        ]
+    STATUS.parent.mkdir(parents=True, exist_ok=True)
+    STATUS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _score(scores: dict[str, float]) -> str:
+    return " / ".join(f"{k} {v}" for k, v in scores.items()) or "-"
+
+
+def _hours(cells: list[dict], per_token: float, tokens_per_second: float) -> float:
+    return sum(c["tokens"] for c in cells) * per_token / tokens_per_second / 3600
+
+
+def commit(paths: list[Path], message: str) -> None:
+    """Commit these paths only (whatever else is staged stays staged), retrying while git is busy."""
+    relative = [str(p.relative_to(REPO)) for p in paths]
+    for attempt in range(30):
+        added = subprocess.run(["git", "add", "--", *relative], cwd=REPO, capture_output=True, text=True)
+        done = added.returncode == 0 and subprocess.run(
+            ["git", "commit", "-q", "-m", message, "--", *relative], cwd=REPO, capture_output=True, text=True
+        ).returncode == 0  # fmt: skip
+        if done:
+            return
+        time.sleep(2 + attempt)
+    print(f"warning: could not commit {', '.join(relative)}; commit them by hand", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--list", action="store_true", help="Write and print the status; run nothing.")
+    parser.add_argument("--only", nargs="*", help="Run only the cells with these names.")
+    parser.add_argument("--recipe", nargs="*", help="Run only the cells of these recipes.")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run (OMP_NUM_THREADS).")
+    parser.add_argument("--code", type=Path, default=REPO, help="Checkout whose src/ runs the lifts.")
+    parser.add_argument("--no-commit", action="store_true", help="Write the records but do not commit them.")
+    parser.add_argument("--logs", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lift-long-logs")
+    args = parser.parse_args()
+    recipes, cells, modes = load_cells()
+    write_status(recipes, cells)
+    if args.list:
+        print(STATUS.read_text(encoding="utf-8"))
+        return
+    args.logs.mkdir(parents=True, exist_ok=True)
+    chosen = [c for c in cells if (not args.only or c["name"] in args.only)
+              and (not args.recipe or c["recipe"] in args.recipe)]  # fmt: skip
+    for cell in chosen:
+        if finished(cell):
+            continue
+        print(f"== {cell['recipe']} {cell['name']} (log: {args.logs})", flush=True)
+        record = run_cell(cell, recipes, modes, args.code.resolve(), args.threads, args.logs)
+        path = record_path(cell)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        write_status(recipes, cells)
+        print(f"   done in {record['wall_seconds'] / 60:.1f} min: {record['scores']}", flush=True)
+        if not args.no_commit:
+            cost = record["tokens_per_document_token"]
+            message = f"N: long cell {cell['recipe']} {cell['name']} finished ({record['wall_seconds'] / 60:.0f} min, "
+            commit([cell_dir(cell), STATUS], message + f"{cost} tokens per document token)")
+
+
+if __name__ == "__main__":
+    main()
