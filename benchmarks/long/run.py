@@ -91,6 +91,8 @@ def run_cell(cell: dict, recipes: dict, modes: str, code: Path, threads: int, lo
     lift = [sys.executable, "-c", "import sys; from lift.cli import main; sys.argv[0] = 'lift'; main()"]
     line = command(cell, recipes, modes, lift)
     env = {**os.environ, "PYTHONPATH": str(code / "src"), "OMP_NUM_THREADS": str(threads)}
+    if "LIFT_DATA" not in env and (REPO.parent / "shared" / "data").is_dir():  # as lift eval finds it from here
+        env["LIFT_DATA"] = str(REPO.parent / "shared" / "data")
     log = log_dir / f"{cell['recipe']}-{cell['name']}.log"
     # /usr/bin/time -v gives this cell's own peak memory (the runner's children share one rusage otherwise)
     timed = ["/usr/bin/time", "-v", *line] if Path("/usr/bin/time").is_file() else line
