@@ -30,6 +30,7 @@ from lift.eval.suites.niah import (
 )  # fmt: skip
 from lift.eval.suites.paraphrase import DIRECT_FORMS, INDIRECT_FORMS, paraphrase_facts, paraphrase_items
 from lift.eval.suites.squad import squad_items
+from lift.samples import needle_sample
 from lift.synth.template import phrase_pairs, template_pairs
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -507,3 +508,18 @@ def test_load_suite_keeps_the_documents_named_by_id_prefix(tmp_path, tiny_tokeni
     assert chosen and {i.document.doc_id for i in chosen} == {ids[1]}
     with pytest.raises(LiftError, match="no document of the paraphrase suite has an id starting with ffff"):
         load_suite("paraphrase", config, tiny_tokenizer, data_dir=tmp_path, doc_ids=["ffff"])
+
+
+def test_general_dev_split_asks_other_questions_after_lifting_the_paraphrase_dev_haystacks(tmp_path, tiny_tokenizer):
+    write_fake_essays(tmp_path, files=len(paraphrase_facts()["haystacks"]))
+    test = load_suite("general", LiftConfig(), tiny_tokenizer)
+    config = LiftConfig().with_overrides({"eval.general_split": "dev", "eval.paraphrase_tokens": 600})
+    dev = load_suite("general", config, tiny_tokenizer, data_dir=tmp_path)
+    paraphrase_dev = config.with_overrides({"eval.paraphrase_split": "dev"})
+    haystacks = {i.document.doc_id for i in load_suite("paraphrase", paraphrase_dev, tiny_tokenizer, data_dir=tmp_path)}
+    assert {i.document.doc_id for i in dev} == haystacks and len(haystacks) >= 2
+    assert {i.document.doc_id for i in test} == {needle_sample().doc_id}
+    assert not {i.question for i in dev} & {i.question for i in test}
+    assert len(dev) == len(haystacks) * len({i.question for i in dev})
+    with pytest.raises(LiftError, match="eval.general_split must be one of"):
+        LiftConfig().with_overrides({"eval.general_split": "train"})

@@ -365,6 +365,7 @@ class RagConfig:
 
 
 PARAPHRASE_SPLITS = ("test", "dev", "all")
+GENERAL_SPLITS = ("test", "dev")
 SQUAD_SPLITS = ("test", "dev")
 NIAH_NEEDLES = ("sf", "dev")
 
@@ -395,6 +396,12 @@ class EvalConfig:
     )
     paraphrase_tokens: int = _help(
         "Paraphrase: cut every haystack to this many tokens (its facts kept); 0: each haystack's own length.", 0
+    )
+    general_split: str = _help(
+        "Which general questions the forgetting check asks: test (scored: 40 questions after lifting the demo "
+        "essay) or dev (for choosing levers: 54 other questions after lifting the paraphrase suite's dev haystacks, "
+        "cut to eval.paraphrase_tokens; a --document given replaces them).",
+        "test",
     )
     squad_questions: int = _help("SQuAD: questions drawn (whole passages, seeded), SEAL protocol.", 200, "selects")
     squad_split: str = _help(
@@ -546,6 +553,7 @@ class LiftConfig:
                 f"eval.paraphrase_split must be one of {PARAPHRASE_SPLITS}",
             ),
             (self.eval.squad_split in SQUAD_SPLITS, f"eval.squad_split must be one of {SQUAD_SPLITS}"),
+            (self.eval.general_split in GENERAL_SPLITS, f"eval.general_split must be one of {GENERAL_SPLITS}"),
             (self.eval.niah_needle in NIAH_NEEDLES, f"eval.niah_needle must be one of {NIAH_NEEDLES}"),
         ]
         for ok, message in checks:

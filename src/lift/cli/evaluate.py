@@ -36,8 +36,11 @@ def eval_(
     ] = None,
     doc_id: Annotated[
         list[str] | None,
-        typer.Option("--doc-id", help="Evaluate only the questions about this document (an id or its prefix; "
-                     "repeatable). A folder's documents.json lists the ids."),
+        typer.Option(
+            "--doc-id",
+            help="Evaluate only the questions about this document (an id or its prefix; "
+            "repeatable). A folder's documents.json lists the ids.",
+        ),
     ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output folder (default eval-results/SUITE).")

@@ -27,7 +27,9 @@ def needle_sample() -> Document:
     return document_from_text(text, title="Paul Graham essay + San Francisco needle", source="lift/samples")
 
 
-def general_questions() -> list[dict]:
-    """General questions the embedded base model answers correctly, with the keyword(s) a right answer has."""
-    data = json.loads(resources.files("lift.samples").joinpath("general_questions.json").read_text("utf-8"))
+def general_questions(split: str = "test") -> list[dict]:
+    """General questions the embedded base model answers correctly, with the keyword(s) a right answer has;
+    split 'dev' is a second set, for choosing levers."""
+    name = "general_questions_dev.json" if split == "dev" else "general_questions.json"
+    data = json.loads(resources.files("lift.samples").joinpath(name).read_text("utf-8"))
     return list(data["questions"])

@@ -1,7 +1,8 @@
 """Forgetting check: general questions the embedded base model answers correctly (samples/general_questions.json,
-its provenance inside), asked with no context before lifting (no_context) and with a lifted adapter
-(lift_only). The drop in accuracy is what lifting a document cost the model's general knowledge; auto (the
-question gate sends general questions to the base model) shows what is left of it with the gate."""
+its provenance inside; a dev split in general_questions_dev.json), asked with no context before lifting
+(no_context) and with a lifted adapter (lift_only). The drop in accuracy is what lifting a document cost the
+model's general knowledge; auto (the question gate sends general questions to the base model) shows what is
+left of it with the gate."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from lift.samples import general_questions, needle_sample
 from lift.text import Document
 
 
-def general_items(documents: list[Document] | None = None) -> list[EvalItem]:
+def general_items(documents: list[Document] | None = None, split: str = "test") -> list[EvalItem]:
+    """The split's questions asked after lifting each document (default: the demo essay)."""
     items = []
     for document in documents or [needle_sample()]:
-        for number, entry in enumerate(general_questions()):
+        for number, entry in enumerate(general_questions(split)):
             items.append(
                 EvalItem(
                     suite="general",

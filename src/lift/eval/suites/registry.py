@@ -62,11 +62,17 @@ def _suite_items(suite, config, tokenizer, data_dir, file, documents) -> list[Ev
         if file is None:
             raise LiftError("the custom suite needs --file QUESTIONS.jsonl")
         return custom_items(file)
-    if suite == "general":
+    if suite == "general" and (documents or config.eval.general_split == "test"):
         from lift.eval.suites.general import general_items
 
-        return general_items(documents)
+        return general_items(documents, config.eval.general_split)
     root = resolve_data_dir(data_dir, config.eval.data_dir)
+    if suite == "general":  # the dev split lifts the paraphrase suite's dev haystacks (one lift serves both suites)
+        from lift.eval.suites.general import general_items
+        from lift.eval.suites.paraphrase import paraphrase_items
+
+        haystacks = paraphrase_items(root, tokenizer, "dev", config.eval.paraphrase_tokens)
+        return general_items(list({i.document.doc_id: i.document for i in haystacks}.values()), "dev")
     if suite == "niah":
         from lift.eval.suites.niah import niah_items
 
