@@ -123,18 +123,13 @@ def cell_record(cell: dict, line: list[str], wall: float, peak_mb: float | None,
     doc_tokens = sum(d["tokens"] for d in lifted)
     train_tokens = sum(d.get("train_tokens") or 0 for d in lifted)
     teacher_tokens = sum(d.get("teacher_tokens") or 0 for d in lifted)
-    scores: dict[str, dict[str, float]] = {}
-    for row in rows:
-        if _in_cell(cell, row):
-            for metric, value in row["scores"].items():
-                if value is not None:
-                    scores.setdefault(row["mode"], {}).setdefault(metric, []).append(value)  # type: ignore[arg-type]
+    scores = cell_scores([row for row in rows if _in_cell(cell, row)])
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=code, capture_output=True, text=True).stdout.strip()
     return {
         "name": cell["name"],
         "recipe": cell["recipe"],
         "suite": cell["suite"],
-        "command": " ".join(["lift", *line[line.index("eval") :]]),
+        "command": " ".join(["lift", *line[line.index("eval") :]]).replace(f"{REPO}/", ""),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "code_commit": commit,
         "cpu": cpu(),
@@ -148,9 +143,26 @@ def cell_record(cell: dict, line: list[str], wall: float, peak_mb: float | None,
         "tokens_per_document_token": round((train_tokens + teacher_tokens) / doc_tokens, 2) if doc_tokens else None,
         "train_tokens_per_second": next((d.get("train_tokens_per_second") for d in lifted), None),
         "questions": {mode: len(next(iter(values.values()))) for mode, values in scores.items()},
-        "scores": {mode: {m: round(100 * sum(v) / len(v), 1) for m, v in values.items()}
-                   for mode, values in scores.items()},
+        "scores": percentages(scores),
     }  # fmt: skip
+
+
+def percentages(scores: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    return {mode: {m: round(100 * sum(v) / len(v), 1) for m, v in values.items()} for mode, values in scores.items()}
+
+
+def cell_scores(rows: list[dict]) -> dict[str, dict[str, list[float]]]:
+    """mode -> metric -> the cell's values; NIAH's keywords also apart for the needle's own words and the others."""
+    scores: dict[str, dict[str, list[float]]] = {}
+    for row in rows:
+        wording = row.get("group", {}).get("wording")
+        for metric, value in row["scores"].items():
+            if value is None:
+                continue
+            names = [metric, f"{metric} {wording}"] if wording else [metric]
+            for name in names:
+                scores.setdefault(row["mode"], {}).setdefault(name, []).append(value)
+    return scores
 
 
 def _in_cell(cell: dict, row: dict) -> bool:
@@ -176,9 +188,10 @@ def write_status(recipes: dict, cells: list[dict]) -> None:
         "# Long-document cells (issue N)",
         "",
         "Written by `python benchmarks/long/run.py` after each cell; the cells are listed in",
-        "[benchmarks/long/cells.yaml](../../long/cells.yaml). Scores in percent (the suite's metrics, mean over the",
-        "cell's questions); cost = (training + teacher tokens) per document token; memory = the eval process's peak",
-        "resident set (answering included).",
+        "[benchmarks/long/cells.yaml](../../long/cells.yaml). Scores in percent, mean over the cell's questions (NIAH:",
+        "keywords found, the needle's own words / the five other wordings; LooGLE, LongBench: the suite's first",
+        "metric); cost = (training + teacher tokens) per document token; peak MB = the eval process's peak resident",
+        "set (answering included); each record in cells/ has the command, times and every metric.",
         "",
         f"{len(done)} of {len(cells)} cells finished.",
         "",
@@ -209,7 +222,10 @@ def write_status(recipes: dict, cells: list[dict]) -> None:
 
 
 def _score(scores: dict[str, float]) -> str:
-    return " / ".join(f"{k} {v}" for k, v in scores.items()) or "-"
+    """NIAH: keywords in the needle's own words / in the other wordings; other suites: their first metric."""
+    if "keywords original" in scores:
+        return f"{scores['keywords original']} / {scores.get('keywords reworded', '-')}"
+    return next((f"{metric} {value}" for metric, value in scores.items()), "-")
 
 
 def _hours(cells: list[dict], per_token: float, tokens_per_second: float) -> float:
@@ -238,11 +254,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run (OMP_NUM_THREADS).")
     parser.add_argument("--code", type=Path, default=REPO, help="Checkout whose src/ runs the lifts.")
     parser.add_argument("--no-commit", action="store_true", help="Write the records but do not commit them.")
+    parser.add_argument("--rescore", action="store_true", help="Recount the finished cells' scores from their results.")
     parser.add_argument("--logs", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lift-long-logs")
     args = parser.parse_args()
     recipes, cells, modes = load_cells()
+    if args.rescore:
+        for cell in cells:
+            if record := finished(cell):
+                rows = [json.loads(raw) for raw in (cell_dir(cell) / "results.jsonl").read_text("utf-8").splitlines()]
+                record["scores"] = percentages(cell_scores([row for row in rows if _in_cell(cell, row)]))
+                record["command"] = record["command"].replace(f"{REPO}/", "")
+                record_path(cell).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     write_status(recipes, cells)
-    if args.list:
+    if args.list or args.rescore:
         print(STATUS.read_text(encoding="utf-8"))
         return
     args.logs.mkdir(parents=True, exist_ok=True)
