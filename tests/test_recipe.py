@@ -86,3 +86,22 @@ def test_target_steps_sizes_the_steps_of_a_lift_and_the_entry_keeps_the_config_a
     tokens = result.manifest.tokens
     assert result.manifest.training.batch_tokens == max(384, round(tokens * 20 / 64) * 64)  # ~1 step per epoch
     assert result.manifest.config["train"]["batch_tokens"] == 0  # the setting as given, not the size chosen
+
+
+@pytest.mark.parametrize("pipeline", [True, False])
+def test_a_distilled_lift_counts_its_teacher_and_a_rerun_reads_the_teacher_from_the_cache(tiny, lift_home, pipeline):
+    config = LiftConfig().with_overrides(
+        {**FAST, "distill.weight": 0.5, "distill.replay_weight": 1.0, "train.pipeline": pipeline}
+    )
+    document = document_from_text(DOC, title="bakery")
+    first = lift_document(document, tiny, config, home=lift_home).manifest.training
+    assert first.teacher_examples == first.qa_examples + first.replay_examples > 0
+    assert first.teacher_tokens > 0 and first.teacher_cached == 0
+    again = lift_document(document, tiny, config, home=lift_home, force=True).manifest.training
+    assert again.teacher_cached == again.teacher_examples == first.teacher_examples and again.teacher_tokens == 0
+    assert again.loss_per_epoch == first.loss_per_epoch
+
+
+def test_a_lift_without_distillation_runs_no_teacher(tiny, lift_home):
+    training = lift_document(document_from_text(DOC), tiny, LiftConfig().with_overrides(FAST), home=lift_home)
+    assert training.manifest.training.teacher_examples == 0 and training.manifest.training.teacher_tokens == 0

@@ -326,6 +326,40 @@ class TrainConfig:
     seed: int = _help("Random seed for shuffling and initialisation.", 0)
 
 
+DISTILL_TARGETS = ("template", "teacher", "both")
+
+
+@dataclass
+class DistillConfig:
+    weight: float = _help(
+        "Context distillation on the synthetic QA: the share of each answer token's loss that matches the teacher "
+        "(the base model, adapter off, reading the example's chunk of the document, as in the icl mode) by KL "
+        "over its top_k tokens; the rest is cross-entropy on the reference answer. 0: cross-entropy alone (no "
+        "teacher pass); 1: distillation alone.",
+        0.0,
+    )
+    replay_weight: float = _help(
+        "The same share on the replay examples, whose teacher is the base model without any document: 1 makes "
+        "the adapter keep the base model's whole next-token distribution on the general prompts, not only its "
+        "sampled answer. 0: cross-entropy on the base model's answer.",
+        0.0,
+    )
+    top_k: int = _help("Teacher tokens kept per answer position (their log-probabilities; Cartridges uses 20).", 20)
+    context_tokens: int = _help(
+        "Document tokens the teacher reads before each question: the document cut at sentence boundaries into "
+        "chunks of at most this many tokens, and each example gets its sentence's chunk (the chunk is computed "
+        "once for all its questions). Capped to fit the model window.",
+        1024,
+    )
+    targets: str = _help(
+        "The answers the adapter learns: 'template' (the generator's answers, with the teacher's distribution "
+        "along them), 'teacher' (self-study: the teacher's own greedy answer to each question, with the chunk in "
+        "context) or 'both' (each question twice).",
+        "template",
+    )
+    teacher_max_tokens: int = _help("Most tokens of a teacher-written answer (targets teacher or both).", 64)
+
+
 @dataclass
 class InferConfig:
     max_new_tokens: int = _help("Max tokens in an answer.", 64)
@@ -448,6 +482,10 @@ class LiftConfig:
         default_factory=LoraConfig, metadata={"help": "LoRA and PiSSA adapters.", "role": "learns"}
     )
     train: TrainConfig = field(default_factory=TrainConfig, metadata={"help": "Training.", "role": "learns"})
+    distill: DistillConfig = field(
+        default_factory=DistillConfig,
+        metadata={"help": "Context distillation (teacher: the base model reading the document).", "role": "learns"},
+    )
     infer: InferConfig = field(default_factory=InferConfig, metadata={"help": "Answering.", "role": "serves"})
     rag: RagConfig = field(
         default_factory=RagConfig, metadata={"help": "Retrieval baseline (rag modes).", "role": "serves"}
@@ -527,6 +565,17 @@ class LiftConfig:
             (self.train.target_steps >= 0, "train.target_steps must be >= 0"),
             (0 <= self.train.update_replay <= 1, "train.update_replay must be in [0, 1]"),
             (self.train.replay_ratio >= 0, "train.replay_ratio must be >= 0"),
+            (0 <= self.distill.weight <= 1, "distill.weight must be in [0, 1]"),
+            (0 <= self.distill.replay_weight <= 1, "distill.replay_weight must be in [0, 1]"),
+            (self.distill.top_k >= 1, "distill.top_k must be >= 1"),
+            (self.distill.context_tokens >= 64, "distill.context_tokens must be >= 64"),
+            (self.distill.targets in DISTILL_TARGETS, f"distill.targets must be one of {DISTILL_TARGETS}"),
+            (self.distill.teacher_max_tokens >= 8, "distill.teacher_max_tokens must be >= 8"),
+            (
+                not self.distill_enabled or self.adapter.type != "pissa",
+                "context distillation needs an adapter that can be switched off while it trains (lora or "
+                "gated_memory): pissa changes the base weights, so there is no teacher to ask",
+            ),
             (self.train.replay_max_tokens >= 8, "train.replay_max_tokens must be >= 8"),
             (self.train.precision in PRECISIONS, f"train.precision must be one of {PRECISIONS}"),
             (self.train.packed_kernel in PACKED_KERNELS, f"train.packed_kernel must be one of {PACKED_KERNELS}"),
@@ -560,6 +609,12 @@ class LiftConfig:
             if not ok:
                 raise LiftError(f"invalid config: {message}")
         return self
+
+    @property
+    def distill_enabled(self) -> bool:
+        """Whether a lift runs the teacher (a distillation weight, or teacher-written answers)."""
+        d = self.distill
+        return d.weight > 0 or (d.replay_weight > 0 and self.train.replay_ratio > 0) or d.targets != "template"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -5,6 +5,8 @@
     document -> embedded sentences; synthetic questions vs replay prompts -> question gate (auto mode)
 
 train.objective and the synth settings pick the sources (lift.data.sources); adapter.type what is trained.
+With context distillation (the distill settings) the QA examples pass the teacher on their way to training: the
+base model, adapter off, reading the document chunk of each question (lift.train.teacher).
 With train.pipeline the first epoch trains on QA pairs as they are generated. With infer.gate the entry also
 holds the question gate with which the auto mode sends general questions to the base model. Under torchrun
 every process trains its share of each step; process 0 generates first, builds the gate and writes the entry
@@ -29,6 +31,7 @@ import torch
 from lift.adapters import attach_adapter, learning_rate, resume_adapter
 from lift.config import LiftConfig, dump_config, lift_step_tokens, step_tokens
 from lift.data import TrainingPlan, training_plan
+from lift.data.distill import TeacherPrompts
 from lift.data.sources import FixedSource, Source, TrainingData, restatement_source
 from lift.data.tasks import ExampleMaker
 from lift.errors import LiftError
@@ -47,6 +50,8 @@ from lift.synth.stats import SynthesisReport
 from lift.text import Document, split_sentences
 from lift.train import NoExamplesError, train_adapter
 from lift.train.distributed import Processes
+from lift.train.precision import resolve_precision
+from lift.train.teacher import DistilledSource, Teacher
 from lift.update import UpdatePlan, plan_update
 
 
@@ -92,12 +97,15 @@ def lift_document(
         #    streamed while the first epoch trains).
         qa = _generated_qa(document, sentences, loaded, config, plan, cache, update, progress, streaming, processes)
         sources: list[Source] = [FixedSource("segments", plan.fixed), *_study_sources(config, loaded, sentences)]
-        data = TrainingData.from_sources([*sources, *([qa] if qa else [])], qa.expected if qa else 0)
 
-        # 3. Train the adapter (a checkpoint per epoch under work/, resumed if a run was interrupted).
+        # 3. Train the adapter (a checkpoint per epoch under work/, resumed if a run was interrupted); with
+        #    context distillation the QA examples get the teacher's targets on their way to the loop.
         work_dir = home / "work" / f"{document.doc_id}-{_run_key(document, loaded.name, config, previous)}"
         lr = learning_rate(config.train, config.adapter.type, processes.count)
         adapter = attach_adapter(loaded.model, config.adapter, config.lora)
+        teacher = _teacher(config, loaded, adapter, cache) if qa and config.distill_enabled else None
+        taught = [DistilledSource(qa, teacher, processes) if teacher else qa] if qa else []
+        data = TrainingData.from_sources([*sources, *taught], qa.expected if qa else 0)
         try:
             if previous is not None:
                 resume_adapter(adapter, previous.adapter_dir)
@@ -112,6 +120,7 @@ def lift_document(
                 raise _no_usable_pairs(len(sentences))
             synthesis = qa.stats if qa else SynthesisReport()
             timings |= {"generate": synthesis.seconds, "train": train.seconds, **(qa.timings() if qa else {})}
+            timings |= {"teacher": teacher.counters.seconds} if teacher else {}
             if not processes.main:  # process 0 builds the gate and writes the entry
                 return _written_by_main(store, document, processes)
 
@@ -126,7 +135,7 @@ def lift_document(
                 *adapter.parameter_counts()), plan=plan, train=train, synthesis=synthesis, sentences=len(sentences),
                 tokens=tokens, gate=_gate_record(gate), lineage=update.lineage() if update else None, timings=timings,
                 training={"objective": plan.objective, "learning_rate": lr, "processes": processes.count,
-                          "device": str(loaded.device), **(qa.counts() if qa else {})},
+                          "device": str(loaded.device), **(qa.counts() if qa else {}), **_teacher_counts(teacher)},
                 generator=qa.generator_id if qa else None, prompts=_prompt_versions(config) if qa else {},
                 pipeline=streaming and qa is not None,
             )  # fmt: skip
@@ -153,6 +162,19 @@ def _training_plan(config: LiftConfig, loaded: LoadedModel, document: Document, 
     if update is not None and train_config.objective == "mix":
         train_config = dataclasses.replace(train_config, objective="qa")
     return training_plan(train_config, loaded.tokenizer, document.text, loaded.window, config.infer.system_prompt)
+
+
+def _teacher(config: LiftConfig, loaded: LoadedModel, adapter, cache: GenerationCache) -> Teacher:
+    """The distillation teacher: the base model under the adapter, in the precision training runs in."""
+    precision = resolve_precision(config.train.precision, loaded.device)
+    return Teacher(adapter, loaded.name, config.distill.top_k, precision, cache)
+
+
+def _teacher_counts(teacher: Teacher | None) -> dict[str, int]:
+    if teacher is None:
+        return {}
+    counters = teacher.counters
+    return {"teacher_tokens": counters.tokens, "teacher_examples": counters.examples, "teacher_cached": counters.cached}
 
 
 def _study_sources(config: LiftConfig, loaded: LoadedModel, sentences: list[str]) -> list[Source]:
@@ -190,7 +212,11 @@ def _generated_qa(
         previous_sentences = split_sentences(update.previous.document_text)
         jobs = update.jobs(jobs, build_jobs(update.previous.manifest.document_sha256, previous_sentences,
                                             config.synth, generator))  # fmt: skip
-    make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, qa_weight=plan.qa_weight)
+    teacher_prompts = None
+    if config.distill_enabled:
+        teacher_prompts = TeacherPrompts.for_document(loaded.tokenizer, sentences, config.distill.context_tokens,
+                                                      config.infer.base_system_prompt, loaded.window)  # fmt: skip
+    make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, plan.qa_weight, teacher_prompts)
 
     def produce(emit, should_stop=lambda: False) -> SynthesisReport:
         return generate_pairs(jobs, generator, cache, config.synth, emit, progress, should_stop)

@@ -33,7 +33,8 @@ def print_lift_summary(manifest: Manifest, seconds: float) -> None:
         f"{losses(training.loss_per_epoch)}, {training.tokens:,} tokens "
         f"({training.tokens / max(1, manifest.tokens):.1f} per document token), "
         f"{training.tokens_per_second:.0f} tok/s ({training.precision})\n"
-        f"  question gate (auto mode): {gate_summary(manifest)}"
+        + (f"  {teacher_summary(manifest)}\n" if training.teacher_examples else "")
+        + f"  question gate (auto mode): {gate_summary(manifest)}"
         + (f"\n  {lineage_summary(manifest)}" if manifest.lineage else ""),
         highlight=False,
     )
@@ -48,6 +49,16 @@ def print_corpus_table(result: CorpusResult) -> None:
         table.add_row(str(item.path), item.status, item.doc_id, seconds, item.error)
     out.print(table)
     out.print(f"lifted {result.count('lifted')}, skipped {result.count('skipped')}, failed {result.count('failed')}")
+
+
+def teacher_summary(manifest: Manifest) -> str:
+    """The distillation teacher's line: what it read and what came from the cache."""
+    training = manifest.training
+    return (
+        f"teacher (context distillation, weight {manifest.config.get('distill', {}).get('weight')}): "
+        f"{training.teacher_examples} examples, {training.teacher_cached} from cache, {training.teacher_tokens:,} "
+        f"tokens read ({training.teacher_tokens / max(1, manifest.tokens):.1f} per document token)"
+    )
 
 
 def count(n: int, noun: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from transformers import PreTrainedTokenizerBase
 
 from lift.prompting import answer_ids, chat_prompt_ids
@@ -12,10 +13,26 @@ IGNORE_INDEX = -100
 
 
 @dataclass(frozen=True)
+class TeacherTargets:
+    """The teacher's next-token distribution at each answer token of an example: its top k tokens and their
+    log-probabilities (the rest of the vocabulary is dropped, as in Cartridges)."""
+
+    ids: torch.Tensor  # (answer tokens, k) int32
+    logprobs: torch.Tensor  # (answer tokens, k) float16
+
+
+@dataclass(frozen=True)
 class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE_INDEX on prompt tokens, the token id on answer tokens
     weight: float = 1.0  # loss weight of every answer token (gamma for QA next to segments, LIFT blog §3.2)
+    # Context distillation: what the teacher reads before the answer (None: no teacher), which examples share the
+    # start of it (the same document chunk: computed once for all of them), the share of the loss that matches
+    # the teacher, and the teacher's targets once computed (lift.train.teacher).
+    teacher_prompt: tuple[int, ...] | None = None
+    teacher_group: int = -1
+    teacher_weight: float = 0.0
+    teacher: TeacherTargets | None = None
 
     def __len__(self) -> int:
         return len(self.input_ids)

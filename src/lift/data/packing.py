@@ -19,12 +19,24 @@ from lift.data.examples import IGNORE_INDEX, Example
 
 
 @dataclass
+class TeacherBatch:
+    """The teacher's targets at a row's answer tokens, in row order (one line per loss token): its top-k token
+    ids and log-probabilities, and the share of each token's loss that matches them (0 where an example has no
+    teacher)."""
+
+    ids: torch.Tensor  # (loss tokens, k) int32
+    logprobs: torch.Tensor  # (loss tokens, k) float16
+    weight: torch.Tensor  # (loss tokens,) float32
+
+
+@dataclass
 class PackedBatch:
     input_ids: torch.Tensor  # (1, T)
     labels: torch.Tensor  # (1, T), IGNORE_INDEX outside answers
     position_ids: torch.Tensor  # (1, T), restarting at every example
     num_examples: int
     weights: torch.Tensor | None = None  # (1, T) loss weight per token; None: all 1
+    teacher: TeacherBatch | None = None  # context distillation targets of the row's answer tokens; None: none
 
     @property
     def num_tokens(self) -> int:
@@ -99,4 +111,25 @@ def _to_batch(row: list[Example]) -> PackedBatch:
         weights=None
         if all(e.weight == 1.0 for e in row)
         else torch.tensor([[e.weight for e in row for _ in e.input_ids]], dtype=torch.float32),
+        teacher=_teacher_batch(row),
     )
+
+
+def _teacher_batch(row: list[Example]) -> TeacherBatch | None:
+    taught = [e for e in row if e.teacher is not None and e.teacher_weight > 0]
+    if not taught:
+        return None
+    k = taught[0].teacher.ids.shape[1]
+    ids, logprobs, weight = [], [], []
+    for example in row:
+        n = example.loss_tokens
+        if example.teacher is not None and example.teacher_weight > 0:
+            if example.teacher.ids.shape != (n, k):
+                raise ValueError(f"teacher targets of shape {tuple(example.teacher.ids.shape)} for {n} answer tokens")
+            ids.append(example.teacher.ids)
+            logprobs.append(example.teacher.logprobs)
+        else:
+            ids.append(torch.zeros((n, k), dtype=torch.int32))
+            logprobs.append(torch.zeros((n, k), dtype=torch.float16))
+        weight.append(torch.full((n,), example.teacher_weight if example.teacher is not None else 0.0))
+    return TeacherBatch(torch.cat(ids), torch.cat(logprobs), torch.cat(weight).float())

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from transformers import PreTrainedTokenizerBase
 
 from lift.config import LiftConfig, step_tokens
+from lift.data.distill import TeacherPrompts
 from lift.data.examples import Example, qa_example
 from lift.synth.types import QAPair
 
@@ -36,15 +37,17 @@ class ExampleMaker:
         replay: list[tuple[str, str]],
         model_window: int,
         qa_weight: float = 1.0,
+        teacher_prompts: TeacherPrompts | None = None,
     ) -> None:
         self.tokenizer = tokenizer
         self.qa_weight = qa_weight  # gamma when QA trains beside document segments
         self.config = config
         self.system = config.infer.system_prompt
         self.max_tokens = min(model_window, 4 * step_tokens(config.train.batch_tokens))
+        self.teacher_prompts = teacher_prompts  # None: no teacher (distill.weight and replay_weight 0)
         # cycled in file order, so that replay_ratio x N examples always use the first prompts of the fixture
         # (deterministic whatever the arrival order); packing shuffles them
-        self.replay = [qa_example(tokenizer, q, a, self.system, self.max_tokens) for q, a in replay]
+        self.replay = [self._replay_example(q, a) for q, a in replay]
         self.qa_examples = 0
         self.replay_examples = 0
 
@@ -61,6 +64,11 @@ class ExampleMaker:
             example = qa_example(self.tokenizer, pair.question, answer, self.system, self.max_tokens)
             if self.qa_weight != 1.0:
                 example = dataclasses.replace(example, weight=self.qa_weight)
+            if self.teacher_prompts is not None and self.config.distill.weight > 0:
+                group, prompt = self.teacher_prompts.for_question(pair.question, pair.sentence_index)
+                example = dataclasses.replace(
+                    example, teacher_prompt=prompt, teacher_group=group, teacher_weight=self.config.distill.weight
+                )
             yield pair.order, example
             if not self.replay:
                 continue
@@ -70,3 +78,12 @@ class ExampleMaker:
                 n = self.replay_examples
                 self.replay_examples += 1
                 yield (REPLAY_ORDER, n), self.replay[n % len(self.replay)]
+
+    def _replay_example(self, prompt: str, answer: str) -> Example:
+        """A replay pair as an example; with distill.replay_weight, the base model (no document) is its teacher."""
+        example = qa_example(self.tokenizer, prompt, answer, self.system, self.max_tokens)
+        weight = self.config.distill.replay_weight
+        if self.teacher_prompts is None or weight <= 0:
+            return example
+        group, teacher_prompt = self.teacher_prompts.for_general(prompt)
+        return dataclasses.replace(example, teacher_prompt=teacher_prompt, teacher_group=group, teacher_weight=weight)

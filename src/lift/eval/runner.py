@@ -243,6 +243,7 @@ def _document_record(entry: Entry, reused: bool) -> dict:
         "gate_threshold": manifest.gate.threshold if manifest.gate else None,
         "train_tokens_per_second": manifest.training.tokens_per_second,
         "train_tokens": manifest.training.tokens,  # all epochs, a resumed lift's earlier ones too
+        "teacher_tokens": manifest.training.teacher_tokens,  # context distillation: tokens the teacher read
         "created": manifest.created,
         "reused_from_store": reused,
     }

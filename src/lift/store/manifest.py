@@ -55,6 +55,9 @@ class TrainingRecord:
     precision: str = "fp32"
     device: str = "cpu"
     resumed_from_epoch: int = 0
+    teacher_tokens: int = 0  # tokens through the distillation teacher (its document chunks once per row)
+    teacher_examples: int = 0  # examples given teacher targets
+    teacher_cached: int = 0  # of them read from the cache
 
 
 @dataclass(frozen=True)

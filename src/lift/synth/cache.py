@@ -1,7 +1,8 @@
 """SQLite cache of generator outputs, content-addressed so a rerun or a killed run reuses finished work.
 
 The key hashes everything that determines an output: document text hash, sentence index, prompt version,
-generator id and sampling parameters. Each output is committed as soon as it is generated.
+generator id and sampling parameters. Each output is committed as soon as it is generated. A second table
+holds binary model outputs the same way (the distillation teacher's top-k log-probabilities).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class GenerationCache:
                     "CREATE TABLE IF NOT EXISTS generations ("
                     " key TEXT PRIMARY KEY, generator TEXT NOT NULL, output TEXT NOT NULL, created REAL NOT NULL)"
                 )
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS blobs ("
+                    " key TEXT PRIMARY KEY, kind TEXT NOT NULL, output BLOB NOT NULL, created REAL NOT NULL)"
+                )
                 self._db.commit()
                 return
             except sqlite3.OperationalError as error:
@@ -49,21 +54,34 @@ class GenerationCache:
                 time.sleep(_JITTER.uniform(0.01, 0.1))
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+        return self._get("generations", keys)
+
+    def put_many(self, generator: str, outputs: dict[str, str]) -> None:
+        self._put("generations", "generator", generator, outputs)
+
+    def get_blobs(self, keys: list[str]) -> dict[str, bytes]:
+        """Binary outputs (the teacher's targets) by key."""
+        return self._get("blobs", keys)
+
+    def put_blobs(self, kind: str, outputs: dict[str, bytes]) -> None:
+        self._put("blobs", "kind", kind, outputs)
+
+    def _get(self, table: str, keys: list[str]) -> dict:
+        found: dict = {}
         with self._lock:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(f"SELECT key, output FROM generations WHERE key IN ({marks})", chunk)
+                rows = self._db.execute(f"SELECT key, output FROM {table} WHERE key IN ({marks})", chunk)
                 found.update(dict(rows.fetchall()))
         return found
 
-    def put_many(self, generator: str, outputs: dict[str, str]) -> None:
+    def _put(self, table: str, made_by: str, name: str, outputs: dict) -> None:
         now = time.time()
         with self._lock, self._db:  # one transaction: a batch is either fully stored or not at all
             self._db.executemany(
-                "INSERT OR REPLACE INTO generations (key, generator, output, created) VALUES (?, ?, ?, ?)",
-                [(key, generator, output, now) for key, output in outputs.items()],
+                f"INSERT OR REPLACE INTO {table} (key, {made_by}, output, created) VALUES (?, ?, ?, ?)",
+                [(key, name, output, now) for key, output in outputs.items()],
             )
 
     def __len__(self) -> int:

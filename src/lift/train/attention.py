@@ -48,11 +48,16 @@ def example_bounds(position_ids: torch.Tensor) -> list[int]:
 
 @dataclass
 class PackedRow:
-    """Where the examples of a packed row start and end, and the kernel that attends within them."""
+    """Where the examples of a packed row start and end, and the kernel that attends within them.
+
+    An example whose position ids start at p > 0 continues the row's first p tokens: it attends to them as well
+    as to itself (a prefix shared by several examples, computed once: the teacher's document chunk). Training
+    rows start every example at 0."""
 
     bounds: list[int]  # example starts, then the row length (example_bounds)
     kernel: str  # loop | varlen | block_mask
     device: torch.device
+    prefixes: tuple[int, ...] | None = None  # per example: the row tokens before it that it reads; None: none
     _cu_seqlens: torch.Tensor | None = None
     _block_mask: torch.Tensor | None = None
 
@@ -72,7 +77,11 @@ class PackedRow:
             example = torch.repeat_interleave(torch.arange(len(lengths)), lengths).to(self.device, non_blocking=True)
             length = self.bounds[-1]
             causal = torch.ones(length, length, dtype=torch.bool, device=self.device).tril()
-            self._block_mask = ((example[:, None] == example[None, :]) & causal)[None, None]
+            mask = (example[:, None] == example[None, :]) & causal
+            if self.prefixes:
+                reads = torch.tensor(self.prefixes).to(self.device, non_blocking=True)[example]
+                mask |= torch.arange(length, device=self.device)[None, :] < reads[:, None]
+            self._block_mask = mask[None, None]
         return self._block_mask
 
 
@@ -95,7 +104,10 @@ def resolve_kernel(name: str, device: torch.device) -> str:
 
 def packed_row(position_ids: torch.Tensor, kernel: str, device: torch.device) -> PackedRow:
     """The layout of a packed row from its position ids (a host tensor: no device sync)."""
-    return PackedRow(example_bounds(position_ids.reshape(-1).cpu()), kernel, device)
+    positions = position_ids.reshape(-1).cpu()
+    bounds = example_bounds(positions)
+    starts = tuple(positions[bounds[:-1]].tolist())
+    return PackedRow(bounds, kernel, device, starts if any(starts) else None)
 
 
 @functools.cache
@@ -129,18 +141,26 @@ def packed_sdpa_forward(
     if plain:
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout, scaling, **kwargs)
     if row is None:  # called without the loop's row layout: read it from the position ids
-        row = PackedRow(example_bounds(position_ids[0]), "loop", query.device)
+        row = packed_row(position_ids[0], "loop", query.device)
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
-    if row.kernel == "varlen" and query.dtype in (torch.bfloat16, torch.float16) and dropout == 0.0:
+    half = query.dtype in (torch.bfloat16, torch.float16)
+    if row.kernel == "varlen" and half and dropout == 0.0 and not row.prefixes:
         return _varlen_attention(query, key, value, row, scale), None
     if row.kernel in ("varlen", "block_mask"):  # varlen in fp32 (flash needs half precision) takes the mask
         mask = row.block_mask()
         return sdpa_attention_forward(module, query, key, value, mask, dropout, scale, is_causal=False, **kwargs)
     parts = []
-    for a, b in itertools.pairwise(row.bounds):
+    for n, (a, b) in enumerate(itertools.pairwise(row.bounds)):
+        prefix = row.prefixes[n] if row.prefixes else 0
         q, k, v = query[:, :, a:b], key[:, :, a:b], value[:, :, a:b]
+        if prefix:
+            k, v = torch.cat([key[:, :, :prefix], k], dim=2), torch.cat([value[:, :, :prefix], v], dim=2)
         if query.device.type == "cpu" and b - a <= SHORT_CPU and dropout == 0.0:
             parts.append(_causal_math(q, k, v, scale))
+        elif prefix:  # sdpa's is_causal aligns the queries with the first keys: the mask says where they are
+            reads = torch.ones(b - a, prefix + b - a, dtype=torch.bool, device=q.device).tril(prefix)
+            parts.append(sdpa_attention_forward(module, q, k, v, reads[None, None], dropout, scale, is_causal=False,
+                                                **kwargs)[0])  # fmt: skip
         else:
             parts.append(sdpa_attention_forward(module, q, k, v, None, dropout, scale, is_causal=True, **kwargs)[0])
     return (parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)), None  # (1, T, heads, head_dim)
@@ -173,14 +193,15 @@ def _varlen_attention(
 
 def _causal_math(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float) -> torch.Tensor:
     """Causal attention of one sequence by matmul + softmax (in fp32, as transformers' eager path). Query
-    head h reads key/value head h // group: the group's query rows are stacked so each key head is used once."""
+    head h reads key/value head h // group: the group's query rows are stacked so each key head is used once.
+    Keys longer than the queries start with a prefix that every query reads (the queries are the last ones)."""
     _, heads, n, dim = query.shape
-    kv_heads = key.shape[1]
+    kv_heads, m = key.shape[1], key.shape[2]
     group = heads // kv_heads
     scores = (query.reshape(1, kv_heads, group * n, dim) @ key.transpose(-1, -2)) * scale
-    future = torch.ones(n, n, dtype=torch.bool, device=query.device).triu(1)
-    scores = scores.view(1, kv_heads, group, n, n).masked_fill(future, float("-inf"))
-    weights = scores.softmax(dim=-1, dtype=torch.float32).to(value.dtype).view(1, kv_heads, group * n, n)
+    future = torch.ones(n, m, dtype=torch.bool, device=query.device).triu(m - n + 1)
+    scores = scores.view(1, kv_heads, group, n, m).masked_fill(future, float("-inf"))
+    weights = scores.softmax(dim=-1, dtype=torch.float32).to(value.dtype).view(1, kv_heads, group * n, m)
     return (weights @ value).view(1, heads, n, dim).transpose(1, 2)
 
 

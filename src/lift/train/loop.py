@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from lift.adapters.base import Adapter
 from lift.config import TrainConfig, step_tokens
 from lift.data import IGNORE_INDEX, Example, PackedBatch, pack_examples, pack_stream
+from lift.data.packing import TeacherBatch
 from lift.data.sources import TrainingData
 from lift.errors import LiftError
 from lift.progress import NullProgress, ProgressLike
@@ -70,10 +71,26 @@ def masked_lm_loss(
     )
     logits = outputs.logits[0].float()
     targets = _to(labels[targets_at + 1], device)
-    if batch.weights is None:
+    if batch.weights is None and batch.teacher is None:
         return F.cross_entropy(logits, targets)
     losses = F.cross_entropy(logits, targets, reduction="none")
+    if batch.teacher is not None:
+        losses = _with_distillation(losses, logits, batch.teacher, device)
+    if batch.weights is None:
+        return losses.mean()
     return (losses * _to(batch.weights[0, targets_at + 1], device)).sum() / len(targets)
+
+
+def _with_distillation(cross_entropy: torch.Tensor, logits: torch.Tensor, teacher: TeacherBatch, device):
+    """Per answer token: (1 - w) x cross-entropy on the reference + w x KL(teacher || student) over the
+    teacher's top-k tokens (the teacher's probabilities as they are, not renormalised, as in Cartridges), w the
+    token's teacher weight. KL and not cross-entropy to the teacher: the same gradient, and a loss of 0 when
+    the student matches."""
+    teacher_logprobs = _to(teacher.logprobs, device).float()
+    student = logits.log_softmax(dim=-1).gather(1, _to(teacher.ids, device).long())
+    kl = (teacher_logprobs.exp() * (teacher_logprobs - student)).sum(dim=-1)
+    weight = _to(teacher.weight, device)
+    return (1 - weight) * cross_entropy + weight * kl
 
 
 def _to(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
