@@ -58,8 +58,12 @@ PINNED_SYNTHESIS = {
     "strict_grounding_rate": 1.0,
 }
 TRAINING = {"examples": 27, "qa_examples": 18, "replay_examples": 9, "steps": 81, "tokens": 7698}
+# The pipeline's numbers moved once on purpose (issue M, 2026-12-04): its first epoch's learning rate decays over
+# an estimate of the examples to come, which counted m pairs for every sentence; it now counts the template's own
+# pairs, so the streamed epoch's rate follows the right total (was 6.57006, 6.11827, 5.85135 here; 6.73172,
+# 6.07773, 5.59271, 5.32347 and 6.1831, 4.33568 below). The runs without the pipeline are unchanged.
 PINNED = {
-    True: {"training": TRAINING, "loss": [6.57006, 6.11827, 5.85135]},  # the first epoch packs as pairs arrive
+    True: {"training": TRAINING, "loss": [6.57061, 6.12417, 5.85759]},  # the first epoch packs as pairs arrive
     False: {"training": TRAINING, "loss": [6.56311, 6.10347, 5.84186]},
 }
 
@@ -105,7 +109,7 @@ _DEFAULTS_COUNTS = {
     },
 }  # fmt: skip
 PINNED_DEFAULTS = {
-    True: {**_DEFAULTS_COUNTS, "loss": [6.73172, 6.07773, 5.59271, 5.32347]},
+    True: {**_DEFAULTS_COUNTS, "loss": [6.73276, 6.08646, 5.60176, 5.33212]},
     False: {**_DEFAULTS_COUNTS, "loss": [6.7101, 6.08182, 5.58686, 5.31908]},
 }
 
@@ -157,7 +161,7 @@ DEFAULTS_K = {
 _K_SYNTHESIS = {"qa_pairs_parsed": 26, "qa_pairs_kept": 26, "rejected": {}}
 _K_TRAINING = {"examples": 29, "qa_examples": 26, "replay_examples": 3, "epochs": 2, "tokens": 5252, "segments": 0}
 PINNED_K = {  # the replay answers come with the base model's own system message (infer.base_system_prompt)
-    True: {"synthesis": _K_SYNTHESIS, "training": {**_K_TRAINING, "steps": 58}, "loss": [6.1831, 4.33568]},
+    True: {"synthesis": _K_SYNTHESIS, "training": {**_K_TRAINING, "steps": 58}, "loss": [6.2055, 4.38246]},
     False: {"synthesis": _K_SYNTHESIS, "training": {**_K_TRAINING, "steps": 57}, "loss": [6.13726, 4.34708]},
 }
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from lift.synth.types import Job
+from lift.synth.types import Job, SentenceRequest
 
 OnResult = Callable[[Job, "str | None"], None]
 
@@ -40,6 +40,12 @@ class Generator(Protocol):
         """The settings that change the outputs (part of every cache key)."""
         ...
 
+    def pairs_at_most(self, request: SentenceRequest) -> int | None:
+        """The most pairs this generator yields for a sentence where it knows them before generating (the
+        template: exactly its pairs); None: synth.qa_per_sentence. Sizes the pipeline's first-epoch estimate,
+        and with it the learning-rate schedule of the first epoch."""
+        ...
+
     def run(self, jobs: list[Job], on_result: OnResult, should_stop: Callable[[], bool] = lambda: False) -> None:
         """Generate every job and call on_result(job, raw output or None) as each finishes; send no new
         request once should_stop() is true. Counters start from zero."""
@@ -58,6 +64,9 @@ class BatchGenerator:
 
     def sampling_params(self) -> dict:
         raise NotImplementedError
+
+    def pairs_at_most(self, request: SentenceRequest) -> int | None:
+        return None
 
     def generate(self, jobs: list[Job]) -> list[str | None]:
         """One raw output per job, in order; subclasses add their token counts to self.counters."""

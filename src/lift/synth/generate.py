@@ -41,7 +41,9 @@ def build_jobs(document_sha256: str, sentences: list[str], config: SynthConfig, 
         key = generation_key(
             **base, sentence_index=request.index, system=system, user=user, prompt_version=sentence_prompt.version
         )
-        jobs.append(Job(len(jobs), "sentence", request, system, user, key))
+        cap = generator.pairs_at_most(request)
+        most = config.qa_per_sentence if cap is None else cap
+        jobs.append(Job(len(jobs), "sentence", request, system, user, key, most))
     if config.aux_tasks > 0:
         aux_prompt = load_prompt(config.aux_prompt, "aux")
         for window in aux_windows(sentences, config.aux_tasks, config.aux_window_sentences):

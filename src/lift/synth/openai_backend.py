@@ -20,7 +20,7 @@ import openai
 
 from lift.errors import LiftError
 from lift.synth.backend import OnResult, RequestCounters
-from lift.synth.types import Job
+from lift.synth.types import Job, SentenceRequest
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -56,6 +56,9 @@ class OpenAIGenerator:
 
     def sampling_params(self) -> dict:
         return {"temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    def pairs_at_most(self, request: SentenceRequest) -> int | None:
+        return None
 
     def run(self, jobs: list[Job], on_result: OnResult, should_stop: Callable[[], bool] = lambda: False) -> None:
         """Generate every job, at most `concurrency` at a time; on_result(job, text or None) runs as each one

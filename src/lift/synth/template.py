@@ -57,6 +57,7 @@ class TemplateGenerator(BatchGenerator):
         super().__init__()
         self.qa_per_sentence = qa_per_sentence
         self.forms = tuple(forms)
+        self._made: dict[tuple[str, str], list[dict[str, str]]] = {}  # (sentence, previous) -> its pairs
 
     def sampling_params(self) -> dict:
         params: dict = {"qa_per_sentence": self.qa_per_sentence}
@@ -65,6 +66,10 @@ class TemplateGenerator(BatchGenerator):
         if set(self.forms) & set(PHRASE_FORMS):  # cached pairs of an earlier phrase grammar are not reused
             params["phrases"] = PHRASES_VERSION
         return params
+
+    def pairs_at_most(self, request: SentenceRequest) -> int | None:
+        """Exactly the pairs the sentence gets (made now and kept for generate, which then costs nothing)."""
+        return len(self._pairs(request))
 
     def generate(self, jobs: list[Job]) -> list[str | None]:
         """Raw outputs in the shapes an LLM generator is asked for (JSON pairs; Question/Answer/Evidence)."""
@@ -76,14 +81,20 @@ class TemplateGenerator(BatchGenerator):
             if pair is None:
                 return "No question: no name recurs in this window."
             return f"Question: {pair['question']}\n\nAnswer: {pair['answer']}\n\nEvidence: {pair['evidence']}"
-        request: SentenceRequest = job.unit
+        return json.dumps({"qa_list": self._pairs(job.unit)})
+
+    def _pairs(self, request: SentenceRequest) -> list[dict[str, str]]:
+        key = (request.sentence, request.previous_sentence)
+        if key not in self._made:
+            self._made[key] = self._make(request)
+        return self._made[key]
+
+    def _make(self, request: SentenceRequest) -> list[dict[str, str]]:
         pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)
         if set(self.forms) & set(PHRASE_FORMS):
             yes = [p for p in pairs if p["answer"].startswith("Yes: ")]  # on top of the cap: yes/no is its own skill
-            pairs = [p for p in pairs if p not in yes][: pairs_for(request.sentence, self.qa_per_sentence)] + yes
-        else:  # the older forms keep m pairs of every sentence
-            pairs = pairs[: self.qa_per_sentence]
-        return json.dumps({"qa_list": pairs})
+            return [p for p in pairs if p not in yes][: pairs_for(request.sentence, self.qa_per_sentence)] + yes
+        return pairs[: self.qa_per_sentence]  # the older forms keep m pairs of every sentence
 
 
 def pairs_for(sentence: str, most: int) -> int:

@@ -38,6 +38,7 @@ class Job:
     system: str | None
     user: str
     key: str
+    most_pairs: int = 1  # the most pairs it can yield (qa_per_sentence, or the generator's cap for the sentence)
 
     @property
     def index(self) -> int:
@@ -73,5 +74,6 @@ class JobPlan:
 
     @property
     def most_pairs(self) -> int:
-        """Pairs if every request yields all it asks for: qa_per_sentence per sentence, one per window."""
-        return self.sentence_jobs * self.qa_per_sentence + self.aux_jobs
+        """Pairs if every request yields all it can: its sentence's cap (qa_per_sentence or the generator's
+        own), one per window."""
+        return sum(job.most_pairs for job in self.jobs)
