@@ -72,7 +72,7 @@ def test_teacher_rows_with_a_shared_chunk_give_the_targets_of_each_sequence_read
         for param in adapter.trainable():
             param.add_(torch.randn_like(param) * 0.3)
     examples = _taught_examples(tok, _prompts(tok))
-    teacher = Teacher(adapter, "tiny", top_k=5, precision="fp32")
+    teacher = Teacher(adapter, tok, "tiny", top_k=5, precision="fp32")
     taught = teacher.attach(examples)
     # two examples of chunk 0 share the chunk: fewer tokens than reading each sequence alone
     alone_tokens = sum(len(e.teacher_prompt) + e.loss_tokens for e in examples)
@@ -90,11 +90,11 @@ def test_teacher_targets_are_cached_by_content(tiny, tmp_path):
     adapter = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
     examples = _taught_examples(tok, _prompts(tok))
     with GenerationCache(tmp_path / "cache.sqlite") as cache:
-        first = Teacher(adapter, "tiny", top_k=5, precision="fp32", cache=cache)
+        first = Teacher(adapter, tok, "tiny", top_k=5, precision="fp32", cache=cache)
         computed = first.attach(examples)
-        again = Teacher(adapter, "tiny", top_k=5, precision="fp32", cache=cache)
+        again = Teacher(adapter, tok, "tiny", top_k=5, precision="fp32", cache=cache)
         reread = again.attach(examples)
-        other_k = Teacher(adapter, "tiny", top_k=3, precision="fp32", cache=cache)
+        other_k = Teacher(adapter, tok, "tiny", top_k=3, precision="fp32", cache=cache)
         other_k.attach(examples[:1])
     assert first.counters.cached == 0 and again.counters.cached == 4 and again.counters.tokens == 0
     assert other_k.counters.cached == 0 and other_k.counters.tokens > 0
@@ -128,7 +128,7 @@ def test_distilled_training_moves_the_adapter_toward_the_teacher_with_the_chunk(
     adapter = attach_lora(tiny.model, LoraConfig(rank=8, alpha=16))
     prompts = _prompts(tok)
     examples = [dataclasses.replace(e, teacher_weight=1.0) for e in _taught_examples(tok, prompts)[:2]] * 3
-    teacher = Teacher(adapter, "tiny", top_k=8, precision="fp32")
+    teacher = Teacher(adapter, tok, "tiny", top_k=8, precision="fp32")
     source = DistilledSource(_Fixed(examples), teacher, _OneProcess())
     data = TrainingData.from_sources([source])
     result = train_adapter(adapter, data, TrainConfig(epochs=15, lr=1e-2, batch_tokens=256, precision="fp32"))
@@ -156,3 +156,68 @@ class _OneProcess:
     import contextlib
 
     main_first = staticmethod(contextlib.nullcontext)
+
+
+def test_self_study_trains_on_the_answers_the_teacher_writes_with_the_chunk(tiny, tmp_path):
+    """distill.targets teacher: each question's answer is the base model's own greedy answer with the chunk in
+    its window (cached by content); an empty answer drops the example."""
+    tok = tiny.tokenizer
+    adapter = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
+    prompts = _prompts(tok)
+    waiting = []
+    for example in _taught_examples(tok, prompts)[:3]:
+        prompt_length = example.labels.count(-100)
+        waiting.append(dataclasses.replace(example, input_ids=example.input_ids[:prompt_length],
+                                           labels=example.labels[:prompt_length], teacher_writes=True))  # fmt: skip
+    with GenerationCache(tmp_path / "cache.sqlite") as cache:
+        teacher = Teacher(adapter, tok, "tiny", top_k=4, precision="fp32", cache=cache, answer_tokens=12)
+        written = DistilledSource(_Fixed(waiting), teacher, _OneProcess()).examples()
+        again = Teacher(adapter, tok, "tiny", top_k=4, precision="fp32", cache=cache, answer_tokens=12)
+        reread = DistilledSource(_Fixed(waiting), again, _OneProcess()).examples()
+    assert teacher.counters.tokens > 0 and again.counters.tokens == 0  # the answers and targets come from the cache
+    assert [e.input_ids for _, e in written] == [e.input_ids for _, e in reread]
+    with adapter.disabled(), torch.no_grad():
+        assert written and len(written) <= len(waiting)
+        for _, example in written:
+            prompt = example.input_ids[: example.labels.count(-100)]
+            assert not example.teacher_writes and prompt in [before.input_ids for before in waiting]
+            answer = [t for t in example.labels if t != -100]
+            assert 0 < len(answer) <= 13 and example.teacher.ids.shape == (len(answer), 4)
+            # the answer is the teacher's greedy continuation of its own prompt: its argmax at every position
+            # (up to a sentence cut at the token limit)
+            ids, _ = _alone(adapter.model, example, 1)
+            assert ids[:, 0].tolist()[: len(answer) - 1] == answer[: len(answer) - 1] or answer[-1] == tok.eos_token_id
+
+
+def test_gated_memory_adapters_distil_too(tiny, lift_home):
+    from lift.recipe import lift_document
+    from lift.text.documents import document_from_text
+
+    config = LiftConfig().with_overrides({
+        "adapter.type": "gated_memory", "distill.weight": 0.5, "distill.replay_weight": 1.0, "train.epochs": 1,
+        "train.min_steps": 0, "train.replay_ratio": 0.5, "train.replay_max_tokens": 8, "train.batch_tokens": 64,
+    })  # fmt: skip
+    document = document_from_text(" ".join(SENTENCES), title="gated")
+    training = lift_document(document, tiny, config, home=lift_home).manifest.training
+    assert training.teacher_examples == training.qa_examples + training.replay_examples > 0
+    assert training.teacher_tokens > 0
+
+
+@pytest.mark.parametrize("targets", ["template", "teacher", "both"])
+def test_the_example_maker_gives_each_pair_the_answers_distill_targets_asks_for(tiny, targets):
+    from lift.data.tasks import ExampleMaker
+    from lift.synth.types import QAPair
+
+    tok = tiny.tokenizer
+    config = LiftConfig().with_overrides({"distill.weight": 0.5, "distill.targets": targets, "train.replay_ratio": 0})
+    maker = ExampleMaker(tok, config, [], 512, teacher_prompts=_prompts(tok))
+    pairs = [QAPair(QUESTIONS[0], "Zebra seven.", 0, order=(0, 0)), QAPair(QUESTIONS[1], "Paris.", 3, order=(1, 0))]
+    made = list(maker.stream(pairs))
+    per_pair = {"template": 1, "teacher": 1, "both": 2}[targets]
+    assert len(made) == per_pair * len(pairs) == maker.qa_examples == maker.expected(len(pairs))
+    writes = [e.teacher_writes for _, e in made]
+    assert writes == {"template": [False, False], "teacher": [True, True], "both": [False, True] * 2}[targets]
+    for _, example in made:
+        assert example.teacher_prompt is not None and example.teacher_weight == 0.5
+        assert example.loss_tokens == 0 if example.teacher_writes else example.loss_tokens > 0
+    assert len({key for key, _ in made}) == len(made)  # each example its own order key

@@ -167,7 +167,8 @@ def _training_plan(config: LiftConfig, loaded: LoadedModel, document: Document, 
 def _teacher(config: LiftConfig, loaded: LoadedModel, adapter, cache: GenerationCache) -> Teacher:
     """The distillation teacher: the base model under the adapter, in the precision training runs in."""
     precision = resolve_precision(config.train.precision, loaded.device)
-    return Teacher(adapter, loaded.name, config.distill.top_k, precision, cache)
+    return Teacher(adapter, loaded.tokenizer, loaded.name, config.distill.top_k, precision, cache,
+                   answer_tokens=config.distill.teacher_max_tokens)  # fmt: skip
 
 
 def _teacher_counts(teacher: Teacher | None) -> dict[str, int]:

@@ -33,6 +33,7 @@ class Example:
     teacher_group: int = -1
     teacher_weight: float = 0.0
     teacher: TeacherTargets | None = None
+    teacher_writes: bool = False  # self-study: no answer yet; the teacher writes it (input_ids: the prompt alone)
 
     def __len__(self) -> int:
         return len(self.input_ids)

@@ -15,7 +15,7 @@ from transformers import PreTrainedTokenizerBase
 
 from lift.config import LiftConfig, step_tokens
 from lift.data.distill import TeacherPrompts
-from lift.data.examples import Example, qa_example
+from lift.data.examples import IGNORE_INDEX, Example, qa_example
 from lift.synth.types import QAPair
 
 REPLAY_ORDER = 1 << 30  # replay keys sort after every QA key
@@ -54,22 +54,16 @@ class ExampleMaker:
     def expected(self, qa_pairs: int) -> int:
         """Examples per epoch for this many QA pairs, replay included (the pipeline's first-epoch estimate,
         from synth's JobPlan.most_pairs)."""
-        return round(qa_pairs * (1 + (self.config.train.replay_ratio if self.replay else 0)))
+        per_pair = 2 if self.teacher_prompts is not None and self.config.distill.targets == "both" else 1
+        return round(qa_pairs * (per_pair + (self.config.train.replay_ratio if self.replay else 0)))
 
     def stream(self, pairs: Iterable[QAPair]) -> Iterator[tuple[tuple, Example]]:
         credit = 0.0
         for pair in pairs:
             answer = training_answer(pair, self.config.synth.aux_answer)
-            self.qa_examples += 1
-            example = qa_example(self.tokenizer, pair.question, answer, self.system, self.max_tokens)
-            if self.qa_weight != 1.0:
-                example = dataclasses.replace(example, weight=self.qa_weight)
-            if self.teacher_prompts is not None and self.config.distill.weight > 0:
-                group, prompt = self.teacher_prompts.for_question(pair.question, pair.sentence_index)
-                example = dataclasses.replace(
-                    example, teacher_prompt=prompt, teacher_group=group, teacher_weight=self.config.distill.weight
-                )
-            yield pair.order, example
+            for n, example in enumerate(self._examples(pair, answer)):
+                self.qa_examples += 1
+                yield (*pair.order, n) if n else pair.order, example
             if not self.replay:
                 continue
             credit += self.config.train.replay_ratio
@@ -78,6 +72,28 @@ class ExampleMaker:
                 n = self.replay_examples
                 self.replay_examples += 1
                 yield (REPLAY_ORDER, n), self.replay[n % len(self.replay)]
+
+    def _examples(self, pair: QAPair, answer: str) -> list[Example]:
+        """A pair's examples: its answer (distill.targets template), an answer the teacher will write (teacher),
+        or both; each with its teacher prompt when there is a teacher."""
+        example = qa_example(self.tokenizer, pair.question, answer, self.system, self.max_tokens)
+        if self.qa_weight != 1.0:
+            example = dataclasses.replace(example, weight=self.qa_weight)
+        if self.teacher_prompts is None:
+            return [example]
+        group, prompt = self.teacher_prompts.for_question(pair.question, pair.sentence_index)
+        taught = dataclasses.replace(
+            example, teacher_prompt=prompt, teacher_group=group, teacher_weight=self.config.distill.weight
+        )
+        targets = self.config.distill.targets
+        written = dataclasses.replace(
+            taught, input_ids=taught.input_ids[: taught.labels.count(IGNORE_INDEX)],
+            labels=taught.labels[: taught.labels.count(IGNORE_INDEX)], teacher_writes=True,
+        )  # fmt: skip
+        if targets == "teacher":
+            return [written]
+        template = taught if self.config.distill.weight > 0 else example
+        return [template, written] if targets == "both" else [template]
 
     def _replay_example(self, prompt: str, answer: str) -> Example:
         """A replay pair as an example; with distill.replay_weight, the base model (no document) is its teacher."""

@@ -15,6 +15,7 @@ from lift.models import LoadedModel
 from lift.progress import NullProgress, ProgressLike
 from lift.prompting import chat_prompt_ids
 from lift.synth.cache import GenerationCache, generation_key
+from lift.text.truncate import whole_sentences
 
 REPLAY_VERSION = "replay-v1"
 BUNDLED_ANSWERS = "replay_answers.json"
@@ -52,7 +53,7 @@ def replay_pairs(
         fresh = {keys[i]: answer for i, answer in zip(missing, answers, strict=True)}
         cache.put_many(REPLAY_VERSION, fresh)
         found.update(fresh)
-    pairs = [(p, _whole_sentences(found[k])) for p, k in zip(prompts, keys, strict=True)]
+    pairs = [(p, whole_sentences(found[k])) for p, k in zip(prompts, keys, strict=True)]
     return [(p, a) for p, a in pairs if a]
 
 
@@ -86,11 +87,3 @@ def bundled_answers(model: str, system: str | None, max_new_tokens: int) -> dict
     if made_with != (REPLAY_VERSION, model, system, max_new_tokens):
         return {}
     return dict(data["answers"])
-
-
-def _whole_sentences(answer: str) -> str:
-    """Cut an answer that hit the token limit back to its last full sentence, so that training does not
-    teach the model to stop mid-sentence."""
-    answer = answer.strip()
-    end = max(answer.rfind(c) for c in ".!?")
-    return answer[: end + 1] if end >= 0 else ""

@@ -25,16 +25,21 @@ from typing import Protocol
 
 import numpy as np
 import torch
+from transformers import PreTrainedTokenizerBase
 
 from lift.adapters.base import Adapter
 from lift.data.examples import IGNORE_INDEX, Example, TeacherTargets
 from lift.data.sources import Source
+from lift.infer.generation import generate_rows
+from lift.prompting import answer_ids
+from lift.text.truncate import whole_sentences
 from lift.train.attention import NAME as PACKED_NAME
 from lift.train.attention import ROW_KWARG, packed_attention, packed_row, resolve_kernel
 from lift.train.distributed import Processes
 from lift.train.precision import autocast
 
 TEACHER_VERSION = "teacher-v1"
+WRITE_BATCH = 8  # prompts per generate() call when the teacher writes answers
 ROW_TOKENS = 4096  # question + answer tokens per teacher row, after the shared chunk (bounds the logits held)
 SOFTMAX_ROWS = 512  # logits turned into log-probabilities this many positions at a time (fp32 copies stay small)
 
@@ -59,26 +64,34 @@ class Teacher:
     def __init__(
         self,
         adapter: Adapter,
+        tokenizer: PreTrainedTokenizerBase,
         model_name: str,
         top_k: int,
         precision: str,
         cache: TeacherCache | None = None,
         row_tokens: int = ROW_TOKENS,
+        answer_tokens: int = 64,
     ) -> None:
         self.adapter = adapter
+        self.tokenizer = tokenizer
         self.model_name = model_name
         self.top_k = top_k
         self.precision = precision
         self.cache = cache
         self.row_tokens = row_tokens
+        self.answer_tokens = answer_tokens  # the most tokens of an answer the teacher writes
         self.counters = TeacherCounters()
         self.device = next(adapter.model.parameters()).device
 
     def attach(self, examples: list[Example]) -> list[Example]:
-        """The examples with their teacher targets (those with no teacher prompt or weight as they are)."""
+        """The examples with the answers the teacher writes (teacher_writes; one it leaves empty is dropped)
+        and their teacher targets (those with no teacher prompt or weight as they are)."""
         started = time.perf_counter()
-        taught = [n for n, e in enumerate(examples) if e.teacher_prompt is not None and e.teacher is None]
+        examples = self._written(examples)
+        taught = [n for n, e in enumerate(examples) if e.teacher_prompt is not None and e.teacher is None
+                  and e.teacher_weight > 0 and not e.teacher_writes]  # fmt: skip
         if not taught:
+            self.counters.seconds += time.perf_counter() - started
             return examples
         keys = {n: self._key(examples[n]) for n in taught}
         cached = self.cache.get_blobs(list(set(keys.values()))) if self.cache is not None else {}
@@ -96,11 +109,57 @@ class Teacher:
             out[n] = dataclasses.replace(examples[n], teacher=targets[n])
         return out
 
-    def _key(self, example: Example) -> str:
-        digest = hashlib.sha256(f"{TEACHER_VERSION}|{self.model_name}|{self.top_k}|{self.precision}|".encode())
+    def _written(self, examples: list[Example]) -> list[Example]:
+        """Self-study: each example that waits for it gets the teacher's greedy answer to its teacher prompt
+        (the chunk and the question), cached by content; one left empty still waits (DistilledSource drops it)."""
+        waiting = [e for e in examples if e.teacher_writes]
+        if not waiting:
+            return examples
+        keys = [self._key(e, kind="answer", extra=self.answer_tokens) for e in waiting]
+        cached = self.cache.get_blobs(keys) if self.cache is not None else {}
+        found = {k: v.decode("utf-8") for k, v in cached.items()}
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        prompts = {k: list(e.teacher_prompt) for k, e in zip(keys, waiting, strict=True)}
+        if missing:
+            written = self._write([prompts[k] for k in missing])
+            found.update(zip(missing, written, strict=True))
+            if self.cache is not None:
+                self.cache.put_blobs(f"{TEACHER_VERSION}-answer", {k: found[k].encode("utf-8") for k in missing})
+        answers = iter(found[k] for k in keys)
+        out = []
+        for example in examples:
+            answer = next(answers) if example.teacher_writes else ""
+            if answer:
+                target = answer_ids(self.tokenizer, answer)
+                example = dataclasses.replace(example, input_ids=example.input_ids + target, teacher_writes=False,
+                                              labels=example.labels + target)  # fmt: skip
+            out.append(example)
+        return out
+
+    @torch.no_grad()
+    def _write(self, prompts: list[list[int]]) -> list[str]:
+        """The base model's greedy answers, cut back to whole sentences when they hit the token limit."""
+        model = self.adapter.model
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        answers = [""] * len(prompts)
+        with self.adapter.disabled(), autocast(self.precision, self.device):
+            for start in range(0, len(order), WRITE_BATCH):
+                batch = order[start : start + WRITE_BATCH]
+                rows = generate_rows(model, self.tokenizer, [prompts[i] for i in batch], self.answer_tokens)
+                for i, row in zip(batch, rows, strict=True):
+                    answers[i] = row.text if row.finished else whole_sentences(row.text)
+                    self.counters.tokens += len(prompts[i]) + row.tokens
+        return answers
+
+    def _key(self, example: Example, kind: str = "targets", extra: int | None = None) -> str:
+        """The content key of what the teacher makes of an example: its targets (k, the answer read) or the
+        answer it writes (extra: the token limit)."""
+        settings = f"{TEACHER_VERSION}|{kind}|{self.model_name}|{self.precision}|{extra or self.top_k}|"
+        digest = hashlib.sha256(settings.encode())
         digest.update(array("i", example.teacher_prompt or ()).tobytes())
-        digest.update(b"|")
-        digest.update(array("i", _answer(example)).tobytes())
+        if kind == "targets":
+            digest.update(b"|")
+            digest.update(array("i", _answer(example)).tobytes())
         return digest.hexdigest()
 
     @torch.no_grad()
@@ -180,9 +239,7 @@ class DistilledSource:
         if self.streaming:
             return self._streamed(self.source.examples())
         with self.processes.main_first():
-            items = list(self.source.examples())
-            taught = self.teacher.attach([example for _, example in items])
-        return [(key, example) for (key, _), example in zip(items, taught, strict=True)]
+            return self._taught(list(self.source.examples()))
 
     def _streamed(self, items: Iterable[tuple[tuple, Example]]) -> Iterator[tuple[tuple, Example]]:
         waiting: list[tuple[tuple, Example]] = []
@@ -195,7 +252,7 @@ class DistilledSource:
 
     def _taught(self, items: list[tuple[tuple, Example]]) -> list[tuple[tuple, Example]]:
         examples = self.teacher.attach([example for _, example in items])
-        return [(key, example) for (key, _), example in zip(items, examples, strict=True)]
+        return [(key, e) for (key, _), e in zip(items, examples, strict=True) if not e.teacher_writes]
 
 
 def _answer(example: Example) -> list[int]:
