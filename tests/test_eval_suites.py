@@ -523,3 +523,31 @@ def test_general_dev_split_asks_other_questions_after_lifting_the_paraphrase_dev
     assert len(dev) == len(haystacks) * len({i.question for i in dev})
     with pytest.raises(LiftError, match="eval.general_split must be one of"):
         LiftConfig().with_overrides({"eval.general_split": "train"})
+
+
+def test_the_facts_needle_family_plants_each_needle_once_in_its_own_haystack(tmp_path, tiny_tokenizer):
+    from lift.eval.suites.niah import FACT_NEEDLES
+
+    write_fake_essays(tmp_path)
+    folder = tmp_path / "longbench_subset_minilongbench"
+    folder.mkdir()
+    story = "Otto rode to the castle at dawn. The baron waited by the gate.\n\n" * 2000
+    samples = {key: {"origin_prompt": f"Story: {story}\n\nNow, answer the question based on the story.\n\n"
+                     "Question: Who?\n\nAnswer:", "gold": ["x"]} for key in ("0", "1", "3")}  # fmt: skip
+    (folder / "MiniLongBench_narrativeqa.json").write_text(json.dumps(samples), encoding="utf-8")
+    config = LiftConfig().with_overrides(
+        {"eval.niah_needle": "facts", "eval.niah_lengths": [400, 800], "eval.niah_depths": [50]}
+    )
+    items = load_suite("niah", config, tiny_tokenizer, data_dir=tmp_path)
+    documents = {i.document.doc_id: i for i in items}
+    assert len(documents) == len(FACT_NEEDLES) * 2 and len(items) == 3 * len(documents)
+    for name, kind, needle, question, keywords, _ in FACT_NEEDLES:
+        mine = [i for i in items if i.group["needle"] == name]
+        assert {i.group["haystack"] for i in mine} == {kind} and {i.references[0] for i in mine} == {needle}
+        assert [i.question for i in mine if i.group["wording"] == "original"] == [question, question]
+        for item in mine:
+            assert item.document.text.count(needle) == 1 and item.keywords == keywords
+            assert ("Otto rode" in item.document.text) == (kind == "fiction")
+    with pytest.raises(LiftError, match="narrativeqa stories"):
+        (folder / "MiniLongBench_narrativeqa.json").unlink()
+        load_suite("niah", config, tiny_tokenizer, data_dir=tmp_path)

@@ -401,7 +401,7 @@ class RagConfig:
 PARAPHRASE_SPLITS = ("test", "dev", "all")
 GENERAL_SPLITS = ("test", "dev")
 SQUAD_SPLITS = ("test", "dev")
-NIAH_NEEDLES = ("sf", "dev")
+NIAH_NEEDLES = ("sf", "dev", "facts")
 
 
 @dataclass
@@ -420,8 +420,9 @@ class EvalConfig:
         "NIAH needle depths in percent of the haystack.", [float(d) for d in range(0, 101, 10)], "selects"
     )
     niah_needle: str = _help(
-        "NIAH needle: sf (the San Francisco needle, scored) or dev (another needle in another haystack, for "
-        "choosing settings).",
+        "NIAH needle: sf (the San Francisco needle, scored), dev (another needle in another haystack, for "
+        "choosing settings) or facts (five needles of other shapes: a password, a place, a time, a count, a "
+        "person; each in its own haystack of fiction or essays, asked in its own words and two others).",
         "sf",
     )
     paraphrase_split: str = _help(

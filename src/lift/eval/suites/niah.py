@@ -10,6 +10,7 @@ plant_needles places several needles the same way (the paraphrase suite); build_
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,31 @@ DEV_REWORDED = (
     "I'm stuck in Lisbon on a rainy afternoon. Any ideas?",
     "What's the best plan for a Lisbon afternoon when it rains?",
 )
+# A family of needles of other shapes (issue M: facts that stick), each in its own haystack, fiction or essays:
+# (id, haystack, needle, question, keywords, two other wordings). eval.niah_needle=facts asks them.
+FACT_NEEDLES = (
+    ("copula", "fiction", "The password to the old lighthouse of Kestrel Point is silver harbor.",
+     "What is the password to the old lighthouse of Kestrel Point?", ["silver harbor"],
+     ("Which password opens the old lighthouse of Kestrel Point?",
+      "I need to get into the lighthouse at Kestrel Point. What do I have to say?")),
+    ("place", "essays", "Mirela Vost buried the brass compass under the third olive tree behind the chapel.",
+     "Where did Mirela Vost bury the brass compass?", ["olive tree", "chapel"],
+     ("Where is the brass compass that Mirela Vost hid?",
+      "If I wanted to dig up Mirela Vost's compass, where should I look?")),
+    ("time", "fiction", "The night train to Harrow Bay leaves at a quarter past eleven every Thursday.",
+     "When does the night train to Harrow Bay leave?", ["quarter past eleven", "Thursday"],
+     ("What time is the night train to Harrow Bay?",
+      "I want to catch the Harrow Bay night train. When should I be at the station?")),
+    ("quantity", "essays", "The Dunmore library owns exactly 4,312 maps of the northern coast.",
+     "How many maps of the northern coast does the Dunmore library own?", ["4,312"],
+     ("What is the number of northern coast maps in the Dunmore library?",
+      "How big is the Dunmore library's collection of maps of the northern coast?")),
+    ("person", "fiction", "The head gardener of Ashcombe Hall is a woman named Petra Lindqvist.",
+     "Who is the head gardener of Ashcombe Hall?", ["Petra Lindqvist"],
+     ("Who looks after the gardens of Ashcombe Hall?",
+      "What is the name of the woman in charge of the Ashcombe Hall gardens?")),
+)  # fmt: skip
+FICTION = ("1", "3", "0")  # LongBench narrativeqa samples whose stories are prose (Pyle, Nowlan, James)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
 
@@ -122,12 +148,58 @@ def plant_needles(essays: str, tokenizer, length: int, needles: list[tuple[str, 
     return Planted(text=joined, depths=[t / target_tokens for t in tokens], needle_chars=needle_chars)
 
 
+def fiction_text(data_dir: Path) -> str:
+    """Prose fiction for haystacks: stories of the LongBench narrativeqa samples (FICTION), from their 20,000th
+    character on (past the front matter), line breaks inside paragraphs joined."""
+    from lift.eval.suites.longbench import split_prompt
+
+    path = suite_dir(data_dir, "longbench") / "MiniLongBench_narrativeqa.json"
+    if not path.is_file():
+        raise LiftError(f"the fiction haystacks need LongBench's narrativeqa stories: {path} not found")
+    samples = json.loads(path.read_text(encoding="utf-8"))
+    stories = []
+    for key in FICTION:
+        story = split_prompt("narrativeqa", samples[key]["origin_prompt"])[0][20000:]
+        paragraphs = (re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", story))
+        stories.append("\n\n".join(p for p in paragraphs if p))
+    return "\n\n".join(stories)
+
+
+def fact_needle_items(data_dir: Path, tokenizer, lengths: list[int], depths: list[float]) -> list[EvalItem]:
+    """The FACT_NEEDLES family: each needle in its own haystack (fiction or essays) at every length x depth,
+    asked in its own words and in its two other wordings."""
+    essays = load_essays(suite_dir(data_dir, "niah") / "PaulGrahamEssays")
+    fiction = fiction_text(data_dir)
+    items = []
+    for name, kind, sentence, question, keywords, others in FACT_NEEDLES:
+        for length in lengths:
+            for depth in depths:
+                haystack = build_haystack(fiction if kind == "fiction" else essays, tokenizer, int(length),
+                                          float(depth), sentence)  # fmt: skip
+                title = f"NIAH {name} needle in {kind}, {length} tokens, at {depth:g}%"
+                document = document_from_text(haystack.text, title=title, source="niah")
+                for suffix, asked in [("", question), *((f"-w{i + 1}", q) for i, q in enumerate(others))]:
+                    items.append(
+                        EvalItem(
+                            suite="niah", item_id=f"facts-{name}-L{length}-d{depth:g}{suffix}", document=document,
+                            question=asked, references=[sentence], metrics=("keywords",), keywords=list(keywords),
+                            group={"needle": name, "haystack": kind, "length": int(length), "depth": float(depth),
+                                   "achieved_depth": round(haystack.depth, 4),
+                                   "wording": "reworded" if suffix else "original"},
+                        )
+                    )  # fmt: skip
+    return items
+
+
 def niah_items(
     data_dir: Path, tokenizer, lengths: list[int], depths: list[float], needle: str = "sf", reworded: bool = True
 ) -> list[EvalItem]:
     """One item per (length, depth) cell, and with `reworded` five more asking the same needle in other words
     (item ids ending -w1 ... -w5, group wording "reworded"). needle "sf": the San Francisco needle in the essays
-    in file order (the scored suite); "dev": DEV_NEEDLE in the essays in reverse order, for choosing settings."""
+    in file order (the scored suite); "dev": DEV_NEEDLE in the essays in reverse order, for choosing settings;
+    "facts": the FACT_NEEDLES family (fact_needle_items)."""
+    if needle == "facts":
+        return fact_needle_items(data_dir, tokenizer, lengths, depths)
     texts = essay_texts(suite_dir(data_dir, "niah") / "PaulGrahamEssays")
     dev = needle == "dev"
     essays = "\n\n".join(reversed(texts) if dev else texts)
