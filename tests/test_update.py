@@ -78,6 +78,30 @@ def test_the_update_plan_replays_a_seeded_share_of_the_unchanged_sentences(tiny,
         set(plan.replayed) <= {0, 1, 3, 4} and plan_update(first.entry, old, edited, config).replayed == plan.replayed
     )
     assert plan.lineage().version == 2
+    assert plan.moved_to == {0: 0, 1: 1, 3: 3, 4: 4}  # the edit replaced sentence 2 in place
+    shifted = plan_update(first.entry, old, [NEW_FACT, *old], config)
+    assert shifted.moved_to == {n: n + 1 for n in range(5)}
+
+
+def test_an_updates_replayed_pairs_name_the_sentence_where_it_now_is(tiny, lift_home):
+    """The replayed requests are the previous version's (their cache keys), but their pairs point at the new
+    version's sentence: the distillation teacher reads the chunk around it there."""
+    from lift.synth.generate import build_jobs
+    from lift.synth.generators import make_generator
+    from lift.update import plan_update
+
+    config = LiftConfig().with_overrides({**SETTINGS, "train.epochs": 1, "train.update_replay": 1.0})
+    old = [OLD_FACT, *FILLER]
+    first = lift_document(document_from_text(" ".join(old)), tiny, config)
+    edited = [NEW_FACT, "The tower clock strikes thirteen at noon.", *old]
+    plan = plan_update(first.entry, old, edited, config)
+    generator = make_generator(config.synth, tiny, seed=0, model_trains_meanwhile=False)
+    old_jobs = build_jobs("old", old, config.synth, generator)
+    jobs = plan.jobs(build_jobs("new", edited, config.synth, generator), old_jobs)
+    replayed = [job for job in jobs.jobs if job.key in {j.key for j in old_jobs.jobs}]
+    assert len(replayed) == len(old)
+    for job in replayed:
+        assert edited[job.index] == job.unit.sentence  # the new index of the very sentence asked about
 
 
 def test_an_update_with_nothing_changed_or_another_adapter_is_refused(tiny, lift_home):

@@ -28,6 +28,7 @@ class UpdatePlan:
     changed: list[int]  # indices of the new version's sentences that the previous one lacks
     replayed: list[int]  # indices of the previous version's sentences whose QA is trained again
     removed: int  # sentences of the previous version that are gone
+    moved_to: dict[int, int] = dataclasses.field(default_factory=dict)  # an unchanged sentence: old -> new index
 
     def lineage(self) -> LineageRecord:
         return LineageRecord(
@@ -43,7 +44,10 @@ class UpdatePlan:
         replayed ones, numbered again in that order."""
         changed, replayed = set(self.changed), set(self.replayed)
         chosen: list[Job] = [j for j in new.jobs if j.kind == "sentence" and j.index in changed]
-        chosen += [j for j in old.jobs if j.kind == "sentence" and j.index in replayed]
+        # a replayed request keeps its cache key, and its pairs name the sentence where it is now (the teacher
+        # of context distillation reads the new version's chunk around it)
+        chosen += [dataclasses.replace(j, unit=dataclasses.replace(j.unit, index=self.moved_to[j.index]))
+                   for j in old.jobs if j.kind == "sentence" and j.index in replayed]  # fmt: skip
         renumbered = tuple(dataclasses.replace(job, number=number) for number, job in enumerate(chosen))
         return JobPlan(renumbered, new.sentences, new.qa_per_sentence)
 
@@ -60,18 +64,20 @@ def plan_update(previous: Entry, previous_sentences: list[str], sentences: list[
             changed.append(index)
     if not changed:
         raise LiftError(f"nothing changed since document {previous.doc_id}: every sentence is in it already")
-    now = Counter(sentences)
-    unchanged = []
+    now: dict[str, list[int]] = {}
+    for index, sentence in enumerate(sentences):
+        now.setdefault(sentence, []).append(index)
+    unchanged, moved_to = [], {}
     for index, sentence in enumerate(previous_sentences):
-        if now[sentence] > 0:
-            now[sentence] -= 1
+        if now.get(sentence):
+            moved_to[index] = now[sentence].pop(0)
             unchanged.append(index)
     count = round(config.train.update_replay * len(unchanged))
     similar = _closest(unchanged, previous_sentences, [sentences[i] for i in changed], count // 2)
     chosen = set(similar)
     others = [i for i in unchanged if i not in chosen]
     replayed = sorted(similar + random.Random(config.train.seed).sample(others, count - len(similar)))
-    return UpdatePlan(previous, changed, replayed, removed=len(previous_sentences) - len(unchanged))
+    return UpdatePlan(previous, changed, replayed, len(previous_sentences) - len(unchanged), moved_to)
 
 
 def _closest(candidates: list[int], sentences: list[str], changed: list[str], count: int) -> list[int]:
