@@ -131,8 +131,41 @@ def test_an_entry_without_a_gate_answers_auto_as_lift_only(tiny, lift_home):
     adapter.unload()
 
 
+def test_the_margin_is_the_similarity_to_the_document_minus_the_similarity_to_general_prompts():
+    chunks = torch.tensor([[1.0, 0.0]])
+    general = torch.nn.functional.normalize(torch.tensor([[0.0, 1.0], [1.0, 1.0]]), dim=-1)
+    question = torch.nn.functional.normalize(torch.tensor([[1.0, 0.2]]), dim=-1)
+    alone = gate_scores(question, chunks)[0]
+    assert gate_scores(question, chunks, general) == [pytest.approx(alone - float(question @ general[1]))]
+    # a general prompt is scored against the other prompts, not against itself
+    assert gate_scores(general[:1], chunks, general) == [pytest.approx(0.0 - float(general[0] @ general[1]))]
+
+
+def test_a_general_question_that_shares_words_with_the_document_goes_to_the_base_model():
+    """'What is the main ingredient in bread?' went to the adapter of a bakery haystack (similarity 0.43 to a
+    sentence, above the threshold): the general prompts it is closer to now keep it from the adapter, while
+    a question about the document still passes."""
+    sentences = split_sentences(
+        "Alice founded the Rivergate bakery in Lisbon in 2004. The bakery is famous for its orange cake with "
+        "almonds. Every Sunday the queue reaches the old tram stop. Her brother Tomas runs the delivery service "
+        "on bicycles."
+    )
+    positives = [q for s in sentences for q in (p["question"] for p in template_pairs(s))]
+    fitted = fit_gate(sentences, positives, replay_prompts())
+    assert fitted.gate.general_vectors is not None and fitted.gate.general_vectors.shape[0] == len(replay_prompts())
+    by_document = QuestionGate(fitted.gate.chunk_vectors, 0.25)  # scored as before, at a threshold seen then
+    bread = "What is the main ingredient in bread?"
+    assert by_document.routes_to_adapter(bread) and not fitted.gate.routes_to_adapter(bread)
+    for question in ("Who delivers the Rivergate bakery's orders?", "Who runs the deliveries?"):
+        assert fitted.gate.routes_to_adapter(question)
+
+
 def test_the_gate_survives_save_and_load(tmp_path):
-    gate = QuestionGate(torch.nn.functional.normalize(torch.randn(3, 384), dim=-1), 0.25)
+    general = torch.nn.functional.normalize(torch.randn(5, 384), dim=-1)
+    with_general = QuestionGate(torch.nn.functional.normalize(torch.randn(3, 384), dim=-1), 0.1, general)
+    with_general.save(tmp_path / "margin.safetensors")
+    assert torch.equal(QuestionGate.load(tmp_path / "margin.safetensors", 0.1).general_vectors, general)
+    gate = QuestionGate(torch.nn.functional.normalize(torch.randn(3, 384), dim=-1), 0.25)  # as older lifts stored
     gate.save(tmp_path / GATE_FILE)
     loaded = QuestionGate.load(tmp_path / GATE_FILE, 0.25)
     assert torch.equal(loaded.chunk_vectors, gate.chunk_vectors) and loaded.threshold == 0.25

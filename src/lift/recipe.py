@@ -268,6 +268,7 @@ def _gate_record(fitted: FittedGate | None) -> GateRecord | None:
         negatives=fitted.negatives,
         chunks=fitted.chunks,
         embedder=EMBEDDER,
+        scoring="margin" if fitted.gate.general_vectors is not None else "similarity",
     )
 
 

@@ -88,7 +88,8 @@ def gate_summary(manifest: Manifest) -> str:
     if gate is None:
         on = manifest.lift_config().infer.gate
         return "none, no synthetic questions to choose its threshold on" if on else "off (infer.gate)"
+    scored = "similarity to the document minus to general prompts" if gate.scoring == "margin" else "similarity"
     return (
-        f"threshold {gate.threshold:.3f}, balanced accuracy {gate.balanced_accuracy:.2f} on {gate.positives} "
-        f"synthetic questions vs {gate.negatives} general prompts; {gate.chunks} sentences compared"
+        f"threshold {gate.threshold:.3f} ({scored}), balanced accuracy {gate.balanced_accuracy:.2f} on "
+        f"{gate.positives} synthetic questions vs {gate.negatives} general prompts; {gate.chunks} sentences compared"
     )

@@ -2,12 +2,15 @@
 (adapters off) everything else, so that lifting a document does not change the model's general answers.
 
 A question's score is its highest cosine similarity to the document's sentences (all-MiniLM-L6-v2 embeddings,
-as rag.py computes them): a question about one fact is close to the sentence that states it, while a chunk of
-several sentences dilutes that fact among the others. At lift time the sentences are embedded once and stored
-with the entry (GATE_FILE, as "chunk" vectors: one per sentence), and the threshold is chosen on held-out
-questions: the generator's synthetic questions about the document (positives) against the general replay
-prompts (negatives), as the one that best separates them (balanced accuracy). The threshold lives in the
-manifest's gate record. A question scoring at or above it is routed to the adapter.
+as rag.py computes them) minus its highest similarity to general prompts (the replay prompts): a question about
+one fact is close to the sentence that states it, while a general question that happens to share words with
+the document ("What is the main ingredient in bread?" beside a bakery) is closer still to a general prompt. At
+lift time the sentences and the general prompts are embedded once and stored with the entry (GATE_FILE: "chunk"
+vectors, one per sentence, and "general" vectors), and the threshold is chosen on held-out questions: the
+generator's synthetic questions about the document (positives) against the general prompts (negatives, each
+scored against the others), as the one that best separates them (balanced accuracy). The threshold lives in
+the manifest's gate record. A question scoring at or above it is routed to the adapter. Entries lifted before
+the general vectors were stored (gate record scoring "similarity") score by the document alone.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ MAX_POSITIVES = 200  # synthetic questions scored to choose the threshold
 NO_THRESHOLD = -1.0  # the lowest cosine similarity: every question passes
 EMBED_BATCH = 64  # texts per progress step when the gate is built
 MIN_UNIT_CHARS = 20
+SAME_TEXT = 0.9999  # a cosine similarity this high is the same text (a general prompt compared with itself)
 
 
 def embedder_installed() -> bool:
@@ -45,9 +49,18 @@ def require_embedder() -> None:
         )
 
 
-def gate_scores(question_vectors: torch.Tensor, chunk_vectors: torch.Tensor) -> list[float]:
-    """Each question's highest cosine similarity to the chunks (all vectors L2-normalised)."""
-    return (question_vectors @ chunk_vectors.T).max(dim=1).values.tolist()
+def gate_scores(
+    question_vectors: torch.Tensor, chunk_vectors: torch.Tensor, general_vectors: torch.Tensor | None = None
+) -> list[float]:
+    """Each question's highest cosine similarity to the chunks (all vectors L2-normalised), minus its highest
+    similarity to the general prompts when there are any. A question that is one of the general prompts is
+    scored against the others (the threshold is chosen on them)."""
+    scores = (question_vectors @ chunk_vectors.T).max(dim=1).values
+    if general_vectors is None:
+        return scores.tolist()
+    general = question_vectors @ general_vectors.T
+    general = general.masked_fill(general >= SAME_TEXT, -1.0)
+    return (scores - general.max(dim=1).values).tolist()
 
 
 def choose_threshold(positive_scores: Sequence[float], negative_scores: Sequence[float]) -> tuple[float, float]:
@@ -81,11 +94,12 @@ def evenly_spaced(items: Sequence, limit: int) -> list:
 class QuestionGate:
     chunk_vectors: torch.Tensor  # (chunks, 384), L2-normalised
     threshold: float
+    general_vectors: torch.Tensor | None = None  # (prompts, 384): the general prompts; None: an older gate
 
     def scores(self, questions: list[str]) -> list[float]:
         if not questions:
             return []
-        return gate_scores(embed(questions), self.chunk_vectors)
+        return gate_scores(embed(questions), self.chunk_vectors, self.general_vectors)
 
     def score(self, question: str) -> float:
         return self.scores([question])[0]
@@ -96,13 +110,17 @@ class QuestionGate:
     def save(self, path: Path) -> None:
         from safetensors.torch import save_file
 
-        save_file({"chunk_vectors": self.chunk_vectors.contiguous()}, str(path))
+        tensors = {"chunk_vectors": self.chunk_vectors.contiguous()}
+        if self.general_vectors is not None:
+            tensors["general_vectors"] = self.general_vectors.contiguous()
+        save_file(tensors, str(path))
 
     @classmethod
     def load(cls, path: Path, threshold: float) -> QuestionGate:
         from safetensors.torch import load_file
 
-        return cls(load_file(str(path))["chunk_vectors"], threshold)
+        tensors = load_file(str(path))
+        return cls(tensors["chunk_vectors"], threshold, tensors.get("general_vectors"))
 
 
 @dataclass
@@ -126,8 +144,8 @@ def fit_gate(
     negatives: list[str],
     progress: ProgressLike | None = None,
 ) -> FittedGate | None:
-    """Embed the document's sentences and choose the threshold; None when there is nothing to choose it on
-    (no synthetic questions, e.g. an objective without QA)."""
+    """Embed the document's sentences and the general prompts (`negatives`) and choose the threshold; None when
+    there is nothing to choose it on (no synthetic questions, e.g. an objective without QA)."""
     chunks = gate_units(sentences)
     if not chunks or not positives or not negatives:
         return None
@@ -142,10 +160,13 @@ def fit_gate(
         return torch.cat(vectors)
 
     chunk_vectors = embedded(chunks)
-    scores = gate_scores(embedded(questions), chunk_vectors)
+    question_vectors = embedded(questions)
+    general_vectors = question_vectors[len(positives) :]
+    scores = gate_scores(question_vectors, chunk_vectors, general_vectors)
     task.done()
     threshold, accuracy = choose_threshold(scores[: len(positives)], scores[len(positives) :])
-    return FittedGate(QuestionGate(chunk_vectors, threshold), accuracy, len(positives), len(negatives), len(chunks))
+    gate = QuestionGate(chunk_vectors, threshold, general_vectors)
+    return FittedGate(gate, accuracy, len(positives), len(negatives), len(chunks))
 
 
 def route_questions(gate: QuestionGate | None, questions: list[str]) -> list[tuple[str, float | None]]:

@@ -70,6 +70,9 @@ class GateRecord:
     negatives: int = 0  # general replay prompts
     chunks: int = 0
     embedder: str = "all-MiniLM-L6-v2"
+    # "margin": similarity to the document minus similarity to the general prompts (stored with the chunks);
+    # "similarity": to the document alone (entries lifted before 2026-12-04)
+    scoring: str = "similarity"
 
 
 @dataclass(frozen=True)
