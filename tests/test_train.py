@@ -210,3 +210,19 @@ def test_target_steps_size_a_lifts_steps_by_its_document_between_384_and_16k_tok
     assert lift_step_tokens(sized, 16000) == 3200  # 16k tokens x 20 training tokens each / 100 steps
     assert lift_step_tokens(sized, 1000) == 384 and lift_step_tokens(sized, 10**6) == 16384
     assert lift_step_tokens(TrainConfig(batch_tokens=512, target_steps=100), 16000) == 512  # a set size is kept
+
+
+def test_training_stops_after_the_epoch_at_which_until_says_so(tiny):
+    model = attach_lora(tiny.model, LoraConfig(rank=4, alpha=8))
+    asked = []
+
+    def until():
+        asked.append(model.model.training)
+        return len(asked) == 2
+
+    config = TrainConfig(epochs=5, lr=1e-2, batch_tokens=64, precision="fp32")
+    result = train_adapter(model, TrainingData.of(_fact_examples(tiny.tokenizer)), config, until=until)
+    assert asked == [False, False]  # asked in eval mode, after epochs 1 and 2
+    assert result.stopped_early and result.epochs == 2 and len(result.loss_per_epoch) == 2
+    again = train_adapter(model, TrainingData.of(_fact_examples(tiny.tokenizer)), config, until=lambda: False)
+    assert not again.stopped_early and again.epochs == 5 and len(again.loss_per_epoch) == 5

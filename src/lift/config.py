@@ -33,6 +33,7 @@ GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 PACKED_KERNELS = ("auto", "loop", "varlen", "block_mask")
 CPU_BATCH_TOKENS = 384  # train.batch_tokens 0 (auto): the smallest step
+HOLD_OUT_EVERY = 8  # train.stop_at_recall: one synthetic pair in this many is held out of training
 MAX_BATCH_TOKENS = 16384  # the largest step train.target_steps sizes
 TRAINING_TOKENS_PER_DOCUMENT_TOKEN = 20  # what the default recipe trains on per document token (to size steps)
 DEVICES = ("auto", "cpu", "cuda")
@@ -247,6 +248,12 @@ class TrainConfig:
         1,
     )
     epochs: int = _help("Passes over the training examples (the LIFT 2025 paper uses 5).", 2)
+    stop_at_recall: float = _help(
+        "Early stop on the document's own held-out questions: one synthetic pair in HOLD_OUT_EVERY (8) is kept out "
+        "of training; after each epoch the adapter answers their questions and training stops once this share is "
+        "answered (token F1 >= 0.5 against the held-out answer). train.epochs is then the most epochs. 0: off.",
+        0.0,
+    )
     min_steps: int = _help(
         "A floor on optimizer steps: a document whose `epochs` would give fewer steps (a passage of a few "
         "sentences packs into a handful per epoch) trains more epochs instead. 0: off.",
@@ -539,6 +546,7 @@ class LiftConfig:
             (0.0 <= self.lora.dropout < 1.0, "lora.dropout must be in [0, 1)"),
             (self.train.epochs >= 1, "train.epochs must be >= 1"),
             (self.train.min_steps >= 0, "train.min_steps must be >= 0"),
+            (0 <= self.train.stop_at_recall <= 1, "train.stop_at_recall must be in [0, 1]"),
             (self.train.lr is None or self.train.lr > 0, "train.lr must be > 0"),
             (self.adapter.type in ADAPTERS, f"adapter.type must be one of {ADAPTERS}"),
             (self.adapter.pissa_niter >= 0, "adapter.pissa_niter must be >= 0"),

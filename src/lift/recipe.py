@@ -50,6 +50,7 @@ from lift.synth.stats import SynthesisReport
 from lift.text import Document, split_sentences
 from lift.train import NoExamplesError, train_adapter
 from lift.train.distributed import Processes
+from lift.train.held_out import HeldOutRecall
 from lift.train.precision import resolve_precision
 from lift.train.teacher import DistilledSource, Teacher
 from lift.update import UpdatePlan, plan_update
@@ -104,14 +105,18 @@ def lift_document(
         lr = learning_rate(config.train, config.adapter.type, processes.count)
         adapter = attach_adapter(loaded.model, config.adapter, config.lora)
         teacher = _teacher(config, loaded, adapter, cache) if qa and config.distill_enabled else None
+        recall = (
+            HeldOutRecall(adapter, loaded, config, qa.make_examples) if qa and config.train.stop_at_recall else None
+        )
         taught = [DistilledSource(qa, teacher, processes) if teacher else qa] if qa else []
         data = TrainingData.from_sources([*sources, *taught], qa.expected if qa else 0)
         try:
             if previous is not None:
                 resume_adapter(adapter, previous.adapter_dir)
             try:
+                until = recall.enough if recall else None
                 train = train_adapter(adapter, data, config.train, work_dir / "checkpoints", progress,
-                                      stage1_epochs=plan.stage1_epochs, lr=lr)  # fmt: skip
+                                      stage1_epochs=plan.stage1_epochs, lr=lr, until=until)  # fmt: skip
             except NoExamplesError:
                 raise _no_usable_pairs(len(sentences)) from None
             finally:
@@ -135,7 +140,8 @@ def lift_document(
                 *adapter.parameter_counts()), plan=plan, train=train, synthesis=synthesis, sentences=len(sentences),
                 tokens=tokens, gate=_gate_record(gate), lineage=update.lineage() if update else None, timings=timings,
                 training={"objective": plan.objective, "learning_rate": lr, "processes": processes.count,
-                          "device": str(loaded.device), **(qa.counts() if qa else {}), **_teacher_counts(teacher)},
+                          "device": str(loaded.device), **(qa.counts() if qa else {}), **_teacher_counts(teacher),
+                          **(recall.record(train) if recall else {})},
                 generator=qa.generator_id if qa else None, prompts=_prompt_versions(config) if qa else {},
                 pipeline=streaming and qa is not None,
             )  # fmt: skip

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from transformers import PreTrainedTokenizerBase
 
-from lift.config import LiftConfig, step_tokens
+from lift.config import HOLD_OUT_EVERY, LiftConfig, step_tokens
 from lift.data.distill import TeacherPrompts
 from lift.data.examples import IGNORE_INDEX, Example, qa_example
 from lift.synth.types import QAPair
@@ -27,6 +27,13 @@ def training_answer(pair: QAPair, aux_answer: str) -> str:
     if pair.kind == "aux" and aux_answer == "evidence_answer" and pair.evidence:
         return f'The text says: "{pair.evidence}"\nSo the answer is: {pair.answer}'
     return pair.answer
+
+
+def held_out(pair: QAPair) -> bool:
+    """Whether train.stop_at_recall keeps this pair out of training: one in HOLD_OUT_EVERY, chosen by the pair's
+    place in the document, so the same pairs whatever order they arrive in."""
+    job, number = pair.order
+    return (job * 31 + number) % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1
 
 
 class ExampleMaker:
@@ -50,16 +57,22 @@ class ExampleMaker:
         self.replay = [self._replay_example(q, a) for q, a in replay]
         self.qa_examples = 0
         self.replay_examples = 0
+        self.held_out: list[QAPair] = []  # train.stop_at_recall: pairs kept out of training, asked after each epoch
 
     def expected(self, qa_pairs: int) -> int:
         """Examples per epoch for this many QA pairs, replay included (the pipeline's first-epoch estimate,
         from synth's JobPlan.most_pairs)."""
         per_pair = 2 if self.teacher_prompts is not None and self.config.distill.targets == "both" else 1
+        if self.config.train.stop_at_recall > 0:
+            qa_pairs -= qa_pairs // HOLD_OUT_EVERY
         return round(qa_pairs * (per_pair + (self.config.train.replay_ratio if self.replay else 0)))
 
     def stream(self, pairs: Iterable[QAPair]) -> Iterator[tuple[tuple, Example]]:
         credit = 0.0
         for pair in pairs:
+            if self.config.train.stop_at_recall > 0 and held_out(pair):
+                self.held_out.append(pair)
+                continue
             answer = training_answer(pair, self.config.synth.aux_answer)
             for n, example in enumerate(self._examples(pair, answer)):
                 self.qa_examples += 1

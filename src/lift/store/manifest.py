@@ -58,6 +58,9 @@ class TrainingRecord:
     teacher_tokens: int = 0  # tokens through the distillation teacher (its document chunks once per row)
     teacher_examples: int = 0  # examples given teacher targets
     teacher_cached: int = 0  # of them read from the cache
+    held_out_questions: int = 0  # train.stop_at_recall: synthetic pairs kept out of training
+    held_out_recall: list[float] = field(default_factory=list)  # their share answered after each epoch
+    stopped_early: bool = False
 
 
 @dataclass(frozen=True)

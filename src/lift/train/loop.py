@@ -9,7 +9,7 @@ import itertools
 import math
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,7 @@ class TrainResult:
     last_lr: float = 0.0  # the learning rate of the last step (the schedule decays towards 0)
     batch_tokens: int = 0  # tokens per step of the last epoch (train.batch_tokens, or what auto chose)
     epochs: int = 0  # epochs on fixed + QA examples: config.epochs, or more under config.min_steps
+    stopped_early: bool = False  # train.stop_at_recall ended training before the last epoch
 
     @property
     def tokens_per_second(self) -> float:
@@ -114,6 +115,7 @@ def train_adapter(
     stage1_epochs: int = 0,
     lr: float | None = None,
     lean_casts: bool = True,
+    until: Callable[[], bool] | None = None,
 ) -> TrainResult:
     """Fit the adapter for stage1_epochs on data.fixed alone (LIFT 2024 paper's stage 1: document segments,
     known before any generation), then config.epochs (more under config.min_steps) on the fixed and the
@@ -124,7 +126,9 @@ def train_adapter(
     standing in for the generated count until the streamed epoch has shown it.
     Speed (none of it changes what is computed beyond rounding): bf16 autocast where the hardware has it,
     per-example attention in packed rows (config.packed_attention), no redundant casts of frozen weights
-    under bf16 (lean_casts; benchmarks switch it off to measure it), optionally compiled decoder layers."""
+    under bf16 (lean_casts; benchmarks switch it off to measure it), optionally compiled decoder layers.
+    `until` (train.stop_at_recall): asked after each epoch but the last, with the model in eval mode; training
+    ends there when it says so."""
     progress = progress or NullProgress()
     fixed = list(data.fixed)
     stream = data.generated if data.streaming else None
@@ -265,11 +269,25 @@ def train_adapter(
                 save_checkpoint(checkpoint_dir, epoch + 1, adapter, state)
             barrier()
             epoch += 1
+            if until is not None and stage1 <= epoch < stage1 + epochs and _asked(until, model, precision, device):
+                result.stopped_early = True
+                break
     result.seconds = earlier_seconds + time.perf_counter() - started
     result.examples = len(fixed) + qa_count
-    result.epochs = epochs
+    result.epochs = epoch - stage1 if result.stopped_early else epochs
     model.eval()
     return result
+
+
+def _asked(until: Callable[[], bool], model: torch.nn.Module, precision: str, device: torch.device) -> bool:
+    """The stopping rule's answer; it generates, so the model is in eval mode and under the training precision
+    (frozen weights may be held in bf16)."""
+    model.eval()
+    try:
+        with torch.no_grad(), autocast(precision, device):
+            return until()
+    finally:
+        model.train()
 
 
 def epochs_for_min_steps(config: TrainConfig, examples: list[Example], rows_per_step: int = 1) -> int:
