@@ -54,7 +54,7 @@ def load_cells(path: Path = CELLS) -> tuple[dict, list[dict], str]:
 
 
 def cell_dir(cell: dict) -> Path:
-    return RESULTS / cell["recipe"] / cell["suite"]
+    return RESULTS / cell["recipe"] / cell.get("folder", cell["suite"])
 
 
 def record_path(cell: dict) -> Path:
