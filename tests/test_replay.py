@@ -6,6 +6,7 @@ import pytest
 
 import lift.synth.replay as replay
 from lift.config import LiftConfig
+from lift.errors import LiftError
 from lift.home import EMBEDDED_MODEL
 from lift.synth.cache import GenerationCache
 
@@ -58,3 +59,24 @@ def test_other_models_and_other_settings_generate_their_own_answers(tiny, tmp_pa
     prompts = len(replay.replay_prompts())
     assert generated == [prompts, prompts, prompts]
     assert pairs[0] == (replay.replay_prompts()[0], "Answer 0.")  # cut back to whole sentences
+
+
+def test_a_prompts_file_of_your_own_is_replayed_instead_of_the_bundled_prompts(tiny, tmp_path, generated):
+    system, max_new_tokens = _defaults()
+    lines = tmp_path / "prompts.txt"
+    lines.write_text("How do I boil an egg?\n\nWhat is a verb?\n", encoding="utf-8")
+    listed = tmp_path / "prompts.json"
+    listed.write_text('{"prompts": ["What is a verb?", "Tell me a joke."]}', encoding="utf-8")
+    assert replay.replay_prompts(str(lines)) == ["How do I boil an egg?", "What is a verb?"]
+    assert replay.replay_prompts(str(listed)) == ["What is a verb?", "Tell me a joke."]
+    embedded = dataclasses.replace(tiny, name=EMBEDDED_MODEL)
+    with GenerationCache(tmp_path / "c.sqlite") as cache:
+        pairs = replay.replay_pairs(embedded, cache, system, max_new_tokens, prompts_file=str(lines))
+        again = replay.replay_pairs(embedded, cache, system, max_new_tokens, prompts_file=str(listed))
+    assert [p for p, _ in pairs] == ["How do I boil an egg?", "What is a verb?"] and len(again) == 2
+    assert generated == [2, 1]  # none of them is bundled; "What is a verb?" comes from the cache the second time
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n", encoding="utf-8")
+    for path, message in ((tmp_path / "missing.txt", "not found"), (empty, "holds no prompts")):
+        with pytest.raises(LiftError, match=message):
+            replay.replay_prompts(str(path))

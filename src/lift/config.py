@@ -297,6 +297,11 @@ class TrainConfig:
         0.15,
     )
     replay_max_tokens: int = _help("Max tokens of each replayed base-model answer (cut back to whole sentences).", 64)
+    replay_prompts: str | None = _help(
+        "The general prompts replayed (and the question gate's general side): None for the 48 bundled ones, or a "
+        "file of your own (one prompt per line, or a JSON list); the base model answers each once (cached).",
+        None,
+    )
     precision: str = _help("Training compute precision: auto (bf16 where the hardware has it), fp32 or bf16.", "auto")
     packed_attention: bool = _help(
         "Attention per example inside a packed row (only the useful causal blocks are computed) instead of one "

@@ -210,9 +210,8 @@ def _generated_qa(
     replay = []
     if config.train.replay_ratio > 0:
         with processes.main_first():  # process 0 fills the cache, the others read it
-            replay = replay_pairs(
-                loaded, cache, config.infer.base_system_prompt, config.train.replay_max_tokens, progress=progress
-            )
+            replay = replay_pairs(loaded, cache, config.infer.base_system_prompt, config.train.replay_max_tokens,
+                                  progress=progress, prompts_file=config.train.replay_prompts)  # fmt: skip
     generator = make_generator(config.synth, loaded, seed=config.train.seed, model_trains_meanwhile=streaming)
     jobs = build_jobs(document.sha256, sentences, config.synth, generator)
     if update is not None:  # new QA for the changed sentences, the old QA of a sample of the others
@@ -239,7 +238,7 @@ def _fit_gate(config, sentences, qa, progress, timings) -> FittedGate | None:
         return None
     started = time.perf_counter()
     positives = evenly_spaced([q for _, q in sorted(qa.questions)] if qa else [], MAX_POSITIVES)
-    gate = fit_gate(sentences, positives, replay_prompts(), progress)
+    gate = fit_gate(sentences, positives, replay_prompts(config.train.replay_prompts), progress)
     timings["gate"] = time.perf_counter() - started
     return gate
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 
+from lift.errors import LiftError
 from lift.home import EMBEDDED_MODEL
 from lift.infer.generation import generate_batch
 from lift.models import LoadedModel
@@ -21,9 +23,24 @@ REPLAY_VERSION = "replay-v1"
 BUNDLED_ANSWERS = "replay_answers.json"
 
 
-def replay_prompts() -> list[str]:
-    data = json.loads(resources.files("lift.samples").joinpath("replay_prompts.json").read_text("utf-8"))
-    return list(data["prompts"])
+def replay_prompts(path: str | None = None) -> list[str]:
+    """The general prompts: the 48 bundled ones, or those of a file (train.replay_prompts: one per line, or a
+    JSON list, or a JSON object with a "prompts" list)."""
+    if not path:
+        data = json.loads(resources.files("lift.samples").joinpath("replay_prompts.json").read_text("utf-8"))
+        return list(data["prompts"])
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise LiftError(f"train.replay_prompts: {file} not found")
+    text = file.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = text.splitlines()
+    prompts = [p.strip() for p in (data["prompts"] if isinstance(data, dict) else data) if str(p).strip()]
+    if not prompts:
+        raise LiftError(f"train.replay_prompts: {file} holds no prompts")
+    return prompts
 
 
 def replay_pairs(
@@ -32,9 +49,10 @@ def replay_pairs(
     system: str | None,
     max_new_tokens: int,
     progress: ProgressLike | None = None,
+    prompts_file: str | None = None,
 ) -> list[tuple[str, str]]:
-    """(prompt, base model answer) for every replay prompt with a non-empty answer."""
-    prompts = replay_prompts()
+    """(prompt, base model answer) for every replay prompt (train.replay_prompts) with a non-empty answer."""
+    prompts = replay_prompts(prompts_file)
     keys = [
         generation_key(kind=REPLAY_VERSION, model=loaded.name, prompt=p, system=system, max_new_tokens=max_new_tokens)
         for p in prompts
