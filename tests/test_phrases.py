@@ -51,6 +51,14 @@ def test_a_copula_sentence_asks_for_its_complement_and_a_time_clause_answers_whe
     )
 
 
+@pytest.mark.parametrize("time", ["at a quarter past eleven", "at half past six", "at 7pm"])
+def test_a_clock_time_after_at_is_asked_with_when_not_where(time):
+    """'at a quarter past eleven' was read as a place ('Where does the night train leave?')."""
+    asked = _asked(f"The night train to Harrow Bay leaves {time} every Thursday.")
+    assert asked[time] == "When does the night train to Harrow Bay leave?"
+    assert _asked(KEY)["under the blue flowerpot by the back door"].startswith("Where")  # places stay places
+
+
 def test_yes_no_and_do_questions_and_restatements_with_each_phrase_first():
     clause = parse(KEY)
     assert yes_no_question(clause) == "Did Maria leave the spare key under the blue flowerpot by the back door?"

@@ -49,6 +49,7 @@ _TIME_NOUNS = _MONTHS | {
     "childhood", "youth", "twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties",
     "nineties", "time", "times", "moment", "beginning", "end", "start", "period", "holidays", "christmas",
 }  # fmt: skip
+_CLOCK_WORDS = {"a.m.", "p.m.", "am", "pm"}
 _PERSON_NOUNS = {
     "man", "woman", "men", "women", "boy", "girl", "child", "children", "people", "person", "friend", "wife",
     "husband", "mother", "father", "son", "daughter", "brother", "sister", "uncle", "aunt", "cousin", "king",
@@ -347,9 +348,11 @@ def _noun_phrase_end(tokens: list[str], tags: list[str], start: int) -> int:
 
 def _is_time(words: list[str]) -> bool:
     lowered = [w.lower().strip(",") for w in words]
-    if any(w in _TIME_NOUNS for w in lowered):
+    if any(w in _TIME_NOUNS or w in _CLOCK_WORDS for w in lowered):
         return True
-    return any(re.fullmatch(r"1[0-9]{3}s?|20[0-9]{2}s?", w) for w in lowered)
+    if any(a in ("quarter", "half") and b in ("past", "to") for a, b in zip(lowered, lowered[1:], strict=False)):
+        return True  # a clock time: "a quarter past eleven", "half past six"
+    return any(re.fullmatch(r"1[0-9]{3}s?|20[0-9]{2}s?|[0-9]{1,2}(?:am|pm)", w) for w in lowered)
 
 
 def _is_person(core_tokens: list[str], core_tags: list[str]) -> bool:

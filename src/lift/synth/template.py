@@ -141,7 +141,7 @@ def template_pairs(
 
 
 PHRASE_FORMS = ("ask", "cue", "yes_no")
-PHRASES_VERSION = 8  # bump with every change of what phrase_pairs or lift.synth.phrases write
+PHRASES_VERSION = 9  # bump with every change of what phrase_pairs or lift.synth.phrases write
 _CUE_WORDINGS = (
     "Tell me about {}.",
     "What do you know about {}?",
