@@ -117,3 +117,6 @@ def test_a_sentence_keeps_one_pair_per_four_words_at_most_m_and_at_least_two():
     assert pairs_for("The ferry stops in January.", 6) == 2
     assert pairs_for("Maria left the spare key under the blue flowerpot.", 6) == 3
     assert pairs_for(HIVES, 4) == 4
+    maps = "The Dunmore library owns exactly 4,312 maps of the northern coast."  # 11 words
+    assert pairs_for(maps, 6) == 3 and pairs_for(maps, 6, words_per_pair=3) == 4
+    assert pairs_for("The ferry stops in January.", 6, words_per_pair=2) == 3

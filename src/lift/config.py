@@ -29,6 +29,7 @@ TEMPLATE_FORMS = (
     "yes_no",
 )
 DEFAULT_TEMPLATE_FORMS = ("ask", "cue", "yes_no")
+WORDS_PER_PAIR = 4  # synth.words_per_pair
 GROUNDING = ("off", "overlap", "strict")
 PRECISIONS = ("auto", "fp32", "bf16")
 PACKED_KERNELS = ("auto", "loop", "varlen", "block_mask")
@@ -150,6 +151,11 @@ class SynthConfig:
         "the text say about <name>?'), cloze ('Complete the sentence: ...'), succession (the sentence after the "
         "previous one).",
         list(DEFAULT_TEMPLATE_FORMS),
+    )
+    words_per_pair: int = _help(
+        "template generator, phrase forms: a sentence keeps one pair per this many of its words (at least 2, at "
+        "most qa_per_sentence; the yes/no pair on top), so that short sentences cost less.",
+        WORDS_PER_PAIR,
     )
     restatements: int = _help(
         "Restatements per sentence trained as plain text (lift.data.restatements): the sentence with another of its "
@@ -537,6 +543,7 @@ class LiftConfig:
             (self.train.pipeline_window >= 1, "train.pipeline_window must be >= 1"),
             (self.train.queue_size >= 1, "train.queue_size must be >= 1"),
             (self.synth.qa_per_sentence >= 1, "synth.qa_per_sentence must be >= 1"),
+            (self.synth.words_per_pair >= 1, "synth.words_per_pair must be >= 1"),
             (
                 bool(self.synth.template_forms) and set(self.synth.template_forms) <= set(TEMPLATE_FORMS),
                 f"synth.template_forms must be a non-empty list of {', '.join(TEMPLATE_FORMS)}",

@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 
-from lift.config import DEFAULT_TEMPLATE_FORMS
+from lift.config import DEFAULT_TEMPLATE_FORMS, WORDS_PER_PAIR
 from lift.synth.aux import template_aux_pair
 from lift.synth.backend import BatchGenerator
 from lift.synth.phrases import do_question, parse, phrase_first, resolve_pronoun, wh_question, yes_no_question
@@ -53,10 +53,16 @@ class TemplateGenerator(BatchGenerator):
     generator_id = GENERATOR_ID
     batch_size = 256
 
-    def __init__(self, qa_per_sentence: int, forms: tuple[str, ...] | list[str] = DEFAULT_TEMPLATE_FORMS) -> None:
+    def __init__(
+        self,
+        qa_per_sentence: int,
+        forms: tuple[str, ...] | list[str] = DEFAULT_TEMPLATE_FORMS,
+        words_per_pair: int = WORDS_PER_PAIR,
+    ) -> None:
         super().__init__()
         self.qa_per_sentence = qa_per_sentence
         self.forms = tuple(forms)
+        self.words_per_pair = words_per_pair
         self._made: dict[tuple[str, str], list[dict[str, str]]] = {}  # (sentence, previous) -> its pairs
 
     def sampling_params(self) -> dict:
@@ -65,6 +71,8 @@ class TemplateGenerator(BatchGenerator):
             params["forms"] = list(self.forms)
         if set(self.forms) & set(PHRASE_FORMS):  # cached pairs of an earlier phrase grammar are not reused
             params["phrases"] = PHRASES_VERSION
+            if self.words_per_pair != WORDS_PER_PAIR:  # the keys made before the setting existed name none
+                params["words_per_pair"] = self.words_per_pair
         return params
 
     def pairs_at_most(self, request: SentenceRequest) -> int | None:
@@ -93,15 +101,16 @@ class TemplateGenerator(BatchGenerator):
         pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)
         if set(self.forms) & set(PHRASE_FORMS):
             yes = [p for p in pairs if p["answer"].startswith("Yes: ")]  # on top of the cap: yes/no is its own skill
-            return [p for p in pairs if p not in yes][: pairs_for(request.sentence, self.qa_per_sentence)] + yes
+            keep = pairs_for(request.sentence, self.qa_per_sentence, self.words_per_pair)
+            return [p for p in pairs if p not in yes][:keep] + yes
         return pairs[: self.qa_per_sentence]  # the older forms keep m pairs of every sentence
 
 
-def pairs_for(sentence: str, most: int) -> int:
-    """How many of a sentence's pairs to keep: `most` (qa_per_sentence), and one per 4 words of the sentence
-    (at least 2), so that a short sentence does not cost as much training as a long one. The yes/no pair of
-    the yes_no form comes on top."""
-    return min(most, max(2, -(-len(sentence.split()) // 4)))
+def pairs_for(sentence: str, most: int, words_per_pair: int = WORDS_PER_PAIR) -> int:
+    """How many of a sentence's pairs to keep: `most` (qa_per_sentence), and one per `words_per_pair` words of
+    the sentence (at least 2), so that a short sentence does not cost as much training as a long one. The
+    yes/no pair of the yes_no form comes on top."""
+    return min(most, max(2, -(-len(sentence.split()) // words_per_pair)))
 
 
 def template_pairs(
