@@ -129,7 +129,8 @@ def test_rows_per_step_must_split_evenly_over_the_processes(tiny, monkeypatch):
 
 def test_lift_train_nproc_2_runs_torchrun_and_writes_one_entry_like_one_process(tiny_model_dir, tmp_path):
     """`lift train --nproc 2` (torchrun, gloo on CPU): one store entry, trained by 2 processes, whose adapter is
-    the one a single process trains with the same global batch (2 rows per step, pipeline off)."""
+    the one a single process trains with the same global batch (2 rows per step, pipeline off). With context
+    distillation on: process 0 runs the teacher into the cache, the other reads its targets from there."""
     import os
     import subprocess
     import sys
@@ -142,6 +143,7 @@ def test_lift_train_nproc_2_runs_torchrun_and_writes_one_entry_like_one_process(
     )
     common = ["--model", str(tiny_model_dir), "--device", "cpu", "--epochs", "2", "--set", "infer.gate=false"]
     common += ["--set", "train.precision=fp32", "--set", "train.min_steps=0"]
+    common += ["--set", "distill.weight=0.5", "--set", "distill.replay_weight=1", "--set", "train.replay_max_tokens=8"]
     lift = [sys.executable, "-m", "lift.cli", "train", str(document), *common]
     homes = {}
     for name, extra in (("two", ["--nproc", "2"]), ("one", ["--no-pipeline", "--set", "train.rows_per_step=2"])):
@@ -155,6 +157,7 @@ def test_lift_train_nproc_2_runs_torchrun_and_writes_one_entry_like_one_process(
     (one,) = (homes["one"] / "documents").iterdir()
     manifests = [json.loads((entry / "manifest.json").read_text()) for entry in (two, one)]
     assert [m["training"]["processes"] for m in manifests] == [2, 1]
+    assert all(m["training"]["teacher_tokens"] > 0 and m["training"]["teacher_cached"] == 0 for m in manifests)
     assert manifests[0]["training"]["steps"] == manifests[1]["training"]["steps"]
     assert manifests[0]["training"]["loss_per_epoch"] == pytest.approx(manifests[1]["training"]["loss_per_epoch"])
     _assert_same_adapter(
