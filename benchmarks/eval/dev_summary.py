@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "m_dev"
+SEED = re.compile(r"^([a-z]\d+)s\d+_")  # d00s1_k: seed 1 of the setting d00_k
 BEGIN, END = "<!-- table: benchmarks/eval/dev_summary.py -->", "<!-- end of table -->"
 
 
@@ -47,20 +48,26 @@ def cost(folder: Path) -> str:
 
 
 def line(folder: Path) -> str:
-    paraphrase = [r for r in rows(folder, "paraphrase") if r["mode"] == "lift_only"]
+    return line_of(folder.name, [folder])
+
+
+def line_of(name: str, folders: list[Path]) -> str:
+    """One line over one run, or over several runs of one setting (seeds): every question of each counts."""
+    every = lambda suite: [r for folder in folders for r in rows(folder, suite)]  # noqa: E731
+    paraphrase = [r for r in every("paraphrase") if r["mode"] == "lift_only"]
     direct = [r for r in paraphrase if r["group"].get("direct")]
     families = [correct([r for r in direct if r["group"]["family"] == f]) for f in ("names", "objects")]
     other = [r["scores"]["other_fact"] for r in paraphrase if r["scores"].get("other_fact") is not None]
-    general = rows(folder, "general")
+    general = every("general")
     lifted, auto = ([r["scores"]["correct"] for r in general if r["mode"] == m] for m in ("lift_only", "auto"))
-    needle = [r for r in rows(folder, "niah") if r["mode"] == "lift_only"]
+    needle = [r for r in every("niah") if r["mode"] == "lift_only"]
     own = [r["scores"]["keywords"] for r in needle if r["group"].get("wording") == "original"]
     others = [r["scores"]["keywords"] for r in needle if r["group"].get("wording") == "reworded"]
     recalled = sum(v == 1.0 for v in others)
     return (
-        f"| {folder.name} | {correct(direct)} ({families[0]} / {families[1]}) | {correct(paraphrase)} | "
+        f"| {name} | {correct(direct)} ({families[0]} / {families[1]}) | {correct(paraphrase)} | "
         f"{mean(other)} | {mean(lifted)} | {mean(auto)} | {mean(own)} | "
-        f"{recalled}/{len(others)} | {cost(folder)} |"
+        f"{recalled}/{len(others)} | {cost(folders[0])} |"
     )
 
 
@@ -70,7 +77,15 @@ def table() -> str:
         "| needle own words | other wordings | tokens per document token |\n|---|---|---|---|---|---|---|---|---|"
     )
     runs = sorted(p for p in ROOT.iterdir() if p.is_dir()) if ROOT.is_dir() else []
-    return "\n".join([header, *(line(run) for run in runs)])
+    settings: dict[str, list[Path]] = {}
+    for run in runs:
+        settings.setdefault(SEED.sub(r"\1_", run.name), []).append(run)
+    seeded = [(name, folders) for name, folders in settings.items() if len(folders) > 1]
+    lines = [header, *(line(run) for run in runs)]
+    if seeded:
+        lines += ["", "The settings run with several seeds, every seed's questions together:", "", header]
+        lines += [line_of(f"{name} ({len(folders)} seeds)", folders) for name, folders in seeded]
+    return "\n".join(lines)
 
 
 def main() -> None:
