@@ -35,7 +35,7 @@ def correct(chosen: list[dict]) -> str:
 
 def cost(folder: Path) -> str:
     per_document = {}
-    for suite in ("paraphrase", "niah"):
+    for suite in ("paraphrase", "niah", "squad"):
         path = folder / suite / "documents.json"
         if path.is_file():
             for doc_id, record in json.loads(path.read_text(encoding="utf-8")).items():
@@ -64,17 +64,20 @@ def line_of(name: str, folders: list[Path]) -> str:
     own = [r["scores"]["keywords"] for r in needle if r["group"].get("wording") == "original"]
     others = [r["scores"]["keywords"] for r in needle if r["group"].get("wording") == "reworded"]
     recalled = sum(v == 1.0 for v in others)
+    squad = {m: [r["scores"]["f1"] for r in every("squad") if r["mode"] == m] for m in ("lift_only", "icl")}
+    squad_f1 = f"{mean(squad['lift_only'])} (icl {mean(squad['icl'])})" if squad["lift_only"] else "-"
     return (
         f"| {name} | {correct(direct)} ({families[0]} / {families[1]}) | {correct(paraphrase)} | "
         f"{mean(other)} | {mean(lifted)} | {mean(auto)} | {mean(own)} | "
-        f"{recalled}/{len(others)} | {cost(folders[0])} |"
+        f"{recalled}/{len(others)} | {squad_f1} | {cost(folders[0])} |"
     )
 
 
 def table() -> str:
     header = (
         "| run | paraphrase direct wh (names / objects) | all forms | other_fact | general lift_only | general auto "
-        "| needle own words | other wordings | tokens per document token |\n|---|---|---|---|---|---|---|---|---|"
+        "| needle own words | other wordings | SQuAD dev F1 | tokens per document token |\n"
+        "|---|---|---|---|---|---|---|---|---|---|"
     )
     runs = sorted(p for p in ROOT.iterdir() if p.is_dir()) if ROOT.is_dir() else []
     settings: dict[str, list[Path]] = {}
