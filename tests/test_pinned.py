@@ -23,6 +23,7 @@ SETTINGS = {
     "train.batch_tokens": 96,
     "train.replay_ratio": 0.5,
     "train.replay_max_tokens": 8,
+    "distill.replay_weight": 0.0,  # replay learned by cross-entropy, as before issue M
     "train.pipeline_window": 4,
     "synth.qa_per_sentence": 3,
     "synth.aux_tasks": 2,
@@ -89,6 +90,7 @@ DEFAULTS_2026_12_03 = {
     "train.batch_tokens": 96,
     "train.replay_ratio": 0.3,
     "train.replay_max_tokens": 8,
+    "distill.replay_weight": 0.0,
     "train.pipeline_window": 4,
     "train.objective": "mix",
     "train.segment_tokens": 0,
@@ -146,6 +148,7 @@ DEFAULTS_K = {
     "train.batch_tokens": 96,
     "train.replay_ratio": 0.15,
     "train.replay_max_tokens": 8,
+    "distill.replay_weight": 0.0,
     "train.pipeline_window": 4,
     "train.objective": "qa",
     "train.min_steps": 0,
@@ -169,3 +172,18 @@ PINNED_K = {  # the replay answers come with the base model's own system message
 @pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
 def test_issue_ks_default_recipe_gives_its_pinned_losses_and_counts(tiny, lift_home, pipeline):
     _assert_pinned(_lift_record(tiny, lift_home, DEFAULTS_K, pipeline), PINNED_K[pipeline])
+
+
+# The default recipe of issue M (2026-12-04): K's recipe with half a replay example per QA example, learned by
+# distillation toward the base model's top-20 next-token distribution (no document in its window).
+DEFAULTS_M = {**DEFAULTS_K, "train.replay_ratio": 0.5, "distill.replay_weight": 1.0}
+_M_TRAINING = {"examples": 39, "qa_examples": 26, "replay_examples": 13, "epochs": 2, "tokens": 6208, "segments": 0}
+PINNED_M = {  # the replay examples' loss is a KL (lower than cross-entropy on a sampled answer)
+    True: {"synthesis": _K_SYNTHESIS, "training": {**_M_TRAINING, "steps": 74}, "loss": [4.71822, 3.28871]},
+    False: {"synthesis": _K_SYNTHESIS, "training": {**_M_TRAINING, "steps": 75}, "loss": [4.50163, 3.19187]},
+}
+
+
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
+def test_issue_ms_default_recipe_gives_its_pinned_losses_and_counts(tiny, lift_home, pipeline):
+    _assert_pinned(_lift_record(tiny, lift_home, DEFAULTS_M, pipeline), PINNED_M[pipeline])

@@ -103,8 +103,15 @@ def test_a_distilled_lift_counts_its_teacher_and_a_rerun_reads_the_teacher_from_
 
 
 def test_a_lift_without_distillation_runs_no_teacher(tiny, lift_home):
-    training = lift_document(document_from_text(DOC), tiny, LiftConfig().with_overrides(FAST), home=lift_home)
+    config = LiftConfig().with_overrides({**FAST, "distill.replay_weight": 0.0})
+    training = lift_document(document_from_text(DOC), tiny, config, home=lift_home)
     assert training.manifest.training.teacher_examples == 0 and training.manifest.training.teacher_tokens == 0
+
+
+def test_the_default_recipe_distils_only_the_replay_examples(tiny, lift_home):
+    training = lift_document(document_from_text(DOC), tiny, LiftConfig().with_overrides(FAST), home=lift_home)
+    record = training.manifest.training
+    assert record.replay_examples > 0 and record.teacher_examples == record.replay_examples
 
 
 def test_stop_at_recall_holds_pairs_out_and_asks_them_after_each_epoch(tiny, lift_home):

@@ -299,8 +299,9 @@ class TrainConfig:
     max_grad_norm: float = _help("Gradient clipping norm (0 disables).", 1.0)
     replay_ratio: float = _help(
         "Replay examples (the base model's own answers to general prompts) per synthetic QA example; "
-        "guards general behaviour against being overwritten. 0 disables.",
-        0.15,
+        "guards general behaviour against being overwritten (learned by distillation with distill.replay_weight). "
+        "0 disables.",
+        0.5,
     )
     replay_max_tokens: int = _help("Max tokens of each replayed base-model answer (cut back to whole sentences).", 64)
     replay_prompts: str | None = _help(
@@ -360,7 +361,7 @@ class DistillConfig:
         "The same share on the replay examples, whose teacher is the base model without any document: 1 makes "
         "the adapter keep the base model's whole next-token distribution on the general prompts, not only its "
         "sampled answer. 0: cross-entropy on the base model's answer.",
-        0.0,
+        1.0,
     )
     top_k: int = _help("Teacher tokens kept per answer position (their log-probabilities; Cartridges uses 20).", 20)
     context_tokens: int = _help(
