@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 def test_lifting_the_needle_sample_recalls_it_and_keeps_general_answers():
     loaded = load_model(device="cpu")
     config = LiftConfig()
-    questions = general_questions()[:8]  # hand-checked; `lift eval general` measures all of them
+    questions = general_questions()  # the 40 of `lift eval general`, asked as it asks them
 
     def right(model, mode: str) -> list[str]:  # the questions answered right, in one batch as `lift eval` asks
         system = system_for(mode, config.infer.system_prompt, config.infer.base_system_prompt)
@@ -26,7 +26,7 @@ def test_lifting_the_needle_sample_recalls_it_and_keeps_general_answers():
         return [q["question"] for q, a in zip(questions, answers, strict=True) if answers_correctly(a, q["keywords"])]
 
     base_right = right(loaded.model, "no_context")
-    assert len(base_right) >= 6, "the fixture's general questions should be ones the base model answers"
+    assert len(base_right) >= 36, "the fixture's general questions should be ones the base model answers"
 
     result = run_demo(loaded, config, reworded=False)  # the demo's other wordings are measured by `lift eval niah`
 
@@ -36,7 +36,9 @@ def test_lifting_the_needle_sample_recalls_it_and_keeps_general_answers():
 
     lifted = load_adapter(loaded.model, result.adapter_dir)
     still_right = set(right(lifted.model, "lift_only")) & set(base_right)
-    assert len(still_right) >= len(base_right) - 1, (base_right, still_right)
+    # Issue M's default (replay 0.5, learned by distillation) kept 32 of 40 (avx512_bf16 + AMX, bf16); issue K's
+    # default, replay 0.15 by cross-entropy, kept 24 (benchmarks/results/general_m, general_k).
+    assert len(still_right) >= 0.65 * len(base_right), sorted(set(base_right) - still_right)
 
 
 def test_the_openai_generator_talks_to_a_server_running_the_embedded_model(tmp_path):

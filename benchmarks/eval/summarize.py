@@ -1,5 +1,6 @@
-"""Write benchmarks/results/README.md from the committed eval folders: today's default recipe against issue K's
-goals first, then the dev runs that chose it, then every folder with the commands that made it.
+"""Write benchmarks/results/README.md from the committed eval folders: today's default recipe (issue M's, folders
+ending in _m and the long cells of recipe m) against issue M's goals beside issue K's default, then K's goals and
+the dev runs that chose K, then every folder with the commands that made it.
 
     .venv/bin/python benchmarks/eval/summarize.py
 
@@ -146,6 +147,114 @@ def default_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
     return lines
 
 
+def _lift_cost(documents: dict) -> list[float]:
+    """(training + teacher tokens) per document token of each lifted document."""
+    return [(d["train_tokens"] + (d.get("teacher_tokens") or 0)) / d["tokens"] for d in documents.values()
+            if d.get("train_tokens") and d.get("tokens")]  # fmt: skip
+
+
+def _paraphrase_m(rows: list[EvalRow]) -> dict[str, float | None]:
+    lift = [r for r in rows if r.mode == "lift_only"]
+    out = {}
+    for family in ("names", "objects"):
+        mine = [r for r in lift if r.group.get("family", "names") == family and r.group["direct"]]
+        out[family] = mean([r.scores["correct"] for r in mine])
+    out["other"] = mean([r.scores.get("other_fact") or 0.0 for r in lift]) if lift else None
+    out["icl names"] = mean([r.scores["correct"] for r in rows if r.mode == "icl" and r.group["direct"]
+                             and r.group.get("family", "names") == "names"])  # fmt: skip
+    return out
+
+
+def _long_niah(recipe: str, folder: str) -> dict[tuple[int, int], dict[str, list[float]]]:
+    """Per 1k-4k cell of a long-runner folder: each mode's keyword scores, own words and other wordings apart."""
+    path = RESULTS / "long" / recipe / folder
+    if not (path / "results.jsonl").is_file():
+        return {}
+    cells: dict[tuple[int, int], dict[str, list[float]]] = {}
+    for r in read_results(path / "results.jsonl"):
+        cell = (r.group["length"], int(r.group["depth"]))
+        if cell[0] > 4000:
+            continue
+        wording = r.group.get("wording", "original")
+        cells.setdefault(cell, {}).setdefault(f"{r.mode} {wording}", []).append(r.scores["keywords"])
+    return cells
+
+
+def m_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
+    """Issue M's goals: today's default (folders *_m, long cells of recipe m) beside K's (*_k, recipe k)."""
+    lines = ["| goal | M's default (today) | K's default | met |", "|---|---|---|---|"]
+
+    def row(name: str, m: str, k: str, met: bool | None) -> None:
+        lines.append(f"| {name} | {m} | {k} | {'-' if met is None else 'yes' if met else 'no'} |")
+
+    def general(suffix: str) -> dict[str, float]:
+        s = summary(folders[f"general_{suffix}"][0]) if f"general_{suffix}" in folders else {}
+        return {m: 100 * (s["no_context"]["correct"] - s[m]["correct"]) for m in ("lift_only", "auto") if m in s}
+
+    gm, gk = general("m"), general("k")
+    for mode, bound in (("lift_only", 5), ("auto", 2)):
+        if mode in gm:
+            row(f"general answers lost, {mode} <= {bound} points", f"{gm[mode]:.1f}",
+                f"{gk[mode]:.1f}" if mode in gk else "-", gm[mode] <= bound)  # fmt: skip
+    sq = {x: summary(folders[f"squad_{x}"][0]) for x in ("m", "k") if f"squad_{x}" in folders}
+    if "lift_only" in sq.get("m", {}) and "icl" in sq["m"]:
+        m_f1, icl = sq["m"]["lift_only"]["f1"], sq["m"]["icl"]["f1"]
+        k = sq.get("k", {})
+        row(
+            "SQuAD (the scored 200) lift_only F1 >= icl",
+            f"{pct(m_f1)} vs icl {pct(icl)} ({m_f1 / icl:.2f}x)",
+            f"{pct(k['lift_only']['f1'])} vs icl {pct(k['icl']['f1'])}" if "icl" in k else "-",
+            m_f1 >= icl,
+        )
+    pm = _paraphrase_m(folders["paraphrase_m"][0]) if "paraphrase_m" in folders else {}
+    pk = _paraphrase_m(folders["paraphrase_k"][0]) if "paraphrase_k" in folders else {}
+    for key, name, bound in (("names", "paraphrase names: direct wh-forms >= 80 %", 0.8),
+                             ("objects", "paraphrase objects: direct wh-forms >= 60 %", 0.6)):  # fmt: skip
+        if pm.get(key) is not None:
+            row(name, pct(pm[key]), pct(pk.get(key)), pm[key] >= bound)
+    if pm.get("other") is not None:
+        row(
+            "paraphrase: answers naming another fact's entity <= 10 %",
+            pct(pm["other"]),
+            pct(pk.get("other")),
+            pm["other"] <= 0.10,
+        )
+    for folder, name in (("niah", "NIAH 1k-4k, the five other wordings: lift_only >= icl and >= rag"),
+                         ("niah_facts", "facts needle family 1k-4k, own words: lift_only 100 %")):  # fmt: skip
+        m, k = _long_niah("m", folder), _long_niah("k", folder)
+        if not m:
+            continue
+        names = ", ".join(f"{n // 1000}k@{d}" for n, d in sorted(m))
+
+        def score(cells: dict, mode: str, wording: str) -> float | None:
+            return mean([v for c in cells.values() for v in c.get(f"{mode} {wording}", [])])
+
+        if folder == "niah":
+            got = {mode: score(m, mode, "reworded") for mode in ("lift_only", "icl", "rag")}
+            text = " / ".join(f"{mode} {pct(v)}" for mode, v in got.items())
+            kk = {c: k[c] for c in m if c in k}
+            row(
+                f"{name} (cells {names})",
+                text,
+                f"lift_only {pct(score(kk, 'lift_only', 'reworded'))}",
+                got["lift_only"] is not None and got["lift_only"] >= max(got["icl"] or 0, got["rag"] or 0),
+            )
+        else:
+            own = score(m, "lift_only", "original")
+            kk = {c: k[c] for c in m if c in k}
+            row(f"{name} (cells {names})", pct(own), pct(score(kk, "lift_only", "original")), own == 1.0)
+    costs_m = [c for name, (_, docs) in folders.items() if name.endswith("_m") for c in _lift_cost(docs)]
+    costs_k = [c for name, (_, docs) in folders.items() if name.endswith("_k") for c in _lift_cost(docs)]
+    if costs_m:
+        row(
+            "cost <= 30 (training + teacher) tokens per document token",
+            f"{max(costs_m):.1f} at most over {len(costs_m)} lifts (mean {sum(costs_m) / len(costs_m):.1f})",
+            f"{max(costs_k):.1f} (mean {sum(costs_k) / len(costs_k):.1f})" if costs_k else "-",
+            max(costs_m) <= 30,
+        )
+    return lines
+
+
 def dev_table() -> list[str]:
     """The dev runs of issue K (benchmarks/results/k_dev): each lever's folder, its scores and cost."""
     root = RESULTS / "k_dev"
@@ -177,18 +286,27 @@ def dev_table() -> list[str]:
 
 def main() -> None:
     folders = {f.name: load(f) for f in sorted(RESULTS.iterdir()) if (f / "results.jsonl").is_file()}
-    today = {name: data for name, data in folders.items() if name.endswith("_k") or name.endswith("_k_steps")}
+    k_folders = {name: data for name, data in folders.items() if name.endswith("_k") or name.endswith("_k_steps")}
     lines = [
         "# Evaluation results (embedded SmolLM2-135M-Instruct, 2-core CPU)",
         "",
         "Made by `bash benchmarks/eval/run.sh` (each folder's report.md lists its exact commands, config and",
         "versions); this page by `.venv/bin/python benchmarks/eval/summarize.py`. Scores in percent.",
         "",
-        "## Today's default recipe against issue K's goals",
+        "## Today's default recipe against issue M's goals, beside issue K's default",
+        "",
+        "Test splits. Today's default (2026-12-04, issue M: replay 0.5 learned by distillation): folders ending "
+        "in `_m` and the long-document cells of recipe m (benchmarks/results/long/m); K's default beside it: "
+        "folders ending in `_k` and the cells of recipe k, the same cells. A suite not run yet has no row; the "
+        "dev runs that chose the default: [m_dev/](m_dev/README.md).",
+        "",
+        *m_goals(folders),
+        "",
+        "## Issue K's default recipe against issue K's goals",
         "",
         "Folders ending in `_k` (test splits; the default recipe of 2026-12-03). A cell still running has no row.",
         "",
-        *default_goals(today),
+        *default_goals(k_folders),
         "",
         "## Dev runs of issue K: the levers that chose it",
         "",
