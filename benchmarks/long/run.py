@@ -181,15 +181,15 @@ def _in_cell(cell: dict, row: dict) -> bool:
 def write_status(recipes: dict, cells: list[dict]) -> None:
     done = [(c, r) for c in cells if (r := finished(c))]
     speed = [r["train_tokens"] / r["lift_seconds"] for _, r in done if r.get("lift_seconds")]
-    ratio = [r["tokens_per_document_token"] for _, r in done if r.get("tokens_per_document_token")]
-    tokens_per_second = sum(speed) / len(speed) if speed else FALLBACK_TOKENS_PER_SECOND
-    per_token = sum(ratio) / len(ratio) if ratio else FALLBACK_TOKENS_PER_DOCUMENT_TOKEN
     # recipes differ in cost (k ~15, m ~23 tokens per document token): estimate a cell from its own recipe's cells
     by_recipe: dict[str, list[float]] = {}
     for c, r in done:
         if r.get("tokens_per_document_token"):
             by_recipe.setdefault(c["recipe"], []).append(r["tokens_per_document_token"])
-    recipe_cost = {name: sum(v) / len(v) for name, v in by_recipe.items()}
+    ratio = [cost for costs in by_recipe.values() for cost in costs]
+    tokens_per_second = sum(speed) / len(speed) if speed else FALLBACK_TOKENS_PER_SECOND
+    per_token = sum(ratio) / len(ratio) if ratio else FALLBACK_TOKENS_PER_DOCUMENT_TOKEN
+    recipe_cost = {name: sum(costs) / len(costs) for name, costs in by_recipe.items()}
     lines = [
         "# Long-document cells (issue N)",
         "",
@@ -217,15 +217,15 @@ def write_status(recipes: dict, cells: list[dict]) -> None:
         )
     left = [c for c in cells if not finished(c)]
     if left:
-        minutes = {id(c): _hours([c], recipe_cost.get(c["recipe"], per_token), tokens_per_second) * 60 for c in left}
+        minutes = [_hours([c], recipe_cost.get(c["recipe"], per_token), tokens_per_second) * 60 for c in left]
         lines += [
             "",
-            f"Left: {len(left)} cells, about {sum(minutes.values()) / 60:.1f} h of lifting at {tokens_per_second:.0f} "
+            f"Left: {len(left)} cells, about {sum(minutes) / 60:.1f} h of lifting at {tokens_per_second:.0f} "
             "training tokens/s and, per document token, the tokens of the recipe's finished cells "
             f"({per_token:.1f} over all of them where a recipe has none):",
             "",
         ]
-        lines += [f"- {c['recipe']} {c['name']}: ~{minutes[id(c)]:.0f} min" for c in left]
+        lines += [f"- {c['recipe']} {c['name']}: ~{m:.0f} min" for c, m in zip(left, minutes, strict=True)]
     STATUS.parent.mkdir(parents=True, exist_ok=True)
     STATUS.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
