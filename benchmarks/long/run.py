@@ -3,6 +3,7 @@
     python benchmarks/long/run.py                 # run every cell not finished yet, in the file's order
     python benchmarks/long/run.py --list          # what is finished, what is left and about how long it takes
     python benchmarks/long/run.py --only niah-16k-50 --recipe k
+    python benchmarks/long/run.py & python benchmarks/long/run.py &   # two cores, two runners
 
 A cell is one `lift eval` command over one document. A finished cell has a record under
 benchmarks/results/long/<recipe>/<suite>/cells/<name>.json (wall time, training and teacher tokens, peak
@@ -11,7 +12,9 @@ and the lift resumes from its last epoch checkpoint under $LIFT_HOME (same machi
 cell starts again. Each finished cell is committed at once (its results folder only), so a later session
 on any machine goes on where this one stopped.
 
-One torch thread per run by default (--threads): a 2-core machine keeps its other core for other work. `--code`
+One torch thread per run by default (--threads): a 2-core machine keeps its other core for other work, or runs
+a second runner there (each runner locks the results folder of the cell it runs, and the other takes the next
+cell whose folder is free: two lift evals never write one results.jsonl). `--code`
 runs the lift of another checkout (a frozen copy, so that edits here do not change a run in progress); results
 and commits always go to this checkout.
 """
@@ -19,6 +22,8 @@ and commits always go to this checkout.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import platform
@@ -30,12 +35,16 @@ from pathlib import Path
 
 import yaml
 
+from lift.eval.metrics import bootstrap_ci
+
 REPO = Path(__file__).resolve().parents[2]
 CELLS = REPO / "benchmarks" / "long" / "cells.yaml"
 RESULTS = REPO / "benchmarks" / "results" / "long"
 STATUS = RESULTS / "STATUS.md"
 FALLBACK_TOKENS_PER_SECOND = 170.0  # estimates before any cell finished on this machine
 FALLBACK_TOKENS_PER_DOCUMENT_TOKEN = 20.0
+LOCK = ".runner.lock"  # in a results folder while a runner writes there (git ignores it)
+POOLED_SUITES = ("loogle", "longbench")
 CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
 
@@ -64,6 +73,25 @@ def record_path(cell: dict) -> Path:
 def finished(cell: dict) -> dict | None:
     path = record_path(cell)
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+@contextlib.contextmanager
+def folder_lock(cell: dict):
+    """Yield whether this process holds the cell's results folder (False: another runner on this machine does).
+
+    An advisory lock on a file the OS releases when the holder dies, so a killed runner never leaves it stale."""
+    folder = cell_dir(cell)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / LOCK).open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def command(cell: dict, recipes: dict, modes: str, lift: list[str]) -> list[str]:
@@ -215,6 +243,7 @@ def write_status(recipes: dict, cells: list[dict]) -> None:
             + f" | {record['lift_seconds'] / max(1, record['document_tokens']):.3f} | {record['peak_rss_mb']}"
             + f" | {flags}, {record['threads']} thread(s) |"
         )
+    lines += pooled_lines(done)
     left = [c for c in cells if not finished(c)]
     if left:
         minutes = [_hours([c], recipe_cost.get(c["recipe"], per_token), tokens_per_second) * 60 for c in left]
@@ -228,6 +257,54 @@ def write_status(recipes: dict, cells: list[dict]) -> None:
         lines += [f"- {c['recipe']} {c['name']}: ~{m:.0f} min" for c, m in zip(left, minutes, strict=True)]
     STATUS.parent.mkdir(parents=True, exist_ok=True)
     STATUS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def pooled_lines(done: list[tuple[dict, dict]]) -> list[str]:
+    """LooGLE and LongBench pooled over each recipe's finished cells: every question's first metric, the mean
+    with its 95 % bootstrap interval per mode, and issue N's two ratios (lift_icl / icl, lift_only / rag)."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for cell, _ in done:
+        if cell["suite"] in POOLED_SUITES:
+            groups.setdefault((cell["recipe"], cell.get("folder", cell["suite"])), []).append(cell)
+    if not groups:
+        return []
+    lines = [
+        "",
+        "Pooled over the finished cells (each question's first metric; mean and 95 % bootstrap interval):",
+        "",
+        "| recipe | suite | cells | questions | lift_only | lift_icl | icl | rag | lift_icl / icl | lift_only / rag |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (recipe, folder), group in groups.items():
+        rows = [
+            json.loads(raw) for raw in (RESULTS / recipe / folder / "results.jsonl").read_text("utf-8").splitlines()
+        ]
+        values: dict[str, list[float]] = {}
+        for row in rows:
+            first = next((v for v in row["scores"].values() if v is not None), None)
+            if first is not None and any(_in_cell(cell, row) for cell in group):
+                values.setdefault(row["mode"], []).append(first)
+        means = {mode: sum(v) / len(v) for mode, v in values.items() if v}
+        cells_text = []
+        for mode in ("lift_only", "lift_icl", "icl", "rag"):
+            if mode in means:
+                low, high = bootstrap_ci(values[mode])
+                cells_text.append(f"{100 * means[mode]:.1f} [{100 * low:.1f}, {100 * high:.1f}]")
+            else:
+                cells_text.append("-")
+        questions = max((len(v) for v in values.values()), default=0)
+        lines.append(
+            f"| {recipe} | {folder} | {len(group)} | {questions} | "
+            + " | ".join(cells_text)
+            + f" | {_ratio(means, 'lift_icl', 'icl')} | {_ratio(means, 'lift_only', 'rag')} |"
+        )
+    return lines
+
+
+def _ratio(means: dict[str, float], top: str, bottom: str) -> str:
+    if top not in means or bottom not in means:
+        return "-"
+    return f"{means[top] / means[bottom]:.2f}x" if means[bottom] else "-"
 
 
 def _score(scores: dict[str, float]) -> str:
@@ -281,20 +358,38 @@ def main() -> None:
     args.logs.mkdir(parents=True, exist_ok=True)
     chosen = [c for c in cells if (not args.only or c["name"] in args.only)
               and (not args.recipe or c["recipe"] in args.recipe)]  # fmt: skip
+    busy = run_cells(chosen, recipes, cells, modes, args)
+    if busy:
+        names = ", ".join(f"{c['recipe']} {c['name']}" for c in busy)
+        print(f"left to the runner that holds their folder: {names}", flush=True)
+
+
+def run_cells(chosen: list[dict], recipes: dict, cells: list[dict], modes: str, args: argparse.Namespace) -> list[dict]:
+    """Run the chosen cells not finished yet, in order, skipping those whose folder another runner holds.
+
+    Returns the cells left unfinished because their folder was busy."""
+    busy = []
     for cell in chosen:
         if finished(cell):
             continue
-        print(f"== {cell['recipe']} {cell['name']} (log: {args.logs})", flush=True)
-        record = run_cell(cell, recipes, modes, args.code.resolve(), args.threads, args.logs)
-        path = record_path(cell)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        write_status(recipes, cells)
+        with folder_lock(cell) as held:
+            if not held:
+                busy.append(cell)
+                continue
+            if finished(cell):  # another runner finished it while this one ran an earlier cell
+                continue
+            print(f"== {cell['recipe']} {cell['name']} (log: {args.logs})", flush=True)
+            record = run_cell(cell, recipes, modes, args.code.resolve(), args.threads, args.logs)
+            path = record_path(cell)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+            write_status(recipes, cells)
         print(f"   done in {record['wall_seconds'] / 60:.1f} min: {record['scores']}", flush=True)
         if not args.no_commit:
             cost = record["tokens_per_document_token"]
             message = f"N: long cell {cell['recipe']} {cell['name']} finished ({record['wall_seconds'] / 60:.0f} min, "
             commit([cell_dir(cell), STATUS], message + f"{cost} tokens per document token)")
+    return [cell for cell in busy if not finished(cell)]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,91 @@
+"""benchmarks/long/run.py: finished cells are skipped, two runners never share a results folder, and the
+LooGLE / LongBench cells pool into the goals' ratios. No lifting here: run_cell is replaced."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("long_run", ROOT / "benchmarks" / "long" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "RESULTS", tmp_path / "long")
+    monkeypatch.setattr(module, "STATUS", tmp_path / "long" / "STATUS.md")
+    return module
+
+
+def _args(tmp_path: Path) -> argparse.Namespace:
+    return argparse.Namespace(logs=tmp_path / "logs", code=ROOT, threads=1, no_commit=True)
+
+
+def test_the_cells_file_loads_and_names_known_recipes(runner):
+    recipes, cells, modes = runner.load_cells()
+    assert "m" in recipes and cells and modes.split(",")[0] == "lift_only"
+    assert all(cell["recipe"] in recipes for cell in cells)
+
+
+def test_a_second_runner_cannot_take_a_held_folder_and_can_once_it_is_released(runner):
+    cell = {"name": "a", "recipe": "m", "suite": "loogle"}
+    with runner.folder_lock(cell) as first:
+        with runner.folder_lock({**cell, "name": "b"}) as second:  # same folder, another cell
+            assert first and not second
+        with runner.folder_lock({**cell, "suite": "niah"}) as other_folder:
+            assert other_folder
+    with runner.folder_lock(cell) as again:
+        assert again
+
+
+def test_runs_only_unfinished_cells_whose_folder_is_free(runner, tmp_path, monkeypatch):
+    ran = []
+
+    def fake_run_cell(cell, recipes, modes, code, threads, log_dir):
+        ran.append(cell["name"])
+        return {"wall_seconds": 1.0, "scores": {}, "tokens_per_document_token": 20.0}
+
+    monkeypatch.setattr(runner, "run_cell", fake_run_cell)
+    monkeypatch.setattr(runner, "write_status", lambda recipes, cells: None)
+    done = {"name": "done", "recipe": "m", "suite": "niah"}
+    todo = {"name": "todo", "recipe": "m", "suite": "niah"}
+    held = {"name": "held", "recipe": "m", "suite": "loogle"}
+    runner.record_path(done).parent.mkdir(parents=True)
+    runner.record_path(done).write_text(json.dumps({"name": "done"}), encoding="utf-8")
+    with runner.folder_lock(held) as holding:  # another runner is in the LooGLE folder
+        assert holding
+        busy = runner.run_cells([done, held, todo], {"m": []}, [], "lift_only", _args(tmp_path))
+    assert ran == ["todo"]
+    assert runner.finished(todo) is not None
+    assert [c["name"] for c in busy] == ["held"]
+    # the next run finds the folder free and runs what is left, and only that
+    assert runner.run_cells([done, held, todo], {"m": []}, [], "lift_only", _args(tmp_path)) == []
+    assert ran == ["todo", "held"]
+
+
+def test_pooled_lines_give_each_mode_an_interval_and_the_goal_ratios(runner):
+    folder = runner.RESULTS / "m" / "loogle"
+    folder.mkdir(parents=True)
+    rows = []
+    for doc, values in (("aaaa1", (0.2, 0.4)), ("bbbb2", (0.6, 0.2)), ("cccc3", (0.9, 0.9))):
+        for number, value in enumerate(values):
+            for mode, scale in (("lift_only", 1.0), ("lift_icl", 1.0), ("icl", 0.5), ("rag", 0.8)):
+                rows.append({"suite": "loogle", "item_id": f"{doc}-{number}", "mode": mode, "doc_id": doc,
+                             "scores": {"f1": value * scale, "rouge_l": 0.0}})  # fmt: skip
+    (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    finished = [({"name": f"loogle-{d}", "recipe": "m", "suite": "loogle", "doc": d}, {}) for d in ("aaaa", "bbbb")]
+    lines = runner.pooled_lines(finished)  # the third document's cell is not finished: its rows stay out
+    row = next(line for line in lines if line.startswith("| m | loogle"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2:4] == ["2", "4"]  # cells, questions
+    assert cells[4].startswith("35.0 [")  # mean f1 of 0.2, 0.4, 0.6, 0.2
+    low, high = (float(x) for x in cells[4].split("[")[1].rstrip("]").split(","))
+    assert 20.0 <= low <= 35.0 <= high <= 60.0
+    assert cells[8:] == ["2.00x", "1.25x"]
+    assert runner.pooled_lines([({"name": "niah-1k-50", "recipe": "m", "suite": "niah"}, {})]) == []
