@@ -89,3 +89,19 @@ def test_pooled_lines_give_each_mode_an_interval_and_the_goal_ratios(runner):
     assert 20.0 <= low <= 35.0 <= high <= 60.0
     assert cells[8:] == ["2.00x", "1.25x"]
     assert runner.pooled_lines([({"name": "niah-1k-50", "recipe": "m", "suite": "niah"}, {})]) == []
+
+
+def test_time_left_scales_lifting_by_the_suites_own_wall_over_lift_ratio(runner):
+    def record(wall: float, lift: float, **extra) -> dict:
+        return {"wall_seconds": wall, "lift_seconds": lift, **extra}
+
+    done = [
+        ({"suite": "niah"}, record(200, 100)),
+        ({"suite": "niah"}, record(300, 100)),
+        ({"suite": "niah"}, record(900, 100, note="paused for 10 min")),  # not one uninterrupted run
+        ({"suite": "loogle"}, record(400, 100)),
+    ]
+    overhead = runner.answering_overhead(done)
+    assert overhead["niah"] == 2.5 and overhead["loogle"] == 4.0
+    assert overhead["all"] == 3.0  # the median over 2, 3, 4: a suite with no finished cell yet
+    assert runner.answering_overhead([])["all"] == runner.FALLBACK_WALL_PER_LIFT

@@ -27,6 +27,7 @@ import fcntl
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -43,6 +44,7 @@ RESULTS = REPO / "benchmarks" / "results" / "long"
 STATUS = RESULTS / "STATUS.md"
 FALLBACK_TOKENS_PER_SECOND = 170.0  # estimates before any cell finished on this machine
 FALLBACK_TOKENS_PER_DOCUMENT_TOKEN = 20.0
+FALLBACK_WALL_PER_LIFT = 2.0  # a cell's wall time over its lift time (answering four modes) before any finished
 LOCK = ".runner.lock"  # in a results folder while a runner writes there (git ignores it)
 POOLED_SUITES = ("loogle", "longbench")
 CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
@@ -247,14 +249,20 @@ def write_status(recipes: dict, cells: list[dict]) -> None:
     left = [c for c in cells if not finished(c)]
     if left:
         minutes = [_hours([c], recipe_cost.get(c["recipe"], per_token), tokens_per_second) * 60 for c in left]
+        overhead = answering_overhead(done)
+        walls = [m * overhead.get(c["suite"], overhead["all"]) for c, m in zip(left, minutes, strict=True)]
         lines += [
             "",
-            f"Left: {len(left)} cells, about {sum(minutes) / 60:.1f} h of lifting at {tokens_per_second:.0f} "
-            "training tokens/s and, per document token, the tokens of the recipe's finished cells "
-            f"({per_token:.1f} over all of them where a recipe has none):",
+            f"Left: {len(left)} cells, about {sum(minutes) / 60:.1f} h of lifting and {sum(walls) / 60:.1f} h in "
+            f"all, at {tokens_per_second:.0f} training tokens/s and, per document token, the tokens of the recipe's "
+            f"finished cells ({per_token:.1f} over all of them where a recipe has none); in all = lifting x the "
+            "median wall / lift time of the suite's finished cells (answering four modes comes on top of the lift):",
             "",
         ]
-        lines += [f"- {c['recipe']} {c['name']}: ~{m:.0f} min" for c, m in zip(left, minutes, strict=True)]
+        lines += [
+            f"- {c['recipe']} {c['name']}: ~{m:.0f} min lifting, ~{w:.0f} min in all"
+            for c, m, w in zip(left, minutes, walls, strict=True)
+        ]
     STATUS.parent.mkdir(parents=True, exist_ok=True)
     STATUS.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -312,6 +320,22 @@ def _score(scores: dict[str, float]) -> str:
     if "keywords original" in scores:
         return f"{scores['keywords original']} / {scores.get('keywords reworded', '-')}"
     return next((f"{metric} {value}" for metric, value in scores.items()), "-")
+
+
+def answering_overhead(done: list[tuple[dict, dict]]) -> dict[str, float]:
+    """suite -> median wall / lift seconds of its finished cells ("all": over every suite; 2.0 before any).
+
+    Cells whose record carries a note (a run paused or resumed mid-cell) are left out: their wall time is not
+    one uninterrupted run."""
+    ratios: dict[str, list[float]] = {}
+    for cell, record in done:
+        if record.get("lift_seconds") and "note" not in record and record["wall_seconds"] >= record["lift_seconds"]:
+            ratio = record["wall_seconds"] / record["lift_seconds"]
+            for key in (cell["suite"], "all"):
+                ratios.setdefault(key, []).append(ratio)
+    medians = {key: statistics.median(values) for key, values in ratios.items()}
+    medians.setdefault("all", FALLBACK_WALL_PER_LIFT)
+    return medians
 
 
 def _hours(cells: list[dict], per_token: float, tokens_per_second: float) -> float:
