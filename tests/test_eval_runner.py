@@ -222,3 +222,34 @@ def test_a_lift_replaces_the_entry_another_process_stored_meanwhile(tiny, tmp_pa
     assert runner.same_training(manifest, config, tiny.name)
     record = json.loads((tmp_path / "eval" / "documents.json").read_text(encoding="utf-8"))[item.document.doc_id]
     assert record["train_tokens"] == manifest.training.tokens > 0  # what the lift cost, for the cost goal
+
+
+def test_icl_questions_about_one_long_document_read_it_once_and_answer_as_read_whole(
+    tiny, tmp_path, lift_home, monkeypatch
+):
+    import lift.eval.runner as runner
+    from lift.infer import generation
+
+    document = document_from_text(" ".join([DOCS[1]] * 30), title="long")  # beyond the tiny model's window
+    questions = ["What is the code?", "Where does the castle stand?", "What colour is the hill near the sea?"]
+    asked = [EvalItem("custom", f"q{n}", document, q, ["zebra seven"], ("f1",)) for n, q in enumerate(questions)]
+    config = LiftConfig().with_overrides(FAST)
+    prefixes = []
+
+    def spy(model, tokenizer, prompts, max_new_tokens, prefix_length):
+        prefixes.append((prefix_length, [len(p) for p in prompts]))
+        yield from generation.generate_after_prefix(model, tokenizer, prompts, max_new_tokens, prefix_length)
+
+    monkeypatch.setattr(runner, "generate_after_prefix", spy)
+    monkeypatch.setattr(runner, "SHARED_PREFIX_TOKENS", 10**9)  # every prompt read whole, in batches
+    whole = run_eval(asked, ["icl"], tiny, config, tmp_path / "whole", home=lift_home).rows
+    assert prefixes == []
+    monkeypatch.setattr(runner, "SHARED_PREFIX_TOKENS", 64)
+    once = run_eval(asked, ["icl"], tiny, config, tmp_path / "once", home=lift_home).rows
+    (shared, lengths), *more = prefixes
+    assert not more and len(lengths) == 3
+    assert min(lengths) > tiny.window // 2 and shared >= min(lengths) - 20  # all but the question's own tokens
+    by_id = {r.item_id: r for r in whole}
+    assert [(r.prediction, r.prompt_tokens) for r in once] == [
+        (by_id[r.item_id].prediction, by_id[r.item_id].prompt_tokens) for r in once
+    ]

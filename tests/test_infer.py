@@ -59,3 +59,46 @@ def test_the_adapter_answers_with_its_trained_system_turn_and_the_base_model_wit
     assert lifted.prompt_tokens == len(chat_prompt_ids(tiny.tokenizer, "Why?", ""))
     assert base.prompt_tokens == len(chat_prompt_ids(tiny.tokenizer, "Why?", "Be helpful."))
     assert routed.route == "adapter" and routed.prompt_tokens == lifted.prompt_tokens
+
+
+@pytest.mark.parametrize("kind", ["lora", "gated_memory"])
+def test_reading_a_shared_prefix_once_writes_what_reading_each_prompt_whole_writes(tiny, kind):
+    import torch
+
+    from lift.adapters import attach_adapter
+    from lift.config import AdapterConfig, LoraConfig
+    from lift.infer.generation import generate_after_prefix, generate_rows, shared_prefix_length
+
+    adapter = attach_adapter(tiny.model, AdapterConfig(type=kind, gate_init_bias=0.0), LoraConfig(rank=4, alpha=8))
+    torch.manual_seed(3)
+    with torch.no_grad():
+        for param in adapter.trainable():
+            param.add_(torch.randn_like(param) * 0.2)  # an adapter that changes the keys and values it caches
+    tok = tiny.tokenizer
+    document = " ".join(["The secret code of the blue castle is zebra seven."] * 10)
+    questions = ["What is the secret code?", "Where?", "What does the text say about Paris and the castle?"]
+    prompts = [build_prompt_ids(tok, q, "icl", document, 512, 8, None) for q in questions]
+    shared = shared_prefix_length(prompts)
+    assert shared > 100 and all(shared < len(p) for p in prompts)
+    once = list(generate_after_prefix(adapter.model, tok, prompts, 8, shared))
+    whole = [generate_rows(adapter.model, tok, [p], 8)[0] for p in prompts]
+    assert [(c.text, c.tokens) for c in once] == [(c.text, c.tokens) for c in whole]
+    with pytest.raises(ValueError, match="do not share"):
+        list(generate_after_prefix(adapter.model, tok, prompts, 8, shared + 1))
+    assert shared_prefix_length([[1, 2, 3], [1, 2, 3]]) == 2  # one token is left for generation to read
+
+
+def test_questions_about_one_long_document_get_the_same_cut_of_it(tiny):
+    from lift.infer.modes import question_overhead
+
+    tok = tiny.tokenizer
+    document = "HEADMARK " + " ".join(f"filler{i}" for i in range(400)) + " TAILMARK"
+    questions = ["Where?", "Where is the castle of the blue king and the green queen?"]
+    room = max(question_overhead(tok, q, None) for q in questions)
+    alone = [build_prompt_ids(tok, q, "icl", document, 200, 20, None) for q in questions]
+    together = [build_prompt_ids(tok, q, "icl", document, 200, 20, None, room_for=room) for q in questions]
+    assert together[1] == alone[1]  # the longest question's cut is the one everybody gets
+    assert together[0] != alone[0] and len(together[0]) < len(alone[0])
+    assert all(len(ids) + 20 <= 200 for ids in together)
+    cut = [tok.decode(ids).split("Answer the question")[0] for ids in together]
+    assert cut[0] == cut[1] and "HEADMARK" in cut[0] and "TAILMARK" in cut[0]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,24 @@ def test_time_left_scales_lifting_by_the_suites_own_wall_over_lift_ratio(runner)
     assert overhead["niah"] == 2.5 and overhead["loogle"] == 4.0
     assert overhead["all"] == 3.0  # the median over 2, 3, 4: a suite with no finished cell yet
     assert runner.answering_overhead([])["all"] == runner.FALLBACK_WALL_PER_LIFT
+
+
+def test_a_stop_asked_after_the_runner_started_ends_it_before_its_next_cell(runner, tmp_path, monkeypatch):
+    ran = []
+    args = _args(tmp_path)
+    args.logs.mkdir()
+    stop = args.logs / runner.STOP
+    stop.touch()
+    os.utime(stop, (0, 0))  # a stop from before this runner started: ignored
+
+    def fake_run_cell(cell, recipes, modes, code, threads, log_dir):
+        ran.append(cell["name"])
+        stop.touch()  # `run.py --stop` while the first cell runs
+        os.utime(stop, (time.time() + 1, time.time() + 1))  # (file times can lag the clock by a tick)
+        return {"wall_seconds": 1.0, "scores": {}, "tokens_per_document_token": 20.0}
+
+    monkeypatch.setattr(runner, "run_cell", fake_run_cell)
+    monkeypatch.setattr(runner, "write_status", lambda recipes, cells: None)
+    first, second = ({"name": n, "recipe": "m", "suite": "niah"} for n in ("first", "second"))
+    runner.run_cells([first, second], {"m": []}, [], "lift_only", args)
+    assert ran == ["first"] and runner.finished(first) and not runner.finished(second)

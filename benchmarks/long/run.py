@@ -4,6 +4,7 @@
     python benchmarks/long/run.py --list          # what is finished, what is left and about how long it takes
     python benchmarks/long/run.py --only niah-16k-50 --recipe k
     python benchmarks/long/run.py & python benchmarks/long/run.py &   # two cores, two runners
+    python benchmarks/long/run.py --stop          # the runners stop after their current cell (a clean stop)
 
 A cell is one `lift eval` command over one document. A finished cell has a record under
 benchmarks/results/long/<recipe>/<suite>/cells/<name>.json (wall time, training and teacher tokens, peak
@@ -45,6 +46,7 @@ STATUS = RESULTS / "STATUS.md"
 FALLBACK_TOKENS_PER_SECOND = 170.0  # estimates before any cell finished on this machine
 FALLBACK_TOKENS_PER_DOCUMENT_TOKEN = 20.0
 FALLBACK_WALL_PER_LIFT = 2.0  # a cell's wall time over its lift time (answering four modes) before any finished
+STOP = "stop"  # in the logs folder: `--stop` touches it
 LOCK = ".runner.lock"  # in a results folder while a runner writes there (git ignores it)
 POOLED_SUITES = ("loogle", "longbench")
 CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
@@ -365,6 +367,9 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=REPO, help="Checkout whose src/ runs the lifts.")
     parser.add_argument("--no-commit", action="store_true", help="Write the records but do not commit them.")
     parser.add_argument("--rescore", action="store_true", help="Recount the finished cells' scores from their results.")
+    parser.add_argument(
+        "--stop", action="store_true", help="Ask the runners running now to stop after their current cell, and exit."
+    )
     parser.add_argument("--logs", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lift-long-logs")
     args = parser.parse_args()
     recipes, cells, modes = load_cells()
@@ -380,6 +385,10 @@ def main() -> None:
         print(STATUS.read_text(encoding="utf-8"))
         return
     args.logs.mkdir(parents=True, exist_ok=True)
+    if args.stop:
+        (args.logs / STOP).touch()
+        print("the runners running now stop when their current cell is finished and committed")
+        return
     chosen = [c for c in cells if (not args.only or c["name"] in args.only)
               and (not args.recipe or c["recipe"] in args.recipe)]  # fmt: skip
     busy = run_cells(chosen, recipes, cells, modes, args)
@@ -393,9 +402,13 @@ def run_cells(chosen: list[dict], recipes: dict, cells: list[dict], modes: str, 
 
     Returns the cells left unfinished because their folder was busy."""
     busy = []
+    started = time.time()
     for cell in chosen:
         if finished(cell):
             continue
+        if stop_requested(args.logs, started):
+            print("stopping before the next cell, as `run.py --stop` asked", flush=True)
+            break
         with folder_lock(cell) as held:
             if not held:
                 busy.append(cell)
@@ -414,6 +427,12 @@ def run_cells(chosen: list[dict], recipes: dict, cells: list[dict], modes: str, 
             message = f"N: long cell {cell['recipe']} {cell['name']} finished ({record['wall_seconds'] / 60:.0f} min, "
             commit([cell_dir(cell), STATUS], message + f"{cost} tokens per document token)")
     return [cell for cell in busy if not finished(cell)]
+
+
+def stop_requested(logs: Path, since: float) -> bool:
+    """Whether `run.py --stop` was called after `since` (runners started later are not stopped by it)."""
+    path = logs / STOP
+    return path.is_file() and path.stat().st_mtime >= since
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@ from lift.eval.items import EvalItem, score_prediction
 from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows, read_results
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
 from lift.infer.gate import load_gate, route_questions
-from lift.infer.generation import generate_batch
-from lift.infer.modes import system_for
-from lift.infer.names import GATED_MODES
+from lift.infer.generation import generate_after_prefix, generate_batch, shared_prefix_length
+from lift.infer.modes import question_overhead, system_for
+from lift.infer.names import GATED_MODES, ICL_MODES
 from lift.infer.rag import Retriever, retrieved_context
 from lift.models import LoadedModel, lift_home
 from lift.progress import NullProgress, ProgressLike
@@ -36,6 +36,7 @@ from lift.store import Entry, Manifest, Store
 from lift.text import Document
 
 PROMPT_TOKEN_BUDGET = 16384  # prompt tokens per generate() batch: long ICL prompts go a few at a time
+SHARED_PREFIX_TOKENS = 1024  # prompts sharing this long a start read it once (shorter ones batch better)
 
 
 @dataclass
@@ -170,6 +171,8 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
     tokenizer = loaded.tokenizer
     system = system_for(answering or mode, config.infer.system_prompt, config.infer.base_system_prompt)
     prompts = []
+    # icl / lift_icl: every question gets the same cut of the document, so their prompts share a long start
+    room = max((question_overhead(tokenizer, i.question, system) for i in items), default=0) if mode in ICL_MODES else 0
     for item in items:
         max_new = item.max_new_tokens or config.infer.max_new_tokens
         text = item.document.text
@@ -178,12 +181,21 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
             if kind not in retrievers:
                 retrievers[kind] = Retriever(text, kind, config.rag.chunk_tokens)
             text = retrieved_context(retrievers[kind], item.question, config.rag.top_k)
-        ids = build_prompt_ids(tokenizer, item.question, mode, text, loaded.window, max_new, system)
+        ids = build_prompt_ids(tokenizer, item.question, mode, text, loaded.window, max_new, system, room_for=room)
         prompts.append((item, ids, max_new))
     by_length: dict[int, list] = {}
     for prompt in prompts:
         by_length.setdefault(prompt[2], []).append(prompt)
     for max_new, group in by_length.items():
+        shared = shared_prefix_length([ids for _, ids, _ in group]) if len(group) > 1 else 0
+        if shared >= SHARED_PREFIX_TOKENS:
+            # read the document once, then each question's tail: one prefill instead of one per question
+            started = time.perf_counter()
+            answers = generate_after_prefix(model, tokenizer, [ids for _, ids, _ in group], max_new, shared)
+            for (item, ids, _), continuation in zip(group, answers, strict=True):
+                seconds, started = time.perf_counter() - started, time.perf_counter()
+                yield [(_row(item, mode, ids, continuation.text, seconds, 1, entry), item)]
+            continue
         group.sort(key=lambda p: len(p[1]))
         start = 0
         while start < len(group):

@@ -1,12 +1,15 @@
-"""Batched greedy generation from token-id prompts (left padding, stop at end of turn)."""
+"""Greedy generation from token-id prompts: batched (left padding, stop at end of turn), or one prompt at a time
+after a long prefix the prompts share (a document asked several questions), read once and reused."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, StoppingCriteriaList
+from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase, StoppingCriteriaList
 
 from lift.prompting import end_of_turn_id
 
@@ -78,3 +81,62 @@ def generate_batch(
         if on_batch:
             on_batch(len(indices), sum(c.tokens for c in continuations))
     return outputs
+
+
+def shared_prefix_length(prompts: list[list[int]]) -> int:
+    """Tokens at the start of every prompt, short of the shortest prompt (generation needs one token to read)."""
+    if not prompts:
+        return 0
+    shortest = min(len(p) for p in prompts)
+    length = 0
+    while length < shortest - 1 and all(p[length] == prompts[0][length] for p in prompts):
+        length += 1
+    return length
+
+
+@torch.inference_mode()
+def generate_after_prefix(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    prefix_length: int,
+) -> Iterator[Continuation]:
+    """Greedy continuations of prompts whose first prefix_length tokens are the same, in input order: the prefix
+    is read once into a key/value cache, and each prompt reads only its own tail on a copy of it.
+
+    The same tokens as generate_rows in exact arithmetic (a causal model's prefix states do not depend on what
+    follows); in float arithmetic they can differ where two tokens are nearly tied."""
+    if not 0 < prefix_length <= shared_prefix_length(prompts):
+        raise ValueError(f"the prompts do not share {prefix_length} leading tokens, or leave no token to read")
+    device = next(model.parameters()).device
+    eot = end_of_turn_id(tokenizer)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
+    prefix = torch.tensor([prompts[0][:prefix_length]], device=device)
+    cache = DynamicCache()
+    name = _cache_argument(model)
+    model(input_ids=prefix, use_cache=True, **{name: cache})
+    for prompt in prompts:
+        ids = torch.tensor([prompt], device=device)
+        written = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            **{name: copy.deepcopy(cache)},
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            eos_token_id=eot,
+            pad_token_id=pad_id,
+        )[0, len(prompt) :].tolist()
+        finished = eot in written
+        tokens = written[: written.index(eot)] if finished else written
+        yield Continuation(tokenizer.decode(tokens, skip_special_tokens=True).strip(), len(tokens), finished)
+
+
+def _cache_argument(model: PreTrainedModel) -> str:
+    """The keyword a model's forward takes its key/value cache by: `cache` in newer transformers 5 releases,
+    `past_key_values` before (and deprecated since)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"

@@ -48,6 +48,13 @@ def system_for(mode: str, system: str | None, base_system: str | None) -> str | 
     return system if mode in ADAPTER_MODES else base_system
 
 
+def question_overhead(
+    tokenizer: PreTrainedTokenizerBase, question: str, system: str | None, history: list[dict] | None = None
+) -> int:
+    """Tokens of a document-mode prompt besides the document: the chat frame, the instruction, the question."""
+    return len(chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document="", question=question), system, history))
+
+
 def build_prompt_ids(
     tokenizer: PreTrainedTokenizerBase,
     question: str,
@@ -57,10 +64,13 @@ def build_prompt_ids(
     max_new_tokens: int,
     system: str | None,
     history: list[dict] | None = None,
+    room_for: int = 0,
 ) -> list[int]:
     """The prompt for a mode; with a document, its head and tail are kept so prompt + answer fit the window.
     For the rag modes `document` is the retrieved text. `history`: earlier turns of a chat (the document goes
-    into the last question only)."""
+    into the last question only). `room_for`: leave at least this many tokens for the question and its frame
+    (question_overhead of the longest question), so that every question about a document gets the same cut
+    of it and the prompts share their start."""
     if mode not in MODES:
         raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
     if mode in ("lift_only", "no_context", "auto"):  # auto answers in one of the other two: the same prompt
@@ -73,7 +83,7 @@ def build_prompt_ids(
         return prompt
     if not document:
         raise LiftError(f"mode {mode} needs the document text")
-    overhead = len(chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document="", question=question), system, history))
+    overhead = max(room_for, question_overhead(tokenizer, question, system, history))
     document_ids = tokenizer(document, add_special_tokens=False)["input_ids"]
     budget = window - max_new_tokens - overhead
     if budget <= 0:
