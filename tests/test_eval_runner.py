@@ -236,9 +236,10 @@ def test_icl_questions_about_one_long_document_read_it_once_and_answer_as_read_w
     config = LiftConfig().with_overrides(FAST)
     prefixes = []
 
-    def spy(model, tokenizer, prompts, max_new_tokens, prefix_length):
+    def spy(model, tokenizer, prompts, max_new_tokens, prefix_length, batch_size):
         prefixes.append((prefix_length, [len(p) for p in prompts]))
-        yield from generation.generate_after_prefix(model, tokenizer, prompts, max_new_tokens, prefix_length)
+        assert batch_size == 1  # on a CPU
+        yield from generation.generate_after_prefix(model, tokenizer, prompts, max_new_tokens, prefix_length, 2)
 
     monkeypatch.setattr(runner, "generate_after_prefix", spy)
     monkeypatch.setattr(runner, "SHARED_PREFIX_TOKENS", 10**9)  # every prompt read whole, in batches

@@ -80,9 +80,12 @@ def test_reading_a_shared_prefix_once_writes_what_reading_each_prompt_whole_writ
     prompts = [build_prompt_ids(tok, q, "icl", document, 512, 8, None) for q in questions]
     shared = shared_prefix_length(prompts)
     assert shared > 100 and all(shared < len(p) for p in prompts)
-    once = list(generate_after_prefix(adapter.model, tok, prompts, 8, shared))
     whole = [generate_rows(adapter.model, tok, [p], 8)[0] for p in prompts]
-    assert [(c.text, c.tokens) for c in once] == [(c.text, c.tokens) for c in whole]
+    for batch_size in (1, 2, 3):  # tails of different lengths padded in one batch, and a batch of one
+        batches = list(generate_after_prefix(adapter.model, tok, prompts, 8, shared, batch_size=batch_size))
+        assert [len(b) for b in batches] == {1: [1, 1, 1], 2: [2, 1], 3: [3]}[batch_size]
+        once = [c for batch in batches for c in batch]
+        assert [(c.text, c.tokens) for c in once] == [(c.text, c.tokens) for c in whole]
     with pytest.raises(ValueError, match="do not share"):
         list(generate_after_prefix(adapter.model, tok, prompts, 8, shared + 1))
     assert shared_prefix_length([[1, 2, 3], [1, 2, 3]]) == 2  # one token is left for generation to read
@@ -102,3 +105,18 @@ def test_questions_about_one_long_document_get_the_same_cut_of_it(tiny):
     assert all(len(ids) + 20 <= 200 for ids in together)
     cut = [tok.decode(ids).split("Answer the question")[0] for ids in together]
     assert cut[0] == cut[1] and "HEADMARK" in cut[0] and "TAILMARK" in cut[0]
+
+
+def test_the_same_cut_holds_where_re_encoding_the_cut_shifts_tokens(tiny):
+    from lift.infer.generation import shared_prefix_length
+    from lift.infer.modes import question_overhead
+
+    tok = tiny.tokenizer  # words it never saw fall apart into bytes, and the cut re-encodes differently
+    document = "HEADMARK " + " ".join(f"filler{i} ünïcødé—{i % 7}" for i in range(300)) + " TAILMARK"
+    questions = ["Where?", "Where is the castle of the blue king and the green queen?", "Who is the green queen?"]
+    room = max(question_overhead(tok, q, None) for q in questions)
+    for window in range(150, 400, 7):
+        prompts = [build_prompt_ids(tok, q, "icl", document, window, 20, None, room_for=room) for q in questions]
+        assert all(len(p) + 20 <= window for p in prompts)
+        shared = shared_prefix_length(prompts)
+        assert all(len(p) - shared <= 40 for p in prompts), window  # they differ in their question only

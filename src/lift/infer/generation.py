@@ -54,12 +54,7 @@ def generate_rows(
         streamer=streamer,
         stopping_criteria=stopping_criteria,
     )[:, width:]
-    results = []
-    for row in generated.tolist():
-        finished = eot in row
-        tokens = row[: row.index(eot)] if finished else row
-        results.append(Continuation(tokenizer.decode(tokens, skip_special_tokens=True).strip(), len(tokens), finished))
-    return results
+    return [_continuation(tokenizer, row, eot) for row in generated.tolist()]
 
 
 def generate_batch(
@@ -101,27 +96,37 @@ def generate_after_prefix(
     prompts: list[list[int]],
     max_new_tokens: int,
     prefix_length: int,
-) -> Iterator[Continuation]:
-    """Greedy continuations of prompts whose first prefix_length tokens are the same, in input order: the prefix
-    is read once into a key/value cache, and each prompt reads only its own tail on a copy of it.
+    batch_size: int = 8,
+) -> Iterator[list[Continuation]]:
+    """Greedy continuations of prompts whose first prefix_length tokens are the same, in input order, one list per
+    batch: the prefix is read once into a key/value cache, and each batch of prompts reads only its own tails
+    on copies of it.
 
-    The same tokens as generate_rows in exact arithmetic (a causal model's prefix states do not depend on what
-    follows); in float arithmetic they can differ where two tokens are nearly tied."""
+    A batch is prefix + padding + tail per row, the padding masked (positions come from the mask, so a tail
+    sits right after the prefix as in its own prompt): decoding reads the weights once per step for the whole
+    batch. The same tokens as generate_rows in exact arithmetic (a causal model's prefix states do not depend on
+    what follows); in float arithmetic they can differ where two tokens are nearly tied."""
     if not 0 < prefix_length <= shared_prefix_length(prompts):
         raise ValueError(f"the prompts do not share {prefix_length} leading tokens, or leave no token to read")
     device = next(model.parameters()).device
     eot = end_of_turn_id(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
-    prefix = torch.tensor([prompts[0][:prefix_length]], device=device)
+    prefix = prompts[0][:prefix_length]
     cache = DynamicCache()
     name = _cache_argument(model)
-    model(input_ids=prefix, use_cache=True, **{name: cache})
-    for prompt in prompts:
-        ids = torch.tensor([prompt], device=device)
+    model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **{name: cache})
+    for start in range(0, len(prompts), batch_size):
+        tails = [p[prefix_length:] for p in prompts[start : start + batch_size]]
+        width = max(len(t) for t in tails)
+        ids = torch.tensor([prefix + [pad_id] * (width - len(t)) + t for t in tails], device=device)
+        mask = torch.tensor([[1] * prefix_length + [0] * (width - len(t)) + [1] * len(t) for t in tails], device=device)
+        rows = copy.deepcopy(cache)
+        if len(tails) > 1:
+            rows.batch_repeat_interleave(len(tails))
         written = model.generate(
             input_ids=ids,
-            attention_mask=torch.ones_like(ids),
-            **{name: copy.deepcopy(cache)},
+            attention_mask=mask,
+            **{name: rows},
             max_new_tokens=max_new_tokens,
             do_sample=False,
             temperature=None,
@@ -129,10 +134,14 @@ def generate_after_prefix(
             top_k=None,
             eos_token_id=eot,
             pad_token_id=pad_id,
-        )[0, len(prompt) :].tolist()
-        finished = eot in written
-        tokens = written[: written.index(eot)] if finished else written
-        yield Continuation(tokenizer.decode(tokens, skip_special_tokens=True).strip(), len(tokens), finished)
+        )[:, ids.shape[1] :].tolist()
+        yield [_continuation(tokenizer, row, eot) for row in written]
+
+
+def _continuation(tokenizer: PreTrainedTokenizerBase, written: list[int], eot: int) -> Continuation:
+    finished = eot in written
+    tokens = written[: written.index(eot)] if finished else written
+    return Continuation(tokenizer.decode(tokens, skip_special_tokens=True).strip(), len(tokens), finished)
 
 
 def _cache_argument(model: PreTrainedModel) -> str:

@@ -83,16 +83,17 @@ def build_prompt_ids(
         return prompt
     if not document:
         raise LiftError(f"mode {mode} needs the document text")
-    overhead = max(room_for, question_overhead(tokenizer, question, system, history))
+    own = question_overhead(tokenizer, question, system, history)
+    spare = max(0, room_for - own)  # a shorter question than the one room is left for: fit as if it were as long
     document_ids = tokenizer(document, add_special_tokens=False)["input_ids"]
-    budget = window - max_new_tokens - overhead
+    budget = window - max_new_tokens - own - spare
     if budget <= 0:
         raise LiftError(f"the question alone leaves no room for the document in a {window}-token window")
     # Decoding and re-encoding can shift a few tokens at the cut, so shrink until it really fits.
     while budget > 0:
         kept = tokenizer.decode(truncate_head_tail(document_ids, budget))
         prompt = chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document=kept, question=question), system, history)
-        overflow = len(prompt) + max_new_tokens - window
+        overflow = len(prompt) + spare + max_new_tokens - window
         if overflow <= 0:
             return prompt
         budget -= overflow
