@@ -41,20 +41,11 @@ def generate_rows(
     for row, prompt in enumerate(prompts):
         input_ids[row, width - len(prompt) :] = torch.tensor(prompt)
         attention_mask[row, width - len(prompt) :] = 1
-    generated = model.generate(
-        input_ids=input_ids.to(device),
-        attention_mask=attention_mask.to(device),
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
-        temperature=None,
-        top_p=None,
-        top_k=None,
-        eos_token_id=eot,
-        pad_token_id=pad_id,
-        streamer=streamer,
-        stopping_criteria=stopping_criteria,
-    )[:, width:]
-    return [_continuation(tokenizer, row, eot) for row in generated.tolist()]
+    generated = _greedy(
+        model, input_ids.to(device), attention_mask.to(device), max_new_tokens, eot, pad_id,
+        streamer=streamer, stopping_criteria=stopping_criteria,
+    )  # fmt: skip
+    return [_continuation(tokenizer, row, eot) for row in generated]
 
 
 def generate_batch(
@@ -123,19 +114,25 @@ def generate_after_prefix(
         rows = copy.deepcopy(cache)
         if len(tails) > 1:
             rows.batch_repeat_interleave(len(tails))
-        written = model.generate(
-            input_ids=ids,
-            attention_mask=mask,
-            **{name: rows},
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            temperature=None,
-            top_p=None,
-            top_k=None,
-            eos_token_id=eot,
-            pad_token_id=pad_id,
-        )[:, ids.shape[1] :].tolist()
+        written = _greedy(model, ids, mask, max_new_tokens, eot, pad_id, **{name: rows})
         yield [_continuation(tokenizer, row, eot) for row in written]
+
+
+def _greedy(model: PreTrainedModel, input_ids, attention_mask, max_new_tokens: int, eot: int, pad_id: int, **extra):
+    """The token ids each row wrote after its prompt (greedy, stopping at end of turn)."""
+    generated = model.generate(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        temperature=None,
+        top_p=None,
+        top_k=None,
+        eos_token_id=eot,
+        pad_token_id=pad_id,
+        **extra,
+    )
+    return generated[:, input_ids.shape[1] :].tolist()
 
 
 def _continuation(tokenizer: PreTrainedTokenizerBase, written: list[int], eot: int) -> Continuation:
