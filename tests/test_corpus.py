@@ -45,6 +45,22 @@ def _lift(args: list[str], home: Path, model_dir: Path, epochs: int = 1, **popen
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 
 
+def _ray_worker_niceness(home: Path) -> list[int]:
+    """The nice values of the Ray workers lifting into `home` (their environment names it; the name a worker
+    shows is its task's, cut to 15 characters)."""
+    values = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if not (proc / "comm").read_text().startswith("ray::_lift_in_w"):
+                continue
+            if f"LIFT_HOME={home}".encode() not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
+            values.append(int((proc / "stat").read_text().rsplit(")", 1)[1].split()[16]))
+        except (OSError, ValueError):
+            continue  # not a process, or it ended meanwhile
+    return values
+
+
 def test_paths_expand_to_files_directories_and_globs(tmp_path):
     docs = _corpus(tmp_path / "docs", 2)
     (tmp_path / "docs" / "image.png").write_bytes(b"\x89PNG")
@@ -81,6 +97,14 @@ def test_a_killed_batch_lifts_only_the_missing_documents_on_rerun(tiny_model_dir
             driver.kill()
             pytest.fail(f"no document landed while the batch ran:\n{driver.communicate()[0][-3000:]}")
         time.sleep(0.5)
+    if Path("/proc").is_dir():  # the lifts run at the user's priority, not Ray's nice 15 for its workers
+        niceness = _ray_worker_niceness(home)
+        for _ in range(40):  # (between two documents the worker shows as idle for a moment)
+            if niceness:
+                break
+            time.sleep(0.25)
+            niceness = _ray_worker_niceness(home)
+        assert niceness and set(niceness) == {os.nice(0)}
     driver.send_signal(signal.SIGTERM)  # `kill`: the driver stops its own Ray on the way out
     driver.wait(timeout=120)
     landed = {e.doc_id for e in Store(home).entries()}

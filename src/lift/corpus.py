@@ -122,6 +122,9 @@ def lift_corpus(
 def _run_tasks(todo, config, home, workers, address, force, finish, ray) -> None:
     started_here = not ray.is_initialized()
     if started_here:
+        # Ray starts its workers at nice 15: any other work on the machine would starve the user's own lifts
+        # (8 % of a core beside two busy processes, where the lift ran at full speed alone)
+        os.environ.setdefault("RAY_worker_niceness", "0")
         ray.init(
             address=address or "local",  # never an earlier batch's Ray that a kill -9 left behind
             include_dashboard=False,
