@@ -148,7 +148,7 @@ def _peak_rss_mb(log: Path) -> float | None:
 
 def cell_record(cell: dict, line: list[str], wall: float, peak_mb: float | None, code: Path, threads: int) -> dict:
     folder = cell_dir(cell)
-    rows = [json.loads(raw) for raw in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines() if raw]
+    rows = results_rows(folder)
     documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
     ids = {row["doc_id"] for row in rows if _in_cell(cell, row)}
     lifted = [documents[d] for d in ids if d in documents]
@@ -177,6 +177,11 @@ def cell_record(cell: dict, line: list[str], wall: float, peak_mb: float | None,
         "questions": {mode: len(next(iter(values.values()))) for mode, values in scores.items()},
         "scores": percentages(scores),
     }  # fmt: skip
+
+
+def results_rows(folder: Path) -> list[dict]:
+    """The rows of a results folder's results.jsonl (every cell of its recipe and suite)."""
+    return [json.loads(raw) for raw in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines() if raw]
 
 
 def percentages(scores: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
@@ -286,9 +291,7 @@ def pooled_lines(done: list[tuple[dict, dict]]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (recipe, folder), group in groups.items():
-        rows = [
-            json.loads(raw) for raw in (RESULTS / recipe / folder / "results.jsonl").read_text("utf-8").splitlines()
-        ]
+        rows = results_rows(RESULTS / recipe / folder)
         values: dict[str, list[float]] = {}
         for row in rows:
             first = next((v for v in row["scores"].values() if v is not None), None)
@@ -376,7 +379,7 @@ def main() -> None:
     if args.rescore:
         for cell in cells:
             if record := finished(cell):
-                rows = [json.loads(raw) for raw in (cell_dir(cell) / "results.jsonl").read_text("utf-8").splitlines()]
+                rows = results_rows(cell_dir(cell))
                 record["scores"] = percentages(cell_scores([row for row in rows if _in_cell(cell, row)]))
                 record["command"] = record["command"].replace(f"{REPO}/", "")
                 record_path(cell).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

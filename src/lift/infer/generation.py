@@ -1,5 +1,6 @@
-"""Greedy generation from token-id prompts: batched (left padding, stop at end of turn), or one prompt at a time
-after a long prefix the prompts share (a document asked several questions), read once and reused."""
+"""Greedy generation from token-id prompts (stop at end of turn): left-padded batches, or prompts that share a
+long prefix (a document asked several questions), the prefix read once into a key/value cache and each batch
+of tails read after it."""
 
 from __future__ import annotations
 
