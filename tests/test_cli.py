@@ -73,6 +73,11 @@ def test_train_list_show_ask_rm(doc_file, tiny_model_dir, lift_home):
 def test_icl_mode_on_an_unlifted_file_needs_no_adapter(doc_file, tiny_model_dir):
     asked = invoke("ask", doc_file, "Who?", "--mode", "icl", "--model", tiny_model_dir, "--max-new-tokens", "3")
     assert asked.exit_code == 0, asked.output
+    prompt_tokens = int(asked.output.split(" prompt tokens")[0].split()[-1])
+    capped = invoke("ask", doc_file, "Who?", "--mode", "icl", "--model", tiny_model_dir, "--max-new-tokens", "3",
+                    "--context-tokens", "8")  # fmt: skip
+    assert capped.exit_code == 0, capped.output
+    assert int(capped.output.split(" prompt tokens")[0].split()[-1]) < prompt_tokens
     lifted_mode = invoke("ask", doc_file, "Who?", "--mode", "lift_only", "--model", tiny_model_dir)
     assert lifted_mode.exit_code == 1 and "has not been lifted yet" in lifted_mode.output
 
@@ -104,6 +109,7 @@ def _bad_inputs(tmp_path, tiny_model_dir):
         (["ask", "0123abcd", "Who?"], "unknown document id"),
         (["ask", "no/such/file.txt", "Who?"], "not found"),
         (["ask", good, "Who?", "--mode", "telepathy"], "unknown mode"),
+        (["ask", good, "Who?", "--mode", "icl", "--context-tokens", "-1", *model], "--context-tokens must be >= 0"),
         (["show", "feedbeef"], "unknown document id"),
         (["rm", "feedbeef"], "unknown document id"),
     ]

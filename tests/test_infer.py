@@ -23,6 +23,20 @@ def test_icl_keeps_head_and_tail_within_the_window(tiny):
     assert "A short document." in tok.decode(short)
 
 
+def test_context_tokens_caps_the_document_in_the_prompt(tiny):
+    tok = tiny.tokenizer
+    document = "HEADMARK " + " ".join(f"filler{i}" for i in range(400)) + " TAILMARK"
+    whole = build_prompt_ids(tok, "Where?", "lift_icl", document, window=400, max_new_tokens=20, system=None)
+    capped = build_prompt_ids(tok, "Where?", "lift_icl", document, 400, 20, None, context_tokens=60)
+    frame = len(build_prompt_ids(tok, "Where?", "lift_icl", "x", 400, 20, None)) - 1
+    assert len(whole) + 20 == 400  # no cap: the window decides
+    assert len(capped) - frame <= 62  # the cut, re-encoded, may shift a token at each end
+    text = tok.decode(capped)
+    assert "HEADMARK" in text and "TAILMARK" in text and "filler100" not in text
+    short = build_prompt_ids(tok, "Where?", "icl", "A short document.", 400, 20, None, context_tokens=60)
+    assert short == build_prompt_ids(tok, "Where?", "icl", "A short document.", 400, 20, None)
+
+
 def test_mode_errors(tiny):
     with pytest.raises(LiftError, match="unknown mode"):
         build_prompt_ids(tiny.tokenizer, "Q?", "telepathy", None, 512, 16, None)

@@ -309,6 +309,18 @@ class TrainConfig:
         "file of your own (one prompt per line, or a JSON list); the base model answers each once (cached).",
         None,
     )
+    qa_context_share: float = _help(
+        "Share of the synthetic QA pairs also asked with the document in the window, as lift_icl asks them: the "
+        "document's head and tail, then up to qa_context_questions questions in one conversation (each row reads "
+        "the cut once). Teaches the adapter to answer with part of the document in its window. 0: off.",
+        0.0,
+    )
+    qa_context_questions: int = _help("Questions per qa_context_share row (one reading of the cut).", 16)
+    qa_context_tokens: int = _help(
+        "qa_context_share: the most document tokens in a row's cut (head and tail). 0: as many as fit the model "
+        "window beside the row's questions, as lift_icl fills it.",
+        0,
+    )
     precision: str = _help("Training compute precision: auto (bf16 where the hardware has it), fp32 or bf16.", "auto")
     packed_attention: bool = _help(
         "Attention per example inside a packed row (only the useful causal blocks are computed) instead of one "
@@ -382,6 +394,12 @@ class DistillConfig:
 @dataclass
 class InferConfig:
     max_new_tokens: int = _help("Max tokens in an answer.", 64)
+    context_tokens: int = _help(
+        "icl and lift_icl: the most document tokens put before the question (its head and tail, the middle cut "
+        "out). 0: as many as fit the model's window. A smaller value answers faster and, with lift_icl, leaves "
+        "more of the document to the adapter.",
+        0,
+    )
     system_prompt: str = _help(
         "System message of the training examples and of the adapter's answers (lift_only, lift_icl, auto's "
         "questions about the document), the same in both. '': an empty system turn, not the chat template's own "
@@ -587,6 +605,9 @@ class LiftConfig:
             (self.train.target_steps >= 0, "train.target_steps must be >= 0"),
             (0 <= self.train.update_replay <= 1, "train.update_replay must be in [0, 1]"),
             (self.train.replay_ratio >= 0, "train.replay_ratio must be >= 0"),
+            (0 <= self.train.qa_context_share <= 1, "train.qa_context_share must be in [0, 1]"),
+            (self.train.qa_context_questions >= 1, "train.qa_context_questions must be >= 1"),
+            (self.train.qa_context_tokens >= 0, "train.qa_context_tokens must be >= 0"),
             (0 <= self.distill.weight <= 1, "distill.weight must be in [0, 1]"),
             (0 <= self.distill.replay_weight <= 1, "distill.replay_weight must be in [0, 1]"),
             (self.distill.top_k >= 1, "distill.top_k must be >= 1"),
@@ -602,6 +623,7 @@ class LiftConfig:
             (self.train.precision in PRECISIONS, f"train.precision must be one of {PRECISIONS}"),
             (self.train.packed_kernel in PACKED_KERNELS, f"train.packed_kernel must be one of {PACKED_KERNELS}"),
             (self.infer.max_new_tokens >= 1, "infer.max_new_tokens must be >= 1"),
+            (self.infer.context_tokens >= 0, "infer.context_tokens must be >= 0"),
             (16 <= self.rag.chunk_tokens <= 254, "rag.chunk_tokens must be in [16, 254] (the embedder reads 256)"),
             (self.rag.top_k >= 1, "rag.top_k must be >= 1"),
             (self.eval.bootstrap_samples >= 100, "eval.bootstrap_samples must be >= 100"),

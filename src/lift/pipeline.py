@@ -139,7 +139,9 @@ class GeneratedQA:
 
     def counts(self) -> dict[str, int]:
         """The manifest's training counts of this source."""
-        return {"qa_examples": self.make_examples.qa_examples, "replay_examples": self.make_examples.replay_examples}
+        maker = self.make_examples
+        return {"qa_examples": maker.qa_examples, "replay_examples": maker.replay_examples,
+                "context_examples": maker.context_examples}  # fmt: skip
 
     def timings(self) -> dict[str, float]:
         return {"trainer_wait": self.wait_seconds} if self.streaming else {}

@@ -222,7 +222,8 @@ def _generated_qa(
     if config.distill_enabled:
         teacher_prompts = TeacherPrompts.for_document(loaded.tokenizer, sentences, config.distill.context_tokens,
                                                       config.infer.base_system_prompt, loaded.window)  # fmt: skip
-    make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, plan.qa_weight, teacher_prompts)
+    make_examples = ExampleMaker(loaded.tokenizer, config, replay, loaded.window, plan.qa_weight, teacher_prompts,
+                                 document=document.text)  # fmt: skip
 
     def produce(emit, should_stop=lambda: False) -> SynthesisReport:
         return generate_pairs(jobs, generator, cache, config.synth, emit, progress, should_stop)

@@ -20,6 +20,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     mode: Annotated[str, typer.Option(help=f"Answer mode: {', '.join(MODES)}.")] = "auto",
     max_new_tokens: Annotated[int | None, typer.Option(help=field_help("infer.max_new_tokens"))] = None,
+    context_tokens: Annotated[int | None, typer.Option(help=field_help("infer.context_tokens"))] = None,
     model: ModelOption = None,
     device: DeviceOption = None,
 ) -> None:
@@ -33,6 +34,8 @@ def ask(
 
     if mode not in MODES:
         raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
+    if context_tokens is not None and context_tokens < 0:
+        raise LiftError("--context-tokens must be >= 0")
     entry = None
     if mode in ADAPTER_MODES or not Path(doc).exists():
         entry = Store(lift_home()).resolve(doc)
@@ -54,7 +57,8 @@ def ask(
         net, loaded.tokenizer, question, mode, document=document_text, window=loaded.window,
         max_new_tokens=max_new_tokens or defaults.infer.max_new_tokens, system=defaults.infer.system_prompt,
         base_system=defaults.infer.base_system_prompt,
-        rag=defaults.rag, gate=load_gate(entry.path, manifest.gate) if mode == "auto" and entry and manifest else None,
+        rag=defaults.rag, context_tokens=defaults.infer.context_tokens if context_tokens is None else context_tokens,
+        gate=load_gate(entry.path, manifest.gate) if mode == "auto" and entry and manifest else None,
     )  # fmt: skip
     err.print(f"[dim]{mode_line(answer)}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")
     out.print(answer.text, highlight=False, markup=False)

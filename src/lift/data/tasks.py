@@ -16,9 +16,11 @@ from transformers import PreTrainedTokenizerBase
 from lift.config import HOLD_OUT_EVERY, LiftConfig, step_tokens
 from lift.data.distill import TeacherPrompts
 from lift.data.examples import IGNORE_INDEX, Example, qa_example
+from lift.data.reading import ContextRows, asked_in_context
 from lift.synth.types import QAPair
 
 REPLAY_ORDER = 1 << 30  # replay keys sort after every QA key
+CONTEXT_ORDER = REPLAY_ORDER - 1  # context rows (train.qa_context_share) between the QA and the replay
 
 
 def training_answer(pair: QAPair, aux_answer: str) -> str:
@@ -45,6 +47,7 @@ class ExampleMaker:
         model_window: int,
         qa_weight: float = 1.0,
         teacher_prompts: TeacherPrompts | None = None,
+        document: str | None = None,
     ) -> None:
         self.tokenizer = tokenizer
         self.qa_weight = qa_weight  # gamma when QA trains beside document segments
@@ -58,6 +61,12 @@ class ExampleMaker:
         self.qa_examples = 0
         self.replay_examples = 0
         self.held_out: list[QAPair] = []  # train.stop_at_recall: pairs kept out of training, asked after each epoch
+        train = config.train
+        self.context_rows = None  # train.qa_context_share: QA asked after the document's cut, as lift_icl asks
+        if train.qa_context_share > 0 and document:
+            self.context_rows = ContextRows(tokenizer, document, self.system, model_window,
+                                            train.qa_context_questions, train.qa_context_tokens)  # fmt: skip
+        self.context_examples = 0
 
     def expected(self, qa_pairs: int) -> int:
         """Examples per epoch for this many QA pairs, replay included (the pipeline's first-epoch estimate,
@@ -65,7 +74,10 @@ class ExampleMaker:
         per_pair = 2 if self.teacher_prompts is not None and self.config.distill.targets == "both" else 1
         if self.config.train.stop_at_recall > 0:
             qa_pairs -= qa_pairs // HOLD_OUT_EVERY
-        return round(qa_pairs * (per_pair + (self.config.train.replay_ratio if self.replay else 0)))
+        rows = 0.0
+        if self.context_rows is not None:
+            rows = self.config.train.qa_context_share / self.config.train.qa_context_questions
+        return round(qa_pairs * (per_pair + (self.config.train.replay_ratio if self.replay else 0) + rows))
 
     def stream(self, pairs: Iterable[QAPair]) -> Iterator[tuple[tuple, Example]]:
         credit = 0.0
@@ -77,6 +89,10 @@ class ExampleMaker:
             for n, example in enumerate(self._examples(pair, answer)):
                 self.qa_examples += 1
                 yield (*pair.order, n) if n else pair.order, example
+            if self.context_rows is not None and asked_in_context(pair.order, self.config.train.qa_context_share):
+                row = self.context_rows.add(pair.question, answer)
+                if row is not None:
+                    yield self._context_row(row)
             if not self.replay:
                 continue
             credit += self.config.train.replay_ratio
@@ -85,6 +101,13 @@ class ExampleMaker:
                 n = self.replay_examples
                 self.replay_examples += 1
                 yield (REPLAY_ORDER, n), self.replay[n % len(self.replay)]
+        last = self.context_rows.flush() if self.context_rows is not None else None
+        if last is not None:
+            yield self._context_row(last)
+
+    def _context_row(self, row: Example) -> tuple[tuple, Example]:
+        self.context_examples += 1
+        return (CONTEXT_ORDER, self.context_examples - 1), row
 
     def _examples(self, pair: QAPair, answer: str) -> list[Example]:
         """A pair's examples: its answer (distill.targets template), an answer the teacher will write (teacher),

@@ -181,7 +181,8 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
             if kind not in retrievers:
                 retrievers[kind] = Retriever(text, kind, config.rag.chunk_tokens)
             text = retrieved_context(retrievers[kind], item.question, config.rag.top_k)
-        ids = build_prompt_ids(tokenizer, item.question, mode, text, loaded.window, max_new, system, room_for=room)
+        ids = build_prompt_ids(tokenizer, item.question, mode, text, loaded.window, max_new, system, room_for=room,
+                               context_tokens=config.infer.context_tokens)  # fmt: skip
         prompts.append((item, ids, max_new))
     by_length: dict[int, list] = {}
     for prompt in prompts:

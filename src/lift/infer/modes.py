@@ -65,12 +65,13 @@ def build_prompt_ids(
     system: str | None,
     history: list[dict] | None = None,
     room_for: int = 0,
+    context_tokens: int = 0,
 ) -> list[int]:
     """The prompt for a mode; with a document, its head and tail are kept so prompt + answer fit the window.
     For the rag modes `document` is the retrieved text. `history`: earlier turns of a chat (the document goes
     into the last question only). `room_for`: leave at least this many tokens for the question and its frame
     (question_overhead of the longest question), so that every question about a document gets the same cut
-    of it and the prompts share their start."""
+    of it and the prompts share their start. `context_tokens`: at most this many document tokens (0: no cap)."""
     if mode not in MODES:
         raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
     if mode in ("lift_only", "no_context", "auto"):  # auto answers in one of the other two: the same prompt
@@ -89,6 +90,8 @@ def build_prompt_ids(
     budget = window - max_new_tokens - own - spare
     if budget <= 0:
         raise LiftError(f"the question alone leaves no room for the document in a {window}-token window")
+    if context_tokens:
+        budget = min(budget, context_tokens)
     # Decoding and re-encoding can shift a few tokens at the cut, so shrink until it really fits.
     while budget > 0:
         kept = tokenizer.decode(truncate_head_tail(document_ids, budget))
@@ -113,6 +116,7 @@ def answer_question(
     base_system: str | None = None,
     rag: RagConfig | None = None,
     gate: QuestionGate | None = None,
+    context_tokens: int = 0,
 ) -> Answer:
     """Greedy answer. For adapter modes `model` must be an Adapter (load_adapter); base modes switch it off.
     The rag modes rank chunks of `document` for the question (settings from `rag`). auto answers as lift_only
@@ -128,7 +132,9 @@ def answer_question(
     answering = GATED_MODES[route] if route else mode
     uses_adapter = answering in ADAPTER_MODES
     chosen = system_for(answering, system, system if base_system is None else base_system)
-    prompt = build_prompt_ids(tokenizer, question, mode, document, window, max_new_tokens, chosen)
+    prompt = build_prompt_ids(
+        tokenizer, question, mode, document, window, max_new_tokens, chosen, context_tokens=context_tokens
+    )
     started = time.perf_counter()
     with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():
         net = adapter.model if adapter is not None else model

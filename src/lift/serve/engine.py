@@ -128,6 +128,7 @@ class ChatEngine:
             job.max_tokens,
             system_for(job.mode, self.config.infer.system_prompt, self.config.infer.base_system_prompt),
             history=job.history,
+            context_tokens=self.config.infer.context_tokens,
         )
         job.prompt = prompt
         if job.stream:

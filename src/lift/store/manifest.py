@@ -45,6 +45,7 @@ class TrainingRecord:
     examples: int = 0  # per epoch
     qa_examples: int = 0
     replay_examples: int = 0
+    context_examples: int = 0  # train.qa_context_share: rows of questions asked after the document's cut
     epochs: int = 0
     steps: int = 0
     batch_tokens: int = 0  # tokens per step (of the last epoch): train.batch_tokens, or what 0 (auto) chose
