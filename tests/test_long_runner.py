@@ -93,6 +93,27 @@ def test_pooled_lines_give_each_mode_an_interval_and_the_goal_ratios(runner):
     assert runner.pooled_lines([({"name": "niah-1k-50", "recipe": "m", "suite": "niah"}, {})]) == []
 
 
+def test_a_suite_in_several_folders_also_pools_over_all_of_them(runner):
+    cells = []
+    for task, doc, value in (("narrativeqa", "aaaa1", 0.4), ("musique", "bbbb2", 0.8)):
+        cell = {"name": f"longbench-{doc[:4]}", "recipe": "m", "suite": "longbench", "doc": doc[:4],
+                "folder": f"longbench/{task}"}  # fmt: skip
+        folder = runner.cell_dir(cell)
+        folder.mkdir(parents=True)
+        rows = [{"item_id": f"{task}-0", "mode": mode, "doc_id": doc, "scores": {"f1": value * scale}}
+                for mode, scale in (("lift_only", 1.0), ("lift_icl", 1.0), ("icl", 0.5), ("rag", 0.5))]  # fmt: skip
+        (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        cells.append((cell, {}))
+    lines = runner.pooled_lines(cells)
+    labels = [[c.strip() for c in line.strip("|").split("|")] for line in lines if line.startswith("| m |")]
+    assert [row[1] for row in labels] == ["longbench/narrativeqa", "longbench/musique", "longbench (all)"]
+    everything = labels[-1]
+    assert everything[2:4] == ["2", "2"] and everything[4].startswith("60.0 [")  # (0.4 + 0.8) / 2
+    assert everything[8:] == ["2.00x", "2.00x"]
+    # one folder: no second row for the suite
+    assert [line for line in runner.pooled_lines(cells[:1]) if "(all)" in line] == []
+
+
 def test_time_left_scales_lifting_by_the_suites_own_wall_over_lift_ratio(runner):
     def record(wall: float, lift: float, **extra) -> dict:
         return {"wall_seconds": wall, "lift_seconds": lift, **extra}

@@ -7,17 +7,17 @@
     python benchmarks/long/run.py --stop          # the runners stop after their current cell (a clean stop)
 
 A cell is one `lift eval` command over one document. A finished cell has a record under
-benchmarks/results/long/<recipe>/<suite>/cells/<name>.json (wall time, training and teacher tokens, peak
-memory, CPU flags, scores) and is skipped. A killed cell resumes: lift eval skips the answers already written
-and the lift resumes from its last epoch checkpoint under $LIFT_HOME (same machine); on another machine the
-cell starts again. Each finished cell is committed at once (its results folder only), so a later session
-on any machine goes on where this one stopped.
+benchmarks/results/long/<recipe>/<folder>/cells/<name>.json (folder: the cell's own, else its suite) with its
+wall time, training and teacher tokens, peak memory, CPU flags and scores, and is skipped. A killed cell
+resumes: lift eval skips the answers already written and the lift resumes from its last epoch checkpoint under
+$LIFT_HOME (same machine); on another machine the cell starts again. Each finished cell is committed at once
+(its results folder only), so a later session on any machine goes on where this one stopped.
 
 One torch thread per run by default (--threads): a 2-core machine keeps its other core for other work, or runs
-a second runner there (each runner locks the results folder of the cell it runs, and the other takes the next
-cell whose folder is free: two lift evals never write one results.jsonl). `--code`
-runs the lift of another checkout (a frozen copy, so that edits here do not change a run in progress); results
-and commits always go to this checkout.
+a second runner there. Each runner locks the results folder of the cell it runs, and the other takes the next
+cell whose folder is free, so two lift evals never write one results.jsonl (LongBench has a folder per task:
+two runners share it). `--code` runs the lift of another checkout (a frozen copy, so that edits here do not
+change a run in progress); results and commits always go to this checkout.
 """
 
 from __future__ import annotations
@@ -276,11 +276,20 @@ def write_status(recipes: dict, cells: list[dict]) -> None:
 
 def pooled_lines(done: list[tuple[dict, dict]]) -> list[str]:
     """LooGLE and LongBench pooled over each recipe's finished cells: every question's first metric, the mean
-    with its 95 % bootstrap interval per mode, and issue N's two ratios (lift_icl / icl, lift_only / rag)."""
+    with its 95 % bootstrap interval per mode, and issue N's two ratios (lift_icl / icl, lift_only / rag).
+
+    One row per results folder, and one more for a suite whose cells lie in several folders (LongBench: one
+    folder per task, each with its own metric), pooled over all of them."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for cell, _ in done:
         if cell["suite"] in POOLED_SUITES:
             groups.setdefault((cell["recipe"], cell.get("folder", cell["suite"])), []).append(cell)
+    suites: dict[tuple[str, str], list[list[dict]]] = {}
+    for (recipe, _), group in groups.items():
+        suites.setdefault((recipe, group[0]["suite"]), []).append(group)
+    for (recipe, suite), folders in suites.items():
+        if len(folders) > 1:
+            groups[(recipe, f"{suite} (all)")] = [cell for group in folders for cell in group]
     if not groups:
         return []
     lines = [
@@ -290,13 +299,16 @@ def pooled_lines(done: list[tuple[dict, dict]]) -> list[str]:
         "| recipe | suite | cells | questions | lift_only | lift_icl | icl | rag | lift_icl / icl | lift_only / rag |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (recipe, folder), group in groups.items():
-        rows = results_rows(RESULTS / recipe / folder)
+    rows_of: dict[Path, list[dict]] = {}
+    for (recipe, label), group in groups.items():
         values: dict[str, list[float]] = {}
-        for row in rows:
-            first = next((v for v in row["scores"].values() if v is not None), None)
-            if first is not None and any(_in_cell(cell, row) for cell in group):
-                values.setdefault(row["mode"], []).append(first)
+        for cell in group:
+            folder = cell_dir(cell)
+            rows = rows_of.setdefault(folder, results_rows(folder))
+            for row in rows:
+                first = next((v for v in row["scores"].values() if v is not None), None)
+                if first is not None and _in_cell(cell, row):
+                    values.setdefault(row["mode"], []).append(first)
         means = {mode: sum(v) / len(v) for mode, v in values.items() if v}
         cells_text = []
         for mode in ("lift_only", "lift_icl", "icl", "rag"):
@@ -307,7 +319,7 @@ def pooled_lines(done: list[tuple[dict, dict]]) -> list[str]:
                 cells_text.append("-")
         questions = max((len(v) for v in values.values()), default=0)
         lines.append(
-            f"| {recipe} | {folder} | {len(group)} | {questions} | "
+            f"| {recipe} | {label} | {len(group)} | {questions} | "
             + " | ".join(cells_text)
             + f" | {_ratio(means, 'lift_icl', 'icl')} | {_ratio(means, 'lift_only', 'rag')} |"
         )
