@@ -79,6 +79,7 @@ def test_pooled_lines_give_each_mode_an_interval_and_the_goal_ratios(runner):
         for number, value in enumerate(values):
             for mode, scale in (("lift_only", 1.0), ("lift_icl", 1.0), ("icl", 0.5), ("rag", 0.8)):
                 rows.append({"suite": "loogle", "item_id": f"{doc}-{number}", "mode": mode, "doc_id": doc,
+                             "question": "where was he born", "references": ["born in Madrid" if number else "Oslo"],
                              "scores": {"f1": value * scale, "rouge_l": 0.0}})  # fmt: skip
     (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     finished = [({"name": f"loogle-{d}", "recipe": "m", "suite": "loogle", "doc": d}, {}) for d in ("aaaa", "bbbb")]
@@ -89,7 +90,8 @@ def test_pooled_lines_give_each_mode_an_interval_and_the_goal_ratios(runner):
     assert cells[4].startswith("35.0 [")  # mean f1 of 0.2, 0.4, 0.6, 0.2
     low, high = (float(x) for x in cells[4].split("[")[1].rstrip("]").split(","))
     assert 20.0 <= low <= 35.0 <= high <= 60.0
-    assert cells[8:] == ["2.00x", "1.25x"]
+    assert cells[8] == "14.3"  # the question as its answer: F1 2/7 against "born in Madrid", 0 against "Oslo"
+    assert cells[9:] == ["2.00x", "1.25x"]
     assert runner.pooled_lines([({"name": "niah-1k-50", "recipe": "m", "suite": "niah"}, {})]) == []
 
 
@@ -109,7 +111,7 @@ def test_a_suite_in_several_folders_also_pools_over_all_of_them(runner):
     assert [row[1] for row in labels] == ["longbench/narrativeqa", "longbench/musique", "longbench (all)"]
     everything = labels[-1]
     assert everything[2:4] == ["2", "2"] and everything[4].startswith("60.0 [")  # (0.4 + 0.8) / 2
-    assert everything[8:] == ["2.00x", "2.00x"]
+    assert everything[8:] == ["-", "2.00x", "2.00x"]  # rows without their question: no echo floor
     # one folder: no second row for the suite
     assert [line for line in runner.pooled_lines(cells[:1]) if "(all)" in line] == []
 

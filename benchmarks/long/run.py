@@ -37,7 +37,7 @@ from pathlib import Path
 
 import yaml
 
-from lift.eval.metrics import bootstrap_ci
+from lift.eval.metrics import METRICS, bootstrap_ci
 
 REPO = Path(__file__).resolve().parents[2]
 CELLS = REPO / "benchmarks" / "long" / "cells.yaml"
@@ -294,21 +294,26 @@ def pooled_lines(done: list[tuple[dict, dict]]) -> list[str]:
         return []
     lines = [
         "",
-        "Pooled over the finished cells (each question's first metric; mean and 95 % bootstrap interval):",
+        "Pooled over the finished cells (each question's first metric; mean and 95 % bootstrap interval). echo: the",
+        "question itself scored as its answer, the floor a mode must beat to show it read anything:",
         "",
-        "| recipe | suite | cells | questions | lift_only | lift_icl | icl | rag | lift_icl / icl | lift_only / rag |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| recipe | suite | cells | questions | lift_only | lift_icl | icl | rag | echo | lift_icl / icl "
+        "| lift_only / rag |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows_of: dict[Path, list[dict]] = {}
     for (recipe, label), group in groups.items():
         values: dict[str, list[float]] = {}
+        echoed: dict[tuple[str, str], float] = {}
         for cell in group:
             folder = cell_dir(cell)
             rows = rows_of.setdefault(folder, results_rows(folder))
             for row in rows:
-                first = next((v for v in row["scores"].values() if v is not None), None)
+                metric, first = next(((m, v) for m, v in row["scores"].items() if v is not None), (None, None))
                 if first is not None and _in_cell(cell, row):
                     values.setdefault(row["mode"], []).append(first)
+                    if "question" in row and "references" in row:
+                        echoed[(row["doc_id"], row["item_id"])] = METRICS[metric](row["question"], row["references"])
         means = {mode: sum(v) / len(v) for mode, v in values.items() if v}
         cells_text = []
         for mode in ("lift_only", "lift_icl", "icl", "rag"):
@@ -317,6 +322,8 @@ def pooled_lines(done: list[tuple[dict, dict]]) -> list[str]:
                 cells_text.append(f"{100 * means[mode]:.1f} [{100 * low:.1f}, {100 * high:.1f}]")
             else:
                 cells_text.append("-")
+        echo = [*echoed.values()]
+        cells_text.append(f"{100 * sum(echo) / len(echo):.1f}" if echo else "-")
         questions = max((len(v) for v in values.values()), default=0)
         lines.append(
             f"| {recipe} | {label} | {len(group)} | {questions} | "
