@@ -151,3 +151,15 @@ def test_a_stop_asked_after_the_runner_started_ends_it_before_its_next_cell(runn
     first, second = ({"name": n, "recipe": "m", "suite": "niah"} for n in ("first", "second"))
     runner.run_cells([first, second], {"m": []}, [], "lift_only", args)
     assert ran == ["first"] and runner.finished(first) and not runner.finished(second)
+
+
+def test_evidence_is_placed_in_or_out_of_the_window_with_whitespace_collapsed():
+    spec = importlib.util.spec_from_file_location("long_evidence", ROOT / "benchmarks" / "long" / "evidence.py")
+    evidence = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(evidence)
+    document = "Head text here.\nPicardo was born in\nJerez in 1919. Middle part. Tail text."
+    kept = "Head text here.\nPicardo was born in\nJerez in 1919. Tail text."
+    assert evidence.place("Picardo was born in Jerez in 1919.", kept, document) == "in the window"
+    assert evidence.place("Middle part.", kept, document) == "cut out of the window"
+    assert evidence.place("Not in it at all.", kept, document) == "evidence not found in the document"
+    assert evidence.place("", kept, document).startswith("no evidence")
