@@ -7,6 +7,7 @@ import argparse
 import importlib.util
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -163,3 +164,23 @@ def test_evidence_is_placed_in_or_out_of_the_window_with_whitespace_collapsed():
     assert evidence.place("Middle part.", kept, document) == "cut out of the window"
     assert evidence.place("Not in it at all.", kept, document) == "evidence not found in the document"
     assert evidence.place("", kept, document).startswith("no evidence")
+
+
+def test_start_freezes_head_once_and_gives_each_runner_the_same_selection(runner, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "code.py").write_text("x = 1\n", encoding="utf-8")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-q", "-m", "one"], check=True)
+    monkeypatch.setattr(runner, "REPO", repo)
+    frozen = runner.freeze(tmp_path / "logs")
+    (repo / "src" / "code.py").write_text("x = 2\n", encoding="utf-8")  # an edit after the runners started
+    assert (frozen / "src" / "code.py").read_text(encoding="utf-8") == "x = 1\n"
+    assert runner.freeze(tmp_path / "logs") == frozen  # the same commit: the same copy
+    args = argparse.Namespace(threads=1, logs=tmp_path / "logs", only=["a", "b"], recipe=None, no_commit=False)
+    lines = runner.runner_commands(2, frozen, args)
+    assert len(lines) == 2 and lines[0] == lines[1]
+    assert lines[0][lines[0].index("--code") + 1] == str(frozen)
+    assert lines[0][lines[0].index("--only") + 1 :] == ["a", "b"] and "--recipe" not in lines[0]

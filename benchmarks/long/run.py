@@ -3,7 +3,7 @@
     python benchmarks/long/run.py                 # run every cell not finished yet, in the file's order
     python benchmarks/long/run.py --list          # what is finished, what is left and about how long it takes
     python benchmarks/long/run.py --only niah-16k-50 --recipe k
-    python benchmarks/long/run.py & python benchmarks/long/run.py &   # two cores, two runners
+    python benchmarks/long/run.py --start 2        # two runners in the background (two cores), on a frozen HEAD
     python benchmarks/long/run.py --stop          # the runners stop after their current cell (a clean stop)
 
 A cell is one `lift eval` command over one document. A finished cell has a record under
@@ -392,8 +392,22 @@ def main() -> None:
     parser.add_argument(
         "--stop", action="store_true", help="Ask the runners running now to stop after their current cell, and exit."
     )
-    parser.add_argument("--logs", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "lift-long-logs")
+    parser.add_argument(
+        "--start",
+        type=int,
+        metavar="N",
+        help="Start N runners in the background (one per core) on a frozen copy of this checkout's HEAD (a git "
+        "worktree in the logs folder, unless --code is given) and exit; their output goes to runner-<i>.out there.",
+    )
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        default=Path(os.environ.get("TMPDIR", "/tmp")) / "lift-long-logs",
+        help="Folder of the cells' logs, the runners' output and the stop file.",
+    )
     args = parser.parse_args()
+    if args.start is not None and args.start < 1:
+        parser.error("--start needs at least one runner")
     recipes, cells, modes = load_cells()
     if args.rescore:
         for cell in cells:
@@ -411,12 +425,45 @@ def main() -> None:
         (args.logs / STOP).touch()
         print("the runners running now stop when their current cell is finished and committed")
         return
+    if args.start:
+        code = args.code.resolve() if args.code.resolve() != REPO else freeze(args.logs)
+        for number, line in enumerate(runner_commands(args.start, code, args), start=1):
+            output = (args.logs / f"runner-{number}.out").open("a", encoding="utf-8")
+            started = subprocess.Popen(line, cwd=REPO, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            print(f"runner {number}: pid {started.pid}, output {output.name}", flush=True)
+        print(f"lifts run {code}; `python benchmarks/long/run.py --list` shows progress, --stop ends them cleanly")
+        return
     chosen = [c for c in cells if (not args.only or c["name"] in args.only)
               and (not args.recipe or c["recipe"] in args.recipe)]  # fmt: skip
     busy = run_cells(chosen, recipes, cells, modes, args)
     if busy:
         names = ", ".join(f"{c['recipe']} {c['name']}" for c in busy)
         print(f"left to the runner that holds their folder: {names}", flush=True)
+
+
+def freeze(logs: Path) -> Path:
+    """A detached git worktree of this checkout's HEAD (made once per commit), so that the lifts a runner starts
+    do not change when the checkout is edited while it runs."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+    frozen = logs / f"code-{head.stdout.strip()[:12]}"
+    if not (frozen / "src").is_dir():
+        subprocess.run(["git", "worktree", "prune"], cwd=REPO, check=True)
+        subprocess.run(["git", "worktree", "add", "--detach", "--force", str(frozen), "HEAD"], cwd=REPO, check=True,
+                       capture_output=True)  # fmt: skip
+    return frozen
+
+
+def runner_commands(count: int, code: Path, args: argparse.Namespace) -> list[list[str]]:
+    """The command line of each of `count` background runners (the same selection of cells as this one)."""
+    line = [sys.executable, str(Path(__file__).resolve()), "--code", str(code), "--threads", str(args.threads)]
+    line += ["--logs", str(args.logs)]
+    if args.only:
+        line += ["--only", *args.only]
+    if args.recipe:
+        line += ["--recipe", *args.recipe]
+    if args.no_commit:
+        line.append("--no-commit")
+    return [list(line) for _ in range(count)]
 
 
 def run_cells(chosen: list[dict], recipes: dict, cells: list[dict], modes: str, args: argparse.Namespace) -> list[dict]:
