@@ -312,8 +312,9 @@ def pooled_lines(done: list[tuple[dict, dict]]) -> list[str]:
                 metric, first = next(((m, v) for m, v in row["scores"].items() if v is not None), (None, None))
                 if first is not None and _in_cell(cell, row):
                     values.setdefault(row["mode"], []).append(first)
-                    if "question" in row and "references" in row:
-                        echoed[(row["doc_id"], row["item_id"])] = METRICS[metric](row["question"], row["references"])
+                    question = (row["doc_id"], row["item_id"])  # asked in every mode: scored once
+                    if question not in echoed and "question" in row and "references" in row:
+                        echoed[question] = METRICS[metric](row["question"], row["references"])
         means = {mode: sum(v) / len(v) for mode, v in values.items() if v}
         cells_text = []
         for mode in ("lift_only", "lift_icl", "icl", "rag"):
