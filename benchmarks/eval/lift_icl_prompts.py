@@ -51,11 +51,7 @@ MEMORY_TEMPLATE = (
     "Question: {question}"
 )
 ACK = "I have read the text."
-
-
-def head_tail(tokenizer, text: str, budget: int) -> str:
-    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    return tokenizer.decode(truncate_head_tail(ids, budget))
+SHARED_PREFIX_TOKENS = 256  # below the eval runner's 1024, which a 1,024-token dev cut in its chat frame can miss
 
 
 def layout_prompt(layout: str, tokenizer, question: str, cut: str, chunks: str, system: str, base_system: str,
@@ -102,6 +98,7 @@ def main() -> None:
         entry, _ = ensure_lifted(items[0].document, loaded, config, lift_home(), NullProgress(), False)
         handle = load_adapter(loaded.model, entry.adapter_dir)
         text = items[0].document.text
+        document_ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         retriever = Retriever(text, "minilm", rag.chunk_tokens)
         for layout in layouts:
             todo = [item for item in items if (layout, item.item_id, doc_id) not in done]
@@ -113,7 +110,9 @@ def main() -> None:
                 # the cut lift_icl reads: the window less the answer and the question's frame, capped as
                 # infer.context_tokens caps it (a few tokens short of lift_icl's own, for the turns layout)
                 budget = window - max_new - question_overhead(tokenizer, item.question, system) - 16
-                cut = head_tail(tokenizer, text, min(budget, config.infer.context_tokens or budget))
+                cut = tokenizer.decode(
+                    truncate_head_tail(document_ids, min(budget, config.infer.context_tokens or budget))
+                )
                 chunks = retrieved_context(retriever, item.question, rag.top_k) if "rag" in layout else ""
                 prompts.append(layout_prompt(layout, tokenizer, item.question, cut, chunks, system, base_system,
                                              window, max_new, config.infer.context_tokens, text))  # fmt: skip
@@ -142,7 +141,7 @@ def answers(model, tokenizer, prompts: list[list[int]], max_new: int) -> list[st
     """Greedy answers; prompts that start with the same cut read it once (one row at a time, as the eval runner
     does on a CPU)."""
     shared = shared_prefix_length(prompts) if len(prompts) > 1 else 0
-    if shared < 256:
+    if shared < SHARED_PREFIX_TOKENS:
         return generate_batch(model, tokenizer, prompts, max_new)
     return [c.text for batch in generate_after_prefix(model, tokenizer, prompts, max_new, shared, 1) for c in batch]
 
