@@ -49,7 +49,8 @@ def _step(model, past, token: int):
 @torch.inference_mode()
 def mixed_greedy(handle, tokenizer, a: tuple[list[int], bool], b: tuple[list[int], bool], max_new: int,
                  weight: float = 0.5) -> str:  # fmt: skip
-    """Greedy over weight * log p_a + (1 - weight) * log p_b; each branch is (prompt ids, adapter on)."""
+    """Greedy over weight * log p_a + (1 - weight) * log p_b; each branch is (prompt ids, adapter on). With
+    weight 1 branch b is not run."""
 
     def run(fn: Callable, adapter_on: bool, *args):
         if adapter_on:
@@ -58,7 +59,8 @@ def mixed_greedy(handle, tokenizer, a: tuple[list[int], bool], b: tuple[list[int
             return fn(handle.model, *args)
 
     past_a, logp_a = run(_prefill, a[1], a[0])
-    past_b, logp_b = run(_prefill, b[1], b[0])
+    both = weight != 1.0
+    past_b, logp_b = run(_prefill, b[1], b[0]) if both else (None, 0.0)
     eot = end_of_turn_id(tokenizer)
     written: list[int] = []
     for _ in range(max_new):
@@ -67,7 +69,8 @@ def mixed_greedy(handle, tokenizer, a: tuple[list[int], bool], b: tuple[list[int
             break
         written.append(token)
         past_a, logp_a = run(_step, a[1], past_a, token)
-        past_b, logp_b = run(_step, b[1], past_b, token)
+        if both:
+            past_b, logp_b = run(_step, b[1], past_b, token)
     return tokenizer.decode(written, skip_special_tokens=True).strip()
 
 
@@ -89,7 +92,7 @@ def variant_answer(name: str, handle, tokenizer, icl: list[int], lift_icl: list[
         return mixed_greedy(handle, tokenizer, (icl, False), (lift_icl, True), max_new)
     _scale_lora(handle.model, 0.5)
     try:
-        return mixed_greedy(handle, tokenizer, (lift_icl, True), (lift_icl, True), max_new, 1.0)
+        return mixed_greedy(handle, tokenizer, (lift_icl, True), (lift_icl, True), max_new, weight=1.0)
     finally:
         _scale_lora(handle.model, 2.0)
 
