@@ -20,6 +20,8 @@ Layouts compared, every one with the adapter on and the same head+tail cut, besi
 A document not lifted yet with these settings is lifted first (and stored). Rows carry `in_cut`: whether the
 reference sentence is inside the head+tail cut, so a layout's gain can be read where the adapter must supply
 the answer and where the text holds it. Resumable: answers already in `out` are kept.
+
+    python benchmarks/eval/lift_icl_prompts.py table A.jsonl [B.jsonl]   # the results table (and B - A paired)
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import random
+import sys
 import time
 from pathlib import Path
 
@@ -79,6 +83,9 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="results file (one JSON row per answer; resumable)")
     parser.add_argument("--set", action="append", default=[], help="config override key=value (repeatable)")
     parser.add_argument("--layouts", default=",".join(LAYOUTS), help="comma list of layouts to answer with")
+    if sys.argv[1:2] == ["table"]:
+        table([Path(name) for name in sys.argv[2:]])
+        return
     args = parser.parse_args()
     config = LiftConfig().with_overrides(dict(item.split("=", 1) for item in args.set))
     layouts = args.layouts.split(",")
@@ -144,6 +151,40 @@ def answers(model, tokenizer, prompts: list[list[int]], max_new: int) -> list[st
     if shared < SHARED_PREFIX_TOKENS:
         return generate_batch(model, tokenizer, prompts, max_new)
     return [c.text for batch in generate_after_prefix(model, tokenizer, prompts, max_new, shared, 1) for c in batch]
+
+
+def table(files: list[Path]) -> None:
+    """The markdown table of benchmarks/results/lift_icl_dev (per haystack, by cut, other_fact), and for two files
+    the paired difference of their lift_icl answers with a 95 % bootstrap interval."""
+    runs = {path.stem: [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] for path in files}
+    print("| adapter | answered with | per document | all | answer cut out | in the cut | other_fact |")
+    print("|---|---|---|---|---|---|---|")
+    for run, rows in runs.items():
+        for layout in dict.fromkeys(row["mode"] for row in rows):
+            chosen = [row for row in rows if row["mode"] == layout]
+            per_document = " / ".join(
+                _percent([row for row in chosen if row["doc_id"] == doc_id], "correct")
+                for doc_id in dict.fromkeys(row["doc_id"] for row in chosen)
+            )
+            cut_out = [row for row in chosen if not row["in_cut"]]
+            in_cut = [row for row in chosen if row["in_cut"]]
+            print(f"| {run} | {layout} | {per_document} | {_percent(chosen, 'correct')} ({len(chosen)}) | "
+                  f"{_percent(cut_out, 'correct')} ({len(cut_out)}) | {_percent(in_cut, 'correct')} ({len(in_cut)}) | "
+                  f"{_percent(chosen, 'other_fact')} |")  # fmt: skip
+    if len(runs) == 2:
+        (a, rows_a), (b, rows_b) = runs.items()
+        first = {(r["doc_id"], r["item_id"]): r["scores"]["correct"] for r in rows_a if r["mode"] == "lift_icl"}
+        second = {(r["doc_id"], r["item_id"]): r["scores"]["correct"] for r in rows_b if r["mode"] == "lift_icl"}
+        diffs = [second[key] - first[key] for key in first if key in second]
+        draw = random.Random(0)
+        means = sorted(sum(draw.choices(diffs, k=len(diffs))) / len(diffs) for _ in range(2000))
+        print(f"lift_icl {b} - {a}: {100 * sum(diffs) / len(diffs):+.1f} points over {len(diffs)} questions, "
+              f"95 % paired bootstrap [{100 * means[50]:.1f}, {100 * means[1949]:.1f}]; "
+              f"gained {sum(d > 0 for d in diffs)}, lost {sum(d < 0 for d in diffs)}")  # fmt: skip
+
+
+def _percent(rows: list[dict], metric: str) -> str:
+    return f"{100 * sum(row['scores'][metric] for row in rows) / len(rows):.1f}" if rows else "-"
 
 
 def summary(rows: list[dict], layout: str, doc_id: str | None) -> str:
