@@ -128,8 +128,8 @@ def plant_needles(essays: str, tokenizer, length: int, needles: list[tuple[str, 
     boundaries = {0: 0, target_tokens: len(haystack)}
     for match in _SENTENCE_END.finditer(haystack):
         token = bisect.bisect_left(starts, match.end())
-        if 0 < token < target_tokens:
-            boundaries.setdefault(token, match.start())
+        if 0 < token < target_tokens:  # after the closing quotes or brackets: a needle never lands inside a quote
+            boundaries.setdefault(token, match.start() + len(match.group().rstrip()))
     tokens = []
     for _, depth_percent in needles:
         wanted = depth_percent / 100 * target_tokens
