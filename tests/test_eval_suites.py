@@ -551,3 +551,122 @@ def test_the_facts_needle_family_plants_each_needle_once_in_its_own_haystack(tmp
     with pytest.raises(LiftError, match="narrativeqa stories"):
         (folder / "MiniLongBench_narrativeqa.json").unlink()
         load_suite("niah", config, tiny_tokenizer, data_dir=tmp_path)
+
+
+def test_a_needle_never_lands_inside_a_quotation(tiny_tokenizer):
+    # Fiction ends sentences inside quotes ('... abroad."'): the boundary is after the closing quote, so a planted
+    # fact is never read as something a character says (the bug: it went in before the closing quote).
+    story = " ".join(
+        f'"Go back, Conrad number {n}," said Nicholas. "Thou art not fit to be abroad." He went.' for n in range(80)
+    )
+    for depth in range(0, 101, 5):
+        planted = plant_needles(story, tiny_tokenizer, 500, [("The key lay under the stairs.", depth)])
+        start = planted.needle_chars[0]
+        assert planted.text.count('"', 0, start) % 2 == 0, (depth, planted.text[start - 40 : start + 40])
+
+
+# The rewording suite: recall in a user's own words on enough facts to tell two recipes apart (issue O).
+from lift.eval.suites.rewording import FORMS as REWORDING_FORMS  # noqa: E402
+from lift.eval.suites.rewording import SHAPES, rewording_facts, rewording_items  # noqa: E402
+
+_TEMPLATE_START = re.compile(
+    r"^\s*(what\s+(is|are|was|were)\b|tell me about|what do you know about|what happened with|what can you tell me "
+    r"about|what is said about|remind me what we know about|what is the story of|what did .{1,60} do\?)",
+    re.IGNORECASE,
+)
+
+
+def test_rewording_fixture_is_well_formed():
+    data = rewording_facts()
+    facts = {fact["id"]: fact for fact in data["facts"]}
+    assert data["recipe"] and len(facts) == len(data["facts"])
+    assert sorted(f for h in data["haystacks"] for f in h["facts"]) == sorted(facts)  # each fact planted once
+    dev = [facts[f] for h in data["haystacks"] if h["split"] == "dev" for f in h["facts"]]
+    assert len(dev) >= 100 and all(len(f["questions"]) >= 4 for f in dev)  # a dev set with power
+    assert {h["split"] for h in data["haystacks"]} == {"dev", "test"}
+    assert {f["shape"] for f in dev} == set(SHAPES)
+    for haystack in data["haystacks"]:
+        assert haystack["kind"] in ("fiction", "essays")
+        style = "story" if haystack["kind"] == "fiction" else "essay"
+        assert {facts[f]["style"] for f in haystack["facts"]} == {style}, haystack["id"]
+        words = [{o.lower() for q in facts[f]["questions"] for k in q["keywords"] for o in k.split("|")}
+                 for f in haystack["facts"]]  # fmt: skip
+        for i, mine in enumerate(words):  # no two facts of a haystack share an answer word (other_fact)
+            assert not any(mine & other for other in words[i + 1 :]), haystack["id"]
+    for fact in facts.values():
+        sentence = fact["fact"]
+        assert 10 <= len(sentence.split()) <= 32 and sentence.endswith(".") and not re.search(r"[.!?]\s", sentence)
+        forms = [q["form"] for q in fact["questions"]]
+        assert {"synonym", "reverse", "request", "indirect"} <= set(forms) <= set(REWORDING_FORMS), fact["id"]
+        assert len(forms) == 5 and len(set(forms)) == 5, fact["id"]
+        asked = {_plain(p["question"]) for p in template_pairs(sentence, "The story went on.", forms=TEMPLATE_FORMS)}
+        asked |= {_plain(p["question"]) for p in phrase_pairs(sentence, "The story went on.")}
+        for question in fact["questions"]:
+            text, keywords = question["question"], question["keywords"]
+            assert not _TEMPLATE_START.search(text) and not TEMPLATE_FORM.search(text), question
+            assert _plain(text) not in asked, question  # no question a template writes for this fact
+            assert 1 <= len(keywords) <= 2, question
+            for keyword in keywords:  # the answer is in the fact, never in the question
+                assert not any(_whole_word(option, text) for option in keyword.split("|")), question
+            assert all_keywords_whole_word(sentence, keywords), question
+
+
+def _fake_fiction(root: Path) -> None:
+    folder = root / "longbench_subset_minilongbench"
+    folder.mkdir(exist_ok=True)
+    story = "\n\n".join(f'"Ride on, Otto {n}," the baron said. The gate stood open at dawn.' for n in range(3000))
+    samples = {key: {"origin_prompt": f"Story: {story}\n\nNow, answer the question based on the story.\n\n"
+                     "Question: Who?\n\nAnswer:", "gold": ["x"]} for key in ("0", "1", "3")}  # fmt: skip
+    (folder / "MiniLongBench_narrativeqa.json").write_text(json.dumps(samples), encoding="utf-8")
+
+
+def _word_tokenizer():
+    """One token per word or punctuation mark: the tiny BPE tokenizer spends ~4 tokens a word, and ten facts
+    would not fit a 1,000-token haystack."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]")
+
+
+def test_rewording_haystacks_hold_their_facts_in_order_and_split(tmp_path):
+    tiny_tokenizer = _word_tokenizer()
+    data = rewording_facts()
+    facts = {fact["id"]: fact for fact in data["facts"]}
+    write_fake_essays(tmp_path, files=10)
+    _fake_fiction(tmp_path)
+    every = rewording_items(tmp_path, tiny_tokenizer, split="all")
+    dev = rewording_items(tmp_path, tiny_tokenizer, split="dev")
+    test = rewording_items(tmp_path, tiny_tokenizer)
+    assert len({i.item_id for i in every}) == len(every) == sum(len(f["questions"]) for f in facts.values())
+    assert sorted((i.item_id, i.document.doc_id) for i in dev + test) == sorted(
+        (i.item_id, i.document.doc_id) for i in every
+    )  # a haystack's text does not depend on the split asked
+    assert {i.group["split"] for i in dev} == {"dev"} and {i.group["split"] for i in test} == {"test"}
+    documents = {i.group["haystack"]: i.document for i in every}
+    assert len({d.doc_id for d in documents.values()}) == len(documents) == len(data["haystacks"])
+    for haystack in data["haystacks"]:
+        document = documents[haystack["id"]]
+        assert ("Otto" in document.text) == (haystack["kind"] == "fiction")
+        positions = [document.text.index(facts[f]["fact"]) for f in haystack["facts"]]
+        assert positions == sorted(positions) and all(
+            document.text.count(facts[f]["fact"]) == 1 for f in haystack["facts"]
+        )
+        tokens = len(tiny_tokenizer(document.text, add_special_tokens=False)["input_ids"])
+        assert 850 <= tokens <= 1002, tokens
+    item = every[0]
+    assert item.suite == "rewording" and item.item_id == f"{item.group['fact']}-{item.group['form']}"
+    assert item.metrics == ("correct", "other_fact") and item.references == [facts[item.group["fact"]]["fact"]]
+    own = {o for q in facts[item.group["fact"]]["questions"] for k in q["keywords"] for o in k.split("|")}
+    assert item.distractors and not set(item.distractors) & own
+    with pytest.raises(LiftError, match="unknown rewording split 'train'"):
+        rewording_items(tmp_path, tiny_tokenizer, split="train")
+    config = LiftConfig().with_overrides({"eval.rewording_split": "dev"})
+    assert [i.item_id for i in load_suite("rewording", config, tiny_tokenizer, data_dir=tmp_path)] == [
+        i.item_id for i in dev
+    ]
+    assert LiftConfig().eval.rewording_split == "test" and DEFAULT_MODES["rewording"][:2] == ("lift_only", "auto")
+    with pytest.raises(LiftError, match="eval.rewording_split must be one of"):
+        LiftConfig().with_overrides({"eval.rewording_split": "train"})

@@ -436,6 +436,7 @@ class RagConfig:
 
 
 PARAPHRASE_SPLITS = ("test", "dev", "all")
+REWORDING_SPLITS = ("test", "dev", "all")
 GENERAL_SPLITS = ("test", "dev")
 SQUAD_SPLITS = ("test", "dev")
 NIAH_NEEDLES = ("sf", "dev", "facts")
@@ -468,6 +469,11 @@ class EvalConfig:
     )
     paraphrase_tokens: int = _help(
         "Paraphrase: cut every haystack to this many tokens (its facts kept); 0: each haystack's own length.", 0
+    )
+    rewording_split: str = _help(
+        "Which facts of the rewording suite to ask: dev (120 facts, 600 questions: where defaults are chosen), test "
+        "(40 facts, scored once) or all.",
+        "test",
     )
     general_split: str = _help(
         "Which general questions the forgetting check asks: test (scored: 40 questions after lifting the demo "
@@ -644,6 +650,10 @@ class LiftConfig:
             (
                 self.eval.paraphrase_split in PARAPHRASE_SPLITS,
                 f"eval.paraphrase_split must be one of {PARAPHRASE_SPLITS}",
+            ),
+            (
+                self.eval.rewording_split in REWORDING_SPLITS,
+                f"eval.rewording_split must be one of {REWORDING_SPLITS}",
             ),
             (self.eval.squad_split in SQUAD_SPLITS, f"eval.squad_split must be one of {SQUAD_SPLITS}"),
             (self.eval.general_split in GENERAL_SPLITS, f"eval.general_split must be one of {GENERAL_SPLITS}"),

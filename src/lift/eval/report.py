@@ -16,6 +16,7 @@ from lift.infer.names import MODES
 BREAKDOWN = {
     "niah": ("length", "wording"),
     "paraphrase": ("family", "direct", "form"),
+    "rewording": ("form", "shape", "kind"),
     "loogle": ("task",),
     "longbench": ("task",),
     "general": ("document",),
