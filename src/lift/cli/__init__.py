@@ -27,6 +27,7 @@ app.command()(library.config)
 app.command()(library.prompts)
 app.command("eval")(evaluate.eval_)
 app.command()(evaluate.report)
+app.command()(evaluate.compare)
 app.command()(serve.serve)
 app.command()(ask.demo)
 

@@ -1,4 +1,4 @@
-"""`lift eval` and `lift report`."""
+"""`lift eval`, `lift report` and `lift compare`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ from lift.infer.names import MODES
 
 @user_errors
 def eval_(
-    suite: Annotated[str, typer.Argument(help="niah, paraphrase, squad, loogle, longbench, custom or general.")],
+    suite: Annotated[
+        str, typer.Argument(help="niah, paraphrase, rewording, squad, loogle, longbench, custom or general.")
+    ],
     modes: Annotated[
         str | None,
         typer.Option(help=f"Comma list of modes ({', '.join(MODES)}); default: the suite's own list."),
@@ -106,3 +108,33 @@ def report(out_dir: Annotated[Path, typer.Argument(help="An eval output folder (
     from lift.eval.report import write_report
 
     out.print(f"report: {write_report(out_dir)}")
+
+
+@user_errors
+def compare(
+    a: Annotated[str, typer.Argument(help="Setting A: an eval output folder, or a comma list of them (one per seed).")],
+    b: Annotated[str, typer.Argument(help="Setting B, the same way (the difference is B - A).")],
+    mode: Annotated[str, typer.Option(help="The answer mode compared.")] = "lift_only",
+    mode_b: Annotated[
+        str | None, typer.Option(help="Another mode for B (e.g. lift_icl against A's icl); default: --mode.")
+    ] = None,
+    metric: Annotated[
+        str, typer.Option(help="The score compared (correct, keywords, f1, other_fact, ...).")
+    ] = "correct",
+    cluster: Annotated[
+        str | None,
+        typer.Option(help="Group key resampled together ('question': each alone); default: fact where rows have it."),
+    ] = None,
+) -> None:
+    """Paired difference of two settings on the same questions, with a 95 % bootstrap interval: each question's
+    score averaged over a side's folders (seeds), B - A over the questions both answered."""
+    from lift.eval.compare import compare as compare_runs
+
+    def folders(text: str) -> list[Path]:
+        return [Path(p.strip()) for p in text.split(",") if p.strip()]
+
+    for name in (mode, mode_b or mode):
+        if name not in MODES:
+            raise LiftError(f"unknown mode '{name}' (choose from {', '.join(MODES)})")
+    result = compare_runs(folders(a), folders(b), mode, metric, mode_b=mode_b, cluster=cluster)
+    out.print(result.line(), highlight=False)
