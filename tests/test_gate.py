@@ -235,6 +235,12 @@ def test_eval_auto_rows_follow_the_gate_and_match_the_mode_they_were_sent_to(tin
     assert rows[("1", "auto")].prediction == rows[("1", "no_context")].prediction
     assert rows[("0", "auto")].adapter == document.doc_id and rows[("1", "auto")].adapter is None
     assert rows[("1", "auto")].gate_score < Store(lift_home).get(document.doc_id).manifest.gate.threshold
+    # auto took those answers from the modes it routed to (the same prompt, greedy decoding) instead of generating
+    assert rows[("0", "auto")].extra == {"reused_answer": "lift_only"}
+    assert rows[("1", "auto")].extra == {"reused_answer": "no_context"}
+    alone = run_eval(items, ["auto"], tiny, config, tmp_path / "alone", home=lift_home)
+    assert [r.prediction for r in alone.rows] == [rows[("0", "auto")].prediction, rows[("1", "auto")].prediction]
+    assert all(r.extra == {} and r.seconds > 0 for r in alone.rows)
 
 
 def test_eval_lifts_again_for_auto_an_entry_that_has_no_gate(tiny, tmp_path, lift_home, monkeypatch):

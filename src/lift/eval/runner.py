@@ -3,8 +3,10 @@
     items grouped by document -> base modes -> (lift once, or reuse the store's adapter) -> adapter modes
 
 auto answers each question as lift_only or as no_context (adapter off), as the entry's question gate routes
-it; its rows say where (`route`, `gate_score`). A stored entry without a gate is lifted again for auto when
-infer.gate is on (else auto answers everything with the adapter).
+it; its rows say where (`route`, `gate_score`). Where that mode has answered the same question in this folder
+(the same prompt, greedy decoding), auto takes its answer instead of generating it again (`reused_answer`). A
+stored entry without a gate is lifted again for auto when infer.gate is on (else auto answers everything with
+the adapter).
 
 Resumable: rows already in results.jsonl are skipped, a torn last line (a killed write) is dropped, lifting
 resumes from its own checkpoints, and a document already lifted with the same training settings is reused.
@@ -93,6 +95,7 @@ def run_eval(
     results_path = out_dir / RESULTS
     rows = read_results(results_path)
     done = {r.key for r in rows}
+    answered = {r.key: r for r in rows}  # auto reuses the lift_only / no_context answer to the same question
     documents_path = out_dir / DOCUMENTS
     documents = json.loads(documents_path.read_text(encoding="utf-8")) if documents_path.is_file() else {}
 
@@ -127,13 +130,15 @@ def run_eval(
             model = handle.model if handle is not None else loaded.model
             try:
                 for mode in model_modes:
-                    answers = _answer_mode(handle, model, loaded, config, mode, pending[mode], adapter, retrievers)
+                    answers = _answer_mode(handle, model, loaded, config, mode, pending[mode], adapter, retrievers,
+                                           answered)  # fmt: skip
                     for batch_rows in answers:
                         if judge is not None:
                             for row, item in batch_rows:
                                 row.scores["judge"] = judge(item, row.prediction)
                         append_rows(results_path, [row for row, _ in batch_rows])
                         rows.extend(row for row, _ in batch_rows)
+                        answered.update((row.key, row) for row, _ in batch_rows)
                         new_rows += len(batch_rows)
                         overall.advance(len(batch_rows))
             finally:
@@ -143,26 +148,46 @@ def run_eval(
     return EvalRun(out_dir=out_dir, rows=rows, new_rows=new_rows, lifted=lifted, reused=reused)
 
 
-def _answer_mode(handle, model, loaded: LoadedModel, config: LiftConfig, mode: str, items, entry, retrievers):
-    """Yield lists of (row, item), one list per generate() batch; auto in two groups, as the gate routes."""
+def _answer_mode(handle, model, loaded: LoadedModel, config: LiftConfig, mode: str, items, entry, retrievers,
+                 answered: dict[tuple[str, str, str], EvalRow] | None = None):  # fmt: skip
+    """Yield lists of (row, item), one list per generate() batch; auto in two groups, as the gate routes, each
+    question that its route's mode already answered (in `answered`) taken from there."""
     if mode != "auto":
         yield from _answer(model, loaded, config, mode, items, entry, retrievers)
         return
+    answered = answered or {}
     routes = route_questions(load_gate(entry.path, entry.manifest.gate), [item.question for item in items])
     for route in ("adapter", "base"):
         chosen = [(item, score) for item, (r, score) in zip(items, routes, strict=True) if r == route]
         if not chosen:
             continue
         scores = {id(item): score for item, score in chosen}
-        with handle.disabled() if route == "base" else contextlib.nullcontext():
-            routed = [i for i, _ in chosen]
-            for batch_rows in _answer(model, loaded, config, mode, routed, entry, retrievers, GATED_MODES[route]):
-                for row, item in batch_rows:
-                    row.route = route
-                    row.gate_score = None if scores[id(item)] is None else round(scores[id(item)], 4)
-                    if route == "base":
-                        row.adapter = None
-                yield batch_rows
+        same = {id(i): answered.get((i.suite, i.item_id, GATED_MODES[route])) for i, _ in chosen}
+        reused = [(_reused_row(item, same[id(item)], entry), item) for item, _ in chosen if same[id(item)]]
+        routed = [i for i, _ in chosen if not same[id(i)]]
+        if reused:
+            yield _routed(reused, route, scores)
+        if routed:
+            with handle.disabled() if route == "base" else contextlib.nullcontext():
+                for batch_rows in _answer(model, loaded, config, mode, routed, entry, retrievers, GATED_MODES[route]):
+                    yield _routed(batch_rows, route, scores)
+
+
+def _routed(batch_rows: list, route: str, scores: dict) -> list:
+    for row, item in batch_rows:
+        row.route = route
+        row.gate_score = None if scores[id(item)] is None else round(scores[id(item)], 4)
+        if route == "base":
+            row.adapter = None
+    return batch_rows
+
+
+def _reused_row(item: EvalItem, same: EvalRow, entry) -> EvalRow:
+    """auto's row from the answer its route's mode gave the same question."""
+    row = _row(item, "auto", [], same.prediction, 0.0, 1, entry)
+    row.prompt_tokens = same.prompt_tokens
+    row.extra["reused_answer"] = same.mode
+    return row
 
 
 def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: list[EvalItem], entry, retrievers,
