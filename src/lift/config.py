@@ -157,6 +157,13 @@ class SynthConfig:
         "most qa_per_sentence; the yes/no pair on top), so that short sentences cost less.",
         WORDS_PER_PAIR,
     )
+    reask: int = _help(
+        "template generator, ask form: other wordings of each question asked for a phrase, trained with the same "
+        "answer: indirect ('Do you know where Maria left the key?'), a request ('Tell me where ...'), inside a "
+        "longer message, a terse query ('Maria key: where?'), each phrase of a document another kind in turn. "
+        "0: none.",
+        0,
+    )
     restatements: int = _help(
         "Restatements per sentence trained as plain text (lift.data.restatements): the sentence with another of its "
         "phrases first (a fronted place or time, a passive), so each part of a fact leads to the rest. 0: none.",
@@ -569,6 +576,7 @@ class LiftConfig:
             (self.train.queue_size >= 1, "train.queue_size must be >= 1"),
             (self.synth.qa_per_sentence >= 1, "synth.qa_per_sentence must be >= 1"),
             (self.synth.words_per_pair >= 1, "synth.words_per_pair must be >= 1"),
+            (self.synth.reask >= 0, "synth.reask must be >= 0"),
             (
                 bool(self.synth.template_forms) and set(self.synth.template_forms) <= set(TEMPLATE_FORMS),
                 f"synth.template_forms must be a non-empty list of {', '.join(TEMPLATE_FORMS)}",

@@ -18,7 +18,7 @@ def make_generator(
     if synth.generator == "template":
         from lift.synth.template import TemplateGenerator
 
-        return TemplateGenerator(synth.qa_per_sentence, synth.template_forms, synth.words_per_pair)
+        return TemplateGenerator(synth.qa_per_sentence, synth.template_forms, synth.words_per_pair, synth.reask)
     if synth.generator == "openai":
         from lift.synth.openai_backend import OpenAIGenerator
 

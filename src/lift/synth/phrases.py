@@ -657,6 +657,38 @@ def wh_question(clause: Clause, phrase: Phrase) -> str | None:
     return _question(lead, clause.auxiliary, subject, clause.rest_verb, kept)
 
 
+def embedded_question(clause: Clause, phrase: Phrase) -> str | None:
+    """wh_question as a clause inside another sentence, in statement order and lower case ('where Maria left the
+    spare key', 'what the password to the lighthouse is'), for 'Do you know ...?' and 'Tell me ...'; None where
+    wh_question has no fronted form to turn around (in-situ questions, names)."""
+    question = wh_question(clause, phrase)
+    if question is None or clause.subject is None or clause.verb is None:
+        return None
+    if phrase.role == "subject":
+        return _lower_first_word(question.rstrip("?"))
+    if not phrase.attached or not clause.auxiliary:
+        return None
+    verb_start, verb_end = clause.verb
+    kept = "" if clause.copula else _object_only(clause, verb_end, skip=phrase)
+    if phrase.wh == "how_many":
+        lead = f"how many {clause.span(phrase.start + 1, phrase.end)}"
+    elif phrase.wh.startswith("where:"):
+        lead = "where"
+        kept = f"{kept} from".strip() if phrase.wh == "where:from" else kept
+    elif phrase.wh.startswith("prep:"):
+        prep = phrase.wh.split(":")[1]
+        words = list(clause.tokens[phrase.start + 1 : phrase.end])
+        lead = f"{prep} {'whom' if _is_person(words, list(clause.tags[phrase.start + 1 : phrase.end])) else 'what'}"
+    else:
+        lead = phrase.wh
+    subject = _lower_first(clause.subject_text)
+    return _lower_first_word(_question(lead, subject, clause.span(verb_start, verb_end), kept).rstrip("?"))
+
+
+def _lower_first_word(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _predicate_end(clause: Clause, verb_end: int) -> int:
     """Where a subject question stops: before the first preposition, subordinate clause or comma."""
     end = verb_end

@@ -19,7 +19,16 @@ import re
 from lift.config import DEFAULT_TEMPLATE_FORMS, WORDS_PER_PAIR
 from lift.synth.aux import template_aux_pair
 from lift.synth.backend import BatchGenerator
-from lift.synth.phrases import do_question, parse, phrase_first, resolve_pronoun, wh_question, yes_no_question
+from lift.synth.phrases import (
+    do_question,
+    embedded_question,
+    parse,
+    phrase_first,
+    resolve_pronoun,
+    wh_question,
+    yes_no_question,
+)
+from lift.synth.wordings import reworded
 from lift.synth.types import AuxWindow, Job, SentenceRequest
 from lift.synth.wh_questions import MONTH_PATTERN, count_phrase_end, wh_questions
 
@@ -58,11 +67,13 @@ class TemplateGenerator(BatchGenerator):
         qa_per_sentence: int,
         forms: tuple[str, ...] | list[str] = DEFAULT_TEMPLATE_FORMS,
         words_per_pair: int = WORDS_PER_PAIR,
+        reask: int = 0,
     ) -> None:
         super().__init__()
         self.qa_per_sentence = qa_per_sentence
         self.forms = tuple(forms)
         self.words_per_pair = words_per_pair
+        self.reask = reask
         self._made: dict[tuple[str, str], list[dict[str, str]]] = {}  # (sentence, previous) -> its pairs
 
     def sampling_params(self) -> dict:
@@ -73,6 +84,8 @@ class TemplateGenerator(BatchGenerator):
             params["phrases"] = PHRASES_VERSION
             if self.words_per_pair != WORDS_PER_PAIR:  # the keys made before the setting existed name none
                 params["words_per_pair"] = self.words_per_pair
+            if self.reask and "ask" in self.forms:
+                params["reask"] = self.reask
         return params
 
     def pairs_at_most(self, request: SentenceRequest) -> int | None:
@@ -98,11 +111,23 @@ class TemplateGenerator(BatchGenerator):
         return self._made[key]
 
     def _make(self, request: SentenceRequest) -> list[dict[str, str]]:
-        pairs = template_pairs(request.sentence, request.previous_sentence, self.forms)
+        pairs = template_pairs(request.sentence, request.previous_sentence, self.forms, self.reask)
         if set(self.forms) & set(PHRASE_FORMS):
             yes = [p for p in pairs if p["answer"].startswith("Yes: ")]  # on top of the cap: yes/no is its own skill
             keep = pairs_for(request.sentence, self.qa_per_sentence, self.words_per_pair)
-            return [p for p in pairs if p not in yes][:keep] + yes
+            # the cap counts the pairs themselves; a kept ask pair brings its other wordings (synth.reask) along
+            kept: list[dict[str, str]] = []
+            counted, keeping = 0, False
+            for pair in pairs:
+                if pair in yes:
+                    continue
+                if pair.pop(REWORDED, False):  # another wording of the ask pair just before it
+                    kept += [pair] if keeping else []
+                    continue
+                keeping = counted < keep
+                counted += 1
+                kept += [pair] if keeping else []
+            return kept + yes
         return pairs[: self.qa_per_sentence]  # the older forms keep m pairs of every sentence
 
 
@@ -114,14 +139,18 @@ def pairs_for(sentence: str, most: int, words_per_pair: int = WORDS_PER_PAIR) ->
 
 
 def template_pairs(
-    sentence: str, previous_sentence: str = "", forms: tuple[str, ...] | list[str] = DEFAULT_TEMPLATE_FORMS
+    sentence: str,
+    previous_sentence: str = "",
+    forms: tuple[str, ...] | list[str] = DEFAULT_TEMPLATE_FORMS,
+    reask: int = 0,
 ) -> list[dict[str, str]]:
     """Every pair the given forms make of the sentence: the phrase forms (ask, cue, yes_no) phrase by phrase
-    (phrase_pairs), the older forms form by form in the order given."""
+    (phrase_pairs, with `reask` other wordings after each ask pair), the older forms form by form in the order
+    given."""
     phrase_forms = tuple(f for f in forms if f in PHRASE_FORMS)
     if phrase_forms:
         older = [f for f in forms if f not in PHRASE_FORMS]
-        return phrase_pairs(sentence, previous_sentence, phrase_forms) + (
+        return phrase_pairs(sentence, previous_sentence, phrase_forms, reask) + (
             template_pairs(sentence, previous_sentence, older) if older else []
         )
     body = sentence.strip().rstrip(".!?;:").strip()
@@ -150,6 +179,7 @@ def template_pairs(
 
 
 PHRASE_FORMS = ("ask", "cue", "yes_no")
+REWORDED = "reworded"  # marks a pair phrase_pairs made as another wording of the ask pair before it
 PHRASES_VERSION = 9  # bump with every change of what phrase_pairs or lift.synth.phrases write
 _CUE_WORDINGS = (
     "Tell me about {}.",
@@ -164,11 +194,12 @@ _CUE_WORDINGS = (
 
 
 def phrase_pairs(
-    sentence: str, previous_sentence: str = "", forms: tuple[str, ...] = ("ask", "cue", "yes_no")
+    sentence: str, previous_sentence: str = "", forms: tuple[str, ...] = ("ask", "cue", "yes_no"), reask: int = 0
 ) -> list[dict]:
     """Every content phrase of the sentence as an answer and as a cue (lift.synth.phrases), phrase by phrase,
     so that a cap on pairs per sentence keeps both directions of as many phrases as it can:
-      ask:    a wh-question whose answer is the phrase -> "<Phrase>: <the sentence>"
+      ask:    a wh-question whose answer is the phrase -> "<Phrase>: <the sentence>"; with `reask`, that many
+              other wordings of it follow (lift.synth.wordings), marked REWORDED, with the same answer
       cue:    a question naming the phrase -> the sentence restated with the phrase first where it can be
       yes_no: "What did <subject> do?" -> the sentence, and the sentence as a yes/no question -> "Yes: ..."
     A sentence starting with he/she carries the previous sentence's named subject instead."""
@@ -192,6 +223,10 @@ def phrase_pairs(
                 _capitalized(phrase.text).rstrip(".") + "." if short else f"{_capitalized(phrase.text)}: {sentence}"
             )
             pairs.append({"question": question, "answer": answer})
+            if reask and not short:
+                embedded = embedded_question(clause, phrase)
+                for other in reworded(question, embedded, phrase.wh, turn + i, reask):
+                    pairs.append({"question": other, "answer": answer, REWORDED: True})
         cue = phrase.core.strip(" ,")
         if "cue" in forms and _cue_worthy(clause, phrase, cue, sentence) and cue.lower() not in cued:
             cued.add(cue.lower())
