@@ -28,9 +28,9 @@ from lift.synth.phrases import (
     wh_question,
     yes_no_question,
 )
-from lift.synth.wordings import reworded
 from lift.synth.types import AuxWindow, Job, SentenceRequest
 from lift.synth.wh_questions import MONTH_PATTERN, count_phrase_end, wh_questions
+from lift.synth.wordings import reworded
 
 _ABOUT_WORDINGS = (
     "What does the text say about {}?",
