@@ -1,0 +1,51 @@
+"""The answering sections: InferConfig, and RagConfig for the retrieval baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lift.config.fields import _help
+
+
+@dataclass
+class InferConfig:
+    max_new_tokens: int = _help("Max tokens in an answer.", 64)
+    context_tokens: int = _help(
+        "icl and lift_icl: the most document tokens put before the question (its head and tail, the middle cut "
+        "out). 0: as many as fit the model's window. A smaller value answers faster and, with lift_icl, leaves "
+        "more of the document to the adapter.",
+        0,
+    )
+    system_prompt: str = _help(
+        "System message of the training examples and of the adapter's answers (lift_only, lift_icl, auto's "
+        "questions about the document), the same in both. '': an empty system turn, not the chat template's own "
+        "default system prompt (SmolLM2's adds 20 tokens to every example).",
+        "",
+        "learns",
+    )
+    base_system_prompt: str = _help(
+        "System message of the base model's own answers: no_context, icl, rag, auto's other questions, and the "
+        "replay answers the adapter learns to keep.",
+        "You are a helpful assistant.",
+        "learns",
+    )
+    gate: bool = _help(
+        "Build the question gate of the auto answer mode at lift time: the document's chunks embedded with "
+        "all-MiniLM-L6-v2 (stored with the entry) and a similarity threshold chosen on the synthetic questions "
+        "against the general replay prompts. auto then answers questions about the document with the adapter and "
+        "others with the base model. Off: auto answers everything with the adapter.",
+        True,
+    )
+
+
+RETRIEVERS = ("minilm", "bm25")
+
+
+@dataclass
+class RagConfig:
+    chunk_tokens: int = _help(
+        "RAG chunk size in all-MiniLM-L6-v2 word pieces. The embedder reads at most 256 (and silently cuts the "
+        "rest), so chunks are built to fit it: whole sentences packed up to this size.",
+        200,
+    )
+    top_k: int = _help("RAG: chunks put in the prompt, best first.", 5)
