@@ -1,6 +1,7 @@
 """The question gate of the auto mode: the threshold choice, the gate a lift stores, and auto's routing in the
 library, `lift ask`, the eval runner and old entries. Real all-MiniLM-L6-v2 embeddings on short texts."""
 
+import dataclasses
 import json
 import sys
 
@@ -20,6 +21,7 @@ from lift.infer import answer_question
 from lift.infer.gate import (
     GATE_FILE,
     NO_THRESHOLD,
+    WHOLE_DOCUMENT_QUESTIONS,
     QuestionGate,
     choose_threshold,
     evenly_spaced,
@@ -30,6 +32,7 @@ from lift.infer.gate import (
 )
 from lift.infer.rag import embed
 from lift.recipe import lift_document
+from lift.samples import general_questions, needle_sample
 from lift.store import GateRecord, Manifest, Store
 from lift.synth.replay import replay_prompts
 from lift.synth.template import template_pairs
@@ -141,6 +144,35 @@ def test_the_margin_is_the_similarity_to_the_document_minus_the_similarity_to_ge
     assert gate_scores(general[:1], chunks, general) == [pytest.approx(0.0 - float(general[0] @ general[1]))]
 
 
+def test_an_anchor_counts_only_for_a_question_closer_to_it_than_to_any_general_prompt():
+    chunks = torch.tensor([[1.0, 0.0, 0.0]])
+    general = torch.tensor([[0.0, 1.0, 0.0]])
+    anchors = torch.tensor([[0.0, 0.0, 1.0]])
+    unit = lambda *v: torch.nn.functional.normalize(torch.tensor([list(v)]), dim=-1)  # noqa: E731
+    whole = unit(0.0, 0.3, 1.0)  # "What is this essay about?": near an anchor, far from the sentences
+    plain = gate_scores(whole, chunks, general)[0]
+    anchored = gate_scores(whole, chunks, general, anchors)[0]
+    assert anchored == pytest.approx(float(whole @ anchors[0]) - float(whole @ general[0])) and anchored > plain
+    near_general = unit(0.0, 1.0, 0.8)  # "Summarize what a computer does": closer to a general prompt
+    assert gate_scores(near_general, chunks, general, anchors) == gate_scores(near_general, chunks, general)
+    fact = unit(1.0, 0.0, 0.0)  # a question about a sentence keeps its margin
+    assert gate_scores(fact, chunks, general, anchors) == gate_scores(fact, chunks, general)
+
+
+def test_whole_document_questions_go_to_the_adapter_and_general_ones_stay_with_the_base_model():
+    """Issue P: 'What is this essay about?' went to the base model ('climate change ... polar bears'): it is
+    close to none of the essay's sentences. With the anchors it goes to the adapter; general questions do not."""
+    sentences = split_sentences(needle_sample().text)
+    positives = [q for s in sentences for q in (p["question"] for p in template_pairs(s))]
+    gate = fit_gate(sentences, positives, replay_prompts()).gate
+    whole = ["What is this essay about?", "Summarize it in one sentence.", "What's the main topic?",
+             "What does the author conclude?", "Give me the gist of the text."]  # fmt: skip
+    assert all(gate.routes_to_adapter(q) for q in whole)
+    assert not any(dataclasses.replace(gate, anchor_vectors=None).routes_to_adapter(q) for q in whole[:3])
+    general = [q["question"] for q in general_questions("test")]
+    assert sum(not gate.routes_to_adapter(q) for q in general) >= 0.95 * len(general)
+
+
 def test_a_general_question_that_shares_words_with_the_document_goes_to_the_base_model():
     """'What is the main ingredient in bread?' went to the adapter of a bakery haystack (similarity 0.43 to a
     sentence, above the threshold): the general prompts it is closer to now keep it from the adapter, while
@@ -169,6 +201,15 @@ def test_the_gate_survives_save_and_load(tmp_path):
     gate.save(tmp_path / GATE_FILE)
     loaded = QuestionGate.load(tmp_path / GATE_FILE, 0.25)
     assert torch.equal(loaded.chunk_vectors, gate.chunk_vectors) and loaded.threshold == 0.25
+    assert loaded.anchor_vectors is None  # a similarity-only gate stays as it was
+    anchors = torch.nn.functional.normalize(torch.randn(4, 384), dim=-1)
+    dataclasses.replace(with_general, anchor_vectors=anchors).save(tmp_path / "anchored.safetensors")
+    assert torch.equal(QuestionGate.load(tmp_path / "anchored.safetensors", 0.1).anchor_vectors, anchors)
+    # a margin gate stored before the anchors existed gets them on load
+    assert QuestionGate.load(tmp_path / "margin.safetensors", 0.1).anchor_vectors.shape == (
+        len(WHOLE_DOCUMENT_QUESTIONS),
+        384,
+    )
 
 
 # ---------------------------------------------------------------------- lifting
@@ -186,10 +227,20 @@ def test_a_lift_stores_the_gate_and_its_threshold_separates_the_questions(tiny, 
     assert Store(lift_home).get(result.entry.doc_id).manifest.gate == record  # read back from disk
     gate = load_gate(result.entry.path, record)
     assert record.balanced_accuracy >= 0.95  # this document's questions are easy to tell from general ones
-    rejected = [score < record.threshold for score in gate.scores(replay_prompts())]
+    without_anchors = dataclasses.replace(gate, anchor_vectors=None)
+    rejected = [score < record.threshold for score in without_anchors.scores(replay_prompts())]
     # the phrase questions name a sentence's every phrase, some of them generic ('What about a sunny day?'):
     # nine general prompts in ten stay below the threshold on this two-sentence document
     assert sum(rejected) / len(rejected) >= 0.9 and gate.score(fact_question(FACT)) >= record.threshold
+    # the whole-document questions (issue P) let through only the general prompts worded like one
+    passed = {q for q, r in zip(replay_prompts(), rejected, strict=True) if not r}
+    scores = gate.scores(replay_prompts())
+    anchored = [
+        p for p, score in zip(replay_prompts(), scores, strict=True) if score >= record.threshold and p not in passed
+    ]
+    assert anchored == ["Who wrote 'Pride and Prejudice'?", "Summarize what a computer does in one sentence."]
+    assert gate.routes_to_adapter("What is this essay about?") and gate.routes_to_adapter("Summarize the text.")
+    assert not without_anchors.routes_to_adapter("What is this essay about?")  # what the anchors are for
     assert gate.routes_to_adapter(ABOUT_DOC) and not gate.routes_to_adapter(GENERAL)
 
 

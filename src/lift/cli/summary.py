@@ -88,7 +88,10 @@ def gate_summary(manifest: Manifest) -> str:
     if gate is None:
         on = manifest.lift_config().infer.gate
         return "none, no synthetic questions to choose its threshold on" if on else "off (infer.gate)"
-    scored = "similarity to the document minus to general prompts" if gate.scoring == "margin" else "similarity"
+    scored = {
+        "margin": "similarity to the document minus to general prompts",
+        "margin+anchors": "similarity to the document or to whole-document questions minus to general prompts",
+    }.get(gate.scoring, "similarity")
     return (
         f"threshold {gate.threshold:.3f} ({scored}), balanced accuracy {gate.balanced_accuracy:.2f} on "
         f"{gate.positives} synthetic questions vs {gate.negatives} general prompts; {gate.chunks} sentences compared"

