@@ -32,10 +32,20 @@ from lift.adapters import attach_adapter, learning_rate, resume_adapter
 from lift.config import LiftConfig, dump_config, lift_step_tokens, step_tokens
 from lift.data import TrainingPlan, training_plan
 from lift.data.distill import TeacherPrompts
-from lift.data.sources import FixedSource, Source, TrainingData, restatement_source
+from lift.data.sources import FixedSource, Source, TrainingData, gist_source, restatement_source
 from lift.data.tasks import ExampleMaker
 from lift.errors import LiftError
-from lift.infer.gate import EMBEDDER, GATE_FILE, MAX_POSITIVES, FittedGate, evenly_spaced, fit_gate, require_embedder
+from lift.infer.gate import (
+    EMBEDDER,
+    GATE_FILE,
+    MAX_POSITIVES,
+    FittedGate,
+    evenly_spaced,
+    fit_gate,
+    gate_units,
+    require_embedder,
+)
+from lift.infer.rag import embed
 from lift.models import LoadedModel, lift_home
 from lift.pipeline import GeneratedQA
 from lift.progress import NullProgress, ProgressLike
@@ -44,6 +54,7 @@ from lift.store.manifest import MANIFEST_FILE
 from lift.synth.cache import GenerationCache
 from lift.synth.generate import build_jobs, generate_pairs
 from lift.synth.generators import make_generator
+from lift.synth.gist import gist_pairs
 from lift.synth.prompts import load_prompt
 from lift.synth.replay import replay_pairs, replay_prompts
 from lift.synth.stats import SynthesisReport
@@ -82,6 +93,8 @@ def lift_document(
         raise LiftError(f"document {document.doc_id} is already lifted; pass --force to replace it")
     if config.infer.gate:
         require_embedder()
+    if config.synth.gist:
+        require_embedder("the whole-document tasks", "synth.gist")
     random.seed(config.train.seed)
     torch.manual_seed(config.train.seed)
 
@@ -97,7 +110,10 @@ def lift_document(
         # 2. Training data: the document's own examples, then synthetic QA with replay (generated first, or
         #    streamed while the first epoch trains).
         qa = _generated_qa(document, sentences, loaded, config, plan, cache, update, progress, streaming, processes)
-        sources: list[Source] = [FixedSource("segments", plan.fixed), *_study_sources(config, loaded, sentences)]
+        sources: list[Source] = [
+            FixedSource("segments", plan.fixed),
+            *_study_sources(config, loaded, document, sentences),
+        ]
 
         # 3. Train the adapter (a checkpoint per epoch under work/, resumed if a run was interrupted); with
         #    context distillation the QA examples get the teacher's targets on their way to the loop.
@@ -184,11 +200,18 @@ def _teacher_counts(teacher: Teacher | None) -> dict[str, int]:
     return {"teacher_tokens": counters.tokens, "teacher_examples": counters.examples, "teacher_cached": counters.cached}
 
 
-def _study_sources(config: LiftConfig, loaded: LoadedModel, sentences: list[str]) -> list[Source]:
-    """Restatements of the sentences as text, beside the QA (synth.restatements)."""
-    if not config.synth.restatements:
-        return []
-    return [restatement_source(loaded.tokenizer, sentences, config.synth.restatements)]
+def _study_sources(config: LiftConfig, loaded: LoadedModel, document: Document, sentences: list[str]) -> list[Source]:
+    """Restatements of the sentences as text (synth.restatements) and the whole-document tasks (synth.gist),
+    beside the QA."""
+    sources: list[Source] = []
+    if config.synth.restatements:
+        sources.append(restatement_source(loaded.tokenizer, sentences, config.synth.restatements))
+    if config.synth.gist:
+        units = gate_units(sentences)
+        pairs = gist_pairs(units, embed(units), document.sha256) if units else []
+        most = min(loaded.window, 4 * step_tokens(config.train.batch_tokens))
+        sources.append(gist_source(loaded.tokenizer, pairs, config.infer.system_prompt, most))
+    return sources
 
 
 def _generated_qa(
@@ -274,8 +297,14 @@ def _gate_record(fitted: FittedGate | None) -> GateRecord | None:
         negatives=fitted.negatives,
         chunks=fitted.chunks,
         embedder=EMBEDDER,
-        scoring="margin" if fitted.gate.general_vectors is not None else "similarity",
+        scoring=_gate_scoring(fitted.gate),
     )
+
+
+def _gate_scoring(gate) -> str:
+    if gate.general_vectors is None:
+        return "similarity"
+    return "margin+anchors" if gate.anchor_vectors is not None else "margin"
 
 
 def _prompt_versions(config: LiftConfig) -> dict[str, str]:

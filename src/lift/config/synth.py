@@ -106,6 +106,12 @@ class SynthConfig:
         "0: none.",
         0,
     )
+    gist: bool = _help(
+        "Whole-document tasks (lift.synth.gist), trained beside the QA: what the document is about, a summary "
+        "and its main point (its most central sentences by all-MiniLM-L6-v2, in document order), how it begins and "
+        "ends, what each part of a long document covers, and the names it mentions most.",
+        False,
+    )
     restatements: int = _help(
         "Restatements per sentence trained as plain text (lift.data.restatements): the sentence with another of its "
         "phrases first (a fronted place or time, a passive), so each part of a fact leads to the rest. 0: none.",

@@ -5,9 +5,9 @@
     TrainingData       -> what the training loop consumes: the fixed examples (every epoch, and the stage-1
                           epochs alone) and the one generated source's examples
 
-The sources here need no generator: the document's own segments (lift.data.objectives) and restatements of its
-sentences (lift.data.restatements). Synthetic QA, with replay mixed in, is the generated source; it lives with
-the pipeline that feeds it (lift.pipeline.GeneratedQA).
+The sources here need no generator: the document's own segments (lift.data.objectives), restatements of its
+sentences (lift.data.restatements) and its whole-document tasks (lift.synth.gist). Synthetic QA, with replay
+mixed in, is the generated source; it lives with the pipeline that feeds it (lift.pipeline.GeneratedQA).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Protocol
 
 from transformers import PreTrainedTokenizerBase
 
-from lift.data.examples import Example
+from lift.data.examples import Example, qa_example
 from lift.data.objectives import segment_example
 from lift.data.restatements import restatements
 
@@ -77,3 +77,8 @@ def restatement_source(tokenizer: PreTrainedTokenizerBase, sentences: list[str],
     encode = lambda text: list(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
     items = [segment_example(tokenizer, encode(text)) for _, text in restatements(sentences, per_sentence)]
     return FixedSource("restatements", items)
+
+
+def gist_source(tokenizer: PreTrainedTokenizerBase, pairs: list, system: str | None, max_tokens: int) -> FixedSource:
+    """The whole-document pairs (lift.synth.gist.GistPair: question, answer) as QA examples."""
+    return FixedSource("gist", [qa_example(tokenizer, p.question, p.answer, system, max_tokens) for p in pairs])
