@@ -26,7 +26,7 @@ from lift.infer.names import MODES
 @user_errors
 def eval_(
     suite: Annotated[
-        str, typer.Argument(help="niah, paraphrase, rewording, squad, loogle, longbench, custom or general.")
+        str, typer.Argument(help="niah, paraphrase, rewording, gist, squad, loogle, longbench, custom or general.")
     ],
     modes: Annotated[
         str | None,

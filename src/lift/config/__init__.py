@@ -13,6 +13,7 @@ from lift.config.adapter import ADAPTERS, AdapterConfig, LoraConfig
 from lift.config.distill import DISTILL_TARGETS, DistillConfig
 from lift.config.eval import (
     GENERAL_SPLITS,
+    GIST_SPLITS,
     NIAH_NEEDLES,
     PARAPHRASE_SPLITS,
     REWORDING_SPLITS,
@@ -55,6 +56,7 @@ __all__ = [
     "DEVICES",
     "DISTILL_TARGETS",
     "GENERAL_SPLITS",
+    "GIST_SPLITS",
     "GENERATORS",
     "GROUNDING",
     "HOLD_OUT_EVERY",

@@ -8,6 +8,7 @@ from lift.config.fields import _help
 
 PARAPHRASE_SPLITS = ("test", "dev", "all")
 REWORDING_SPLITS = ("test", "dev", "all")
+GIST_SPLITS = ("test", "dev", "all")
 GENERAL_SPLITS = ("test", "dev")
 SQUAD_SPLITS = ("test", "dev")
 NIAH_NEEDLES = ("sf", "dev", "facts")
@@ -44,6 +45,11 @@ class EvalConfig:
     rewording_split: str = _help(
         "Which facts of the rewording suite to ask: dev (120 facts, 600 questions: where defaults are chosen), test "
         "(40 facts, scored once) or all.",
+        "test",
+    )
+    gist_split: str = _help(
+        "Which documents of the gist suite (questions about a document as a whole) to ask: dev (8 documents, 64 "
+        "questions: where settings are chosen), test (8 documents, 62 questions, scored once) or all.",
         "test",
     )
     general_split: str = _help(

@@ -12,6 +12,7 @@ from lift.config.coerce import _build_section
 from lift.config.distill import DISTILL_TARGETS, DistillConfig
 from lift.config.eval import (
     GENERAL_SPLITS,
+    GIST_SPLITS,
     NIAH_NEEDLES,
     PARAPHRASE_SPLITS,
     REWORDING_SPLITS,
@@ -167,6 +168,7 @@ class LiftConfig:
                 self.eval.rewording_split in REWORDING_SPLITS,
                 f"eval.rewording_split must be one of {REWORDING_SPLITS}",
             ),
+            (self.eval.gist_split in GIST_SPLITS, f"eval.gist_split must be one of {GIST_SPLITS}"),
             (self.eval.squad_split in SQUAD_SPLITS, f"eval.squad_split must be one of {SQUAD_SPLITS}"),
             (self.eval.general_split in GENERAL_SPLITS, f"eval.general_split must be one of {GENERAL_SPLITS}"),
             (self.eval.niah_needle in NIAH_NEEDLES, f"eval.niah_needle must be one of {NIAH_NEEDLES}"),

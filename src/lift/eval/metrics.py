@@ -64,7 +64,8 @@ def keyword_pattern(keyword: str) -> re.Pattern:
 
 
 def keywords_found(answer: str, keywords: Sequence[str]) -> list[str]:
-    return [k for k in keywords if keyword_pattern(k).search(answer)]
+    """The keywords the answer has; 'addict|habit' is found when either alternative is."""
+    return [k for k in keywords if any(keyword_pattern(option).search(answer) for option in k.split("|"))]
 
 
 def keyword_score(answer: str, keywords: Sequence[str]) -> float:

@@ -17,6 +17,7 @@ BREAKDOWN = {
     "niah": ("length", "wording"),
     "paraphrase": ("family", "direct", "form"),
     "rewording": ("form", "shape", "kind"),
+    "gist": ("form", "kind"),
     "loogle": ("task",),
     "longbench": ("task",),
     "general": ("document",),

@@ -9,12 +9,13 @@ from lift.errors import LiftError
 from lift.eval.data_dir import resolve_data_dir
 from lift.eval.items import EvalItem
 
-SUITES = ("niah", "paraphrase", "rewording", "squad", "loogle", "longbench", "custom", "general")
+SUITES = ("niah", "paraphrase", "rewording", "gist", "squad", "loogle", "longbench", "custom", "general")
 ALL_MODES = ("no_context", "icl", "lift_only", "lift_icl", "rag", "rag_bm25")
 DEFAULT_MODES = {
     "niah": ("lift_only", "icl", "rag", "no_context"),
     "paraphrase": ("lift_only", "icl", "rag", "no_context"),
     "rewording": ("lift_only", "auto", "lift_icl", "icl", "rag", "no_context"),
+    "gist": ("lift_only", "auto", "lift_icl", "icl", "rag", "no_context"),
     "squad": ALL_MODES,
     "loogle": ALL_MODES,
     "longbench": ALL_MODES,
@@ -86,6 +87,10 @@ def _suite_items(suite, config, tokenizer, data_dir, file, documents) -> list[Ev
         from lift.eval.suites.rewording import rewording_items
 
         return rewording_items(root, tokenizer, config.eval.rewording_split)
+    if suite == "gist":
+        from lift.eval.suites.gist import gist_items
+
+        return gist_items(root, config.eval.gist_split)
     if suite == "squad":
         from lift.eval.suites.squad import pretrained_train_articles, squad_items
 
