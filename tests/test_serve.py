@@ -453,3 +453,32 @@ def test_auto_reads_a_documents_gate_once_and_again_after_a_new_lift(tiny, lift_
     assert route("What is the capital of France?") == "adapter" and len(reads) == 2
     engine.forget(DOC_ID)
     assert route("What is the capital of France?") == "adapter" and len(reads) == 3
+
+
+def test_a_cached_gate_keeps_its_whole_document_anchors(tiny, lift_home):
+    """The engine cached a gate's chunk and general vectors only: from the second question on, 'What is this
+    essay about?' lost its anchors and went to the base model."""
+    from lift.infer.gate import GATE_FILE, WHOLE_DOCUMENT_QUESTIONS, QuestionGate
+    from lift.infer.rag import embed
+    from lift.store.manifest import AdapterRecord, GateRecord, Manifest
+    from lift.synth.replay import replay_prompts
+
+    doc_id = "dddddddddddddddd"
+    gate = QuestionGate(embed([FACT]), 0.0, embed(replay_prompts()), embed(list(WHOLE_DOCUMENT_QUESTIONS)))
+    manifest = Manifest(
+        doc_id, tiny.name, AdapterRecord("lora"), gate=GateRecord(threshold=0.0, scoring="margin+anchors")
+    )
+
+    def fill(staging):
+        (staging / "adapter").mkdir()
+        gate.save(staging / GATE_FILE)
+        manifest.write(staging / "manifest.json")
+
+    Store(lift_home).write(doc_id, fill)
+    engine = ChatEngine(tiny, LiftConfig())
+    entry = Store(lift_home).get(doc_id)
+    routes = [
+        engine.prepare(ChatJob([], "What is this essay about?", entry, "auto", 8, deadline=time.monotonic() + 60)).route
+        for _ in range(2)
+    ]
+    assert routes == ["adapter", "adapter"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ class ChatEngine:
         self._model_lock = threading.Lock()
         self._slots = AdapterSlots(loaded.model, config.serve.adapter_slots)  # keyed by document id
         # doc id -> (gate file identity, vectors); prepare() runs in request threads, hence the lock
-        self._gates: collections.OrderedDict[str, tuple] = collections.OrderedDict()  # id -> (file, chunk, general)
+        self._gates: collections.OrderedDict[str, tuple] = collections.OrderedDict()  # id -> (file identity, gate)
         self._gates_lock = threading.Lock()
         self._worker = threading.Thread(target=self._run, name="lift-chat-engine", daemon=True)
         self.batches_run = 0
@@ -169,10 +170,10 @@ class ChatEngine:
             cached = self._gates.get(entry.doc_id)
             if cached and cached[0] == identity:
                 self._gates.move_to_end(entry.doc_id)
-                return QuestionGate(cached[1], entry.manifest.gate.threshold, cached[2])
+                return dataclasses.replace(cached[1], threshold=entry.manifest.gate.threshold)
         gate = QuestionGate.load(path, entry.manifest.gate.threshold)
         with self._gates_lock:
-            self._gates[entry.doc_id] = (identity, gate.chunk_vectors, gate.general_vectors)
+            self._gates[entry.doc_id] = (identity, gate)
             self._gates.move_to_end(entry.doc_id)
             while len(self._gates) > GATE_CACHE:
                 self._gates.popitem(last=False)
