@@ -236,7 +236,8 @@ def test_icl_questions_about_one_long_document_read_it_once_and_answer_as_read_w
     config = LiftConfig().with_overrides(FAST)
     prefixes = []
 
-    def spy(model, tokenizer, prompts, max_new_tokens, prefix_length, batch_size):
+    def spy(model, tokenizer, prompts, max_new_tokens, prefix_length, batch_size, read_prefix=None):
+        assert read_prefix is None  # an adapter that reads the cut itself
         prefixes.append((prefix_length, [len(p) for p in prompts]))
         assert batch_size == 1  # on a CPU
         yield from generation.generate_after_prefix(model, tokenizer, prompts, max_new_tokens, prefix_length, 2)

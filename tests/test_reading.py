@@ -81,3 +81,55 @@ def test_the_example_maker_adds_context_rows_beside_the_plain_qa(tiny):
     assert all("HEADMARK" in tok.decode(row.input_ids) for row in rows)
     off = ExampleMaker(tok, LiftConfig().with_overrides({"train.replay_ratio": 0}), [], 512, document=DOCUMENT)
     assert len(list(off.stream(pairs))) == 5 and off.context_examples == 0
+
+
+def test_frozen_rows_read_the_cut_once_and_each_question_continues_it(tiny):
+    from lift.data.reading import FrozenRows
+    from lift.data.tasks import ExampleMaker
+    from lift.infer.modes import reading_length
+
+    tok = tiny.tokenizer
+    rows = FrozenRows(tok, DOCUMENT, "", 512, context_tokens=200)
+    reading = tok.decode(rows.reading)
+    assert "HEADMARK" in reading and "TAILMARK" in reading and "Answer the question" not in reading
+    example = rows.add("Where is Paris?", "In France.")
+    assert rows.flush() is None and example.reading == 0 and example.offset == len(rows.reading)
+    # reading + example is the lift_icl prompt with this cut, then the answer; the reading ends with the document
+    prompt = build_prompt_ids(tok, "Where is Paris?", "lift_icl", DOCUMENT, 512, 64, "", context_tokens=200)
+    assert rows.reading + example.input_ids[: len(prompt) - len(rows.reading)] == prompt
+    assert reading_length(tok, prompt) == len(rows.reading)
+    assert _answers(tok, example) == ["In France.<|im_end|>"] and "HEADMARK" not in tok.decode(example.input_ids)
+
+    settings = {"train.replay_ratio": 0, "train.qa_context_share": 1.0, "train.context_reading": "frozen"}
+    maker = ExampleMaker(tok, LiftConfig().with_overrides(settings), [], 512, document=DOCUMENT)
+    pairs = [QAPair(f"Question {i}?", f"Answer {i}.", i, order=(i, 0)) for i in range(5)]
+    made = [e for _, e in maker.stream(pairs)]
+    assert maker.context_examples == 5 and maker.expected(5) == 10  # one example per question asked in context
+    assert [e.reading for e in made].count(0) == 5 and len(maker.readings()) == 1
+    assert "HEADMARK" in tok.decode(maker.readings()[0])
+    with pytest.raises(Exception, match="train.context_reading must be one of"):
+        LiftConfig().with_overrides({"train.context_reading": "both"})
+
+
+def test_a_lift_on_a_frozen_reading_trains_and_answers_lift_icl_on_the_same_reading(tiny, lift_home, monkeypatch):
+    import lift.eval.runner as runner
+    from lift.eval.items import EvalItem
+    from lift.eval.runner import run_eval
+    from lift.recipe import lift_document
+    from lift.text.documents import document_from_text
+
+    document = document_from_text("The miller of Orrin keeps the mill key under a flat stone by the door. " * 4)
+    settings = {
+        "train.epochs": 1, "train.min_steps": 0, "train.replay_ratio": 0.0, "train.batch_tokens": 128,
+        "train.qa_context_share": 1.0, "train.context_reading": "frozen", "infer.max_new_tokens": 4,
+    }  # fmt: skip
+    config = LiftConfig().with_overrides(settings)
+    lifted = lift_document(document, tiny, config, home=lift_home)
+    assert lifted.manifest.training.examples > 0
+    calls = []
+    real = runner.generate_after_prefix
+    monkeypatch.setattr(runner, "generate_after_prefix", lambda *a, **k: calls.append(a) or real(*a, **k))
+    items = [EvalItem("custom", str(i), document, q, ["x"], ("f1",)) for i, q in enumerate(("Where?", "Who?"))]
+    run_eval(items, ["lift_icl"], tiny, config, lift_home / "eval", home=lift_home)
+    (call,) = calls  # the two questions after one reading of the document, read with the adapter off
+    assert call[6] is not None and call[4] == runner.reading_length(tiny.tokenizer, call[2][0])

@@ -171,9 +171,9 @@ def test_a_loss_that_is_not_finite_stops_training_with_a_hint(tiny, tmp_path, mo
 
     steps = []
 
-    def loss_going_bad(model, batch, device, kernel=None):
+    def loss_going_bad(model, batch, device, kernel=None, readings=None):
         steps.append(1)
-        loss = masked_lm_loss(model, batch, device, kernel)
+        loss = masked_lm_loss(model, batch, device, kernel, readings)
         return loss * float("nan") if len(steps) == 3 else loss
 
     masked_lm_loss = loop.masked_lm_loss

@@ -125,7 +125,8 @@ def lift_document(
             HeldOutRecall(adapter, loaded, config, qa.make_examples) if qa and config.train.stop_at_recall else None
         )
         taught = [DistilledSource(qa, teacher, processes) if teacher else qa] if qa else []
-        data = TrainingData.from_sources([*sources, *taught], qa.expected if qa else 0)
+        readings = qa.make_examples.readings() if qa else []
+        data = TrainingData.from_sources([*sources, *taught], qa.expected if qa else 0, readings)
         try:
             if previous is not None:
                 resume_adapter(adapter, previous.adapter_dir)

@@ -36,6 +36,7 @@ from lift.config.synth import (
     SynthConfig,
 )
 from lift.config.train import (
+    CONTEXT_READINGS,
     CPU_BATCH_TOKENS,
     HOLD_OUT_EVERY,
     MAX_BATCH_TOKENS,
@@ -49,6 +50,7 @@ from lift.config.train import (
 )
 
 __all__ = [
+    "CONTEXT_READINGS",
     "ADAPTERS",
     "AUX_ANSWERS",
     "CPU_BATCH_TOKENS",

@@ -23,7 +23,7 @@ from lift.config.infer import InferConfig, RagConfig
 from lift.config.model import DEVICES, ModelConfig
 from lift.config.serve import ServeConfig
 from lift.config.synth import AUX_ANSWERS, GENERATORS, GROUNDING, TEMPLATE_FORMS, SynthConfig
-from lift.config.train import OBJECTIVES, PACKED_KERNELS, PRECISIONS, TrainConfig
+from lift.config.train import CONTEXT_READINGS, OBJECTIVES, PACKED_KERNELS, PRECISIONS, TrainConfig
 from lift.errors import LiftError
 
 
@@ -127,6 +127,10 @@ class LiftConfig:
             (0 <= self.train.qa_context_share <= 1, "train.qa_context_share must be in [0, 1]"),
             (self.train.qa_context_questions >= 1, "train.qa_context_questions must be >= 1"),
             (self.train.qa_context_tokens >= 0, "train.qa_context_tokens must be >= 0"),
+            (
+                self.train.context_reading in CONTEXT_READINGS,
+                f"train.context_reading must be one of {CONTEXT_READINGS}",
+            ),
             (0 <= self.distill.weight <= 1, "distill.weight must be in [0, 1]"),
             (0 <= self.distill.replay_weight <= 1, "distill.replay_weight must be in [0, 1]"),
             (self.distill.top_k >= 1, "distill.top_k must be >= 1"),

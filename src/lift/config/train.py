@@ -12,6 +12,7 @@ CPU_BATCH_TOKENS = 384  # train.batch_tokens 0 (auto): the smallest step
 HOLD_OUT_EVERY = 8  # train.stop_at_recall: one synthetic pair in this many is held out of training
 MAX_BATCH_TOKENS = 16384  # the largest step train.target_steps sizes
 TRAINING_TOKENS_PER_DOCUMENT_TOKEN = 20  # what the default recipe trains on per document token (to size steps)
+CONTEXT_READINGS = ("adapter", "frozen")
 OBJECTIVES = ("qa", "segments", "contextualized", "two_stage", "mix")
 
 
@@ -137,6 +138,13 @@ class TrainConfig:
         "qa_context_share: the most document tokens in a row's cut (head and tail). 0: as many as fit the model "
         "window beside the row's questions, as lift_icl fills it.",
         0,
+    )
+    context_reading: str = _help(
+        "How the qa_context_share questions read the document's cut: 'adapter' (the cut in each row, read with the "
+        "adapter on, several questions per row) or 'frozen' (the base model reads the cut once, adapter off and no "
+        "gradient; each question continues that reading with the adapter on, so a question costs its own tokens; "
+        "lift_icl then answers the same way: the cut read by the base model, the question by the adapter).",
+        "adapter",
     )
     precision: str = _help("Training compute precision: auto (bf16 where the hardware has it), fp32 or bf16.", "auto")
     packed_attention: bool = _help(

@@ -34,6 +34,11 @@ class Example:
     teacher_weight: float = 0.0
     teacher: TeacherTargets | None = None
     teacher_writes: bool = False  # self-study: no answer yet; the teacher writes it (input_ids: the prompt alone)
+    # A frozen reading (train.context_reading frozen): the example continues reading `reading` of the training
+    # data, a document cut the base model read once (adapter off, no gradient), so its positions start at
+    # `offset`, the reading's length; -1: none.
+    reading: int = -1
+    offset: int = 0
 
     def __len__(self) -> int:
         return len(self.input_ids)

@@ -37,6 +37,7 @@ class PackedBatch:
     num_examples: int
     weights: torch.Tensor | None = None  # (1, T) loss weight per token; None: all 1
     teacher: TeacherBatch | None = None  # context distillation targets of the row's answer tokens; None: none
+    reading: int = -1  # the frozen reading every example of the row continues (positions start at its end)
 
     @property
     def num_tokens(self) -> int:
@@ -45,7 +46,20 @@ class PackedBatch:
 
 def pack_examples(examples: list[Example], batch_tokens: int, seed: int | None = None) -> list[PackedBatch]:
     """Greedy packing in order (shuffled first when a seed is given). An example longer than batch_tokens
-    gets a row of its own."""
+    gets a row of its own. Examples that continue a frozen reading share rows only with examples of the same
+    reading; their rows are spread among the others in a seeded order."""
+    plain = [e for e in examples if e.reading < 0]
+    if len(plain) == len(examples):
+        return _packed(examples, batch_tokens, seed)
+    rows = _packed(plain, batch_tokens, seed)
+    for reading in sorted({e.reading for e in examples if e.reading >= 0}):
+        rows += _packed([e for e in examples if e.reading == reading], batch_tokens, seed)
+    if seed is not None:
+        random.Random(seed + 1).shuffle(rows)
+    return rows
+
+
+def _packed(examples: list[Example], batch_tokens: int, seed: int | None) -> list[PackedBatch]:
     order = list(range(len(examples)))
     if seed is not None:
         random.Random(seed).shuffle(order)
@@ -86,7 +100,15 @@ def pack_stream(examples: Iterable[Example], batch_tokens: int, window: int, see
         while buffer:
             yield take()
 
+    reading_rows: dict[int, tuple[list[Example], int]] = {}  # frozen readings fill rows of their own
     for example in leaving():
+        if example.reading >= 0:
+            held, held_tokens = reading_rows.get(example.reading, ([], 0))
+            if held and held_tokens + len(example) > batch_tokens:
+                yield _to_batch(held)
+                held, held_tokens = [], 0
+            reading_rows[example.reading] = (held + [example], held_tokens + len(example))
+            continue
         if row and row_tokens + len(example) > batch_tokens:
             yield _to_batch(row)
             row, row_tokens = [], 0
@@ -94,15 +116,20 @@ def pack_stream(examples: Iterable[Example], batch_tokens: int, window: int, see
         row_tokens += len(example)
     if row:
         yield _to_batch(row)
+    for held, _ in reading_rows.values():
+        if held:
+            yield _to_batch(held)
 
 
 def _to_batch(row: list[Example]) -> PackedBatch:
     for example in row:
         if example.labels and example.labels[0] != IGNORE_INDEX:
             raise ValueError("an example's first token cannot be a training target in a packed row")
+    if len({e.reading for e in row}) > 1:
+        raise ValueError("a packed row mixes examples of different frozen readings")
     input_ids = [t for e in row for t in e.input_ids]
     labels = [t for e in row for t in e.labels]
-    positions = [p for e in row for p in range(len(e))]
+    positions = [p for e in row for p in range(e.offset, e.offset + len(e))]
     return PackedBatch(
         input_ids=torch.tensor([input_ids], dtype=torch.long),
         labels=torch.tensor([labels], dtype=torch.long),
@@ -112,6 +139,7 @@ def _to_batch(row: list[Example]) -> PackedBatch:
         if all(e.weight == 1.0 for e in row)
         else torch.tensor([[e.weight for e in row for _ in e.input_ids]], dtype=torch.float32),
         teacher=_teacher_batch(row),
+        reading=row[0].reading,
     )
 
 

@@ -7,6 +7,11 @@ question in the first user turn, then up to qa_context_questions questions, each
 The cut is read once per row for all of its questions, and the answers are the row's loss tokens. The cut is
 the same for every row, so questions about the kept head and tail are answered from the window and the others
 from the adapter, as lift_icl then meets them.
+
+FrozenRows (train.context_reading frozen) reads the cut once for the whole lift instead: the chat frame and the
+cut are a frozen reading, read by the base model with the adapter off and no gradient (lift.train.attention), and
+each question is an example of its own that continues it (the instruction, the question, the answer), so a
+question costs its own tokens, not the cut's. lift_icl then answers on the same kind of reading.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import random
 from transformers import PreTrainedTokenizerBase
 
 from lift.data.examples import IGNORE_INDEX, Example
-from lift.infer.modes import ICL_TEMPLATE
+from lift.infer.modes import ICL_TEMPLATE, reading_length
 from lift.prompting import answer_ids, chat_prompt_ids
 from lift.text.truncate import truncate_head_tail
 
@@ -83,3 +88,38 @@ class ContextRows:
             labels = labels + [IGNORE_INDEX] * len(frame) + target
             history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         return Example(input_ids=input_ids, labels=labels)
+
+
+class FrozenRows:
+    """QA on a frozen reading of the cut: `add` returns each question's example at once (Example.reading 0, its
+    positions after the reading), `reading` is the one reading they continue (token ids: chat frame + cut)."""
+
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        document: str,
+        system: str | None,
+        window: int,
+        context_tokens: int = 0,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.system = system
+        self.window = window
+        budget = window - ANSWER_ROOM * 2
+        if context_tokens:
+            budget = min(budget, context_tokens)
+        self.cut = tokenizer.decode(truncate_head_tail(tokenizer(document, add_special_tokens=False)["input_ids"],
+                                                       budget))  # fmt: skip
+        probe = chat_prompt_ids(tokenizer, ICL_TEMPLATE.format(document=self.cut, question="?"), system)
+        self.reading = probe[: reading_length(tokenizer, probe)]
+
+    def add(self, question: str, answer: str) -> Example | None:
+        prompt = chat_prompt_ids(self.tokenizer, ICL_TEMPLATE.format(document=self.cut, question=question), self.system)
+        if prompt[: len(self.reading)] != self.reading:  # the question changed how the cut tokenizes: skip it
+            return None
+        rest = prompt[len(self.reading) :]
+        target = answer_ids(self.tokenizer, answer)[: max(1, self.window - len(prompt))]
+        return Example(rest + target, [IGNORE_INDEX] * len(rest) + target, reading=0, offset=len(self.reading))
+
+    def flush(self) -> Example | None:
+        return None

@@ -54,6 +54,7 @@ class TrainingData:
     generated: Iterable[tuple[tuple, Example]] = ()
     streaming: bool = False
     expected: int = 0
+    readings: list[list[int]] = field(default_factory=list)  # token ids of each frozen reading (Example.reading)
 
     @classmethod
     def of(cls, examples: list[Example]) -> TrainingData:
@@ -61,15 +62,18 @@ class TrainingData:
         return cls(generated=[((n,), example) for n, example in enumerate(examples)])
 
     @classmethod
-    def from_sources(cls, sources: list[Source], expected: int = 0) -> TrainingData:
-        """The fixed sources' examples in source order; at most one generated (or streaming) source."""
+    def from_sources(
+        cls, sources: list[Source], expected: int = 0, readings: list[list[int]] | None = None
+    ) -> TrainingData:
+        """The fixed sources' examples in source order; at most one generated (or streaming) source; the frozen
+        readings their examples continue."""
         generated = [s for s in sources if s.generated]
         if len(generated) > 1:
             raise ValueError("one generated source at most")
         fixed = [example for s in sources if not s.generated for _, example in s.examples()]
         if not generated:
-            return cls(fixed=fixed)
-        return cls(fixed, generated[0].examples(), generated[0].streaming, expected)
+            return cls(fixed=fixed, readings=list(readings or []))
+        return cls(fixed, generated[0].examples(), generated[0].streaming, expected, list(readings or []))
 
 
 def restatement_source(tokenizer: PreTrainedTokenizerBase, sentences: list[str], per_sentence: int) -> FixedSource:

@@ -16,7 +16,7 @@ from transformers import PreTrainedTokenizerBase
 from lift.config import HOLD_OUT_EVERY, LiftConfig, step_tokens
 from lift.data.distill import TeacherPrompts
 from lift.data.examples import IGNORE_INDEX, Example, qa_example
-from lift.data.reading import ContextRows, asked_in_context
+from lift.data.reading import ContextRows, FrozenRows, asked_in_context
 from lift.synth.types import QAPair
 
 REPLAY_ORDER = 1 << 30  # replay keys sort after every QA key
@@ -63,7 +63,9 @@ class ExampleMaker:
         self.held_out: list[QAPair] = []  # train.stop_at_recall: pairs kept out of training, asked after each epoch
         train = config.train
         self.context_rows = None  # train.qa_context_share: QA asked after the document's cut, as lift_icl asks
-        if train.qa_context_share > 0 and document:
+        if train.qa_context_share > 0 and document and train.context_reading == "frozen":
+            self.context_rows = FrozenRows(tokenizer, document, self.system, model_window, train.qa_context_tokens)
+        elif train.qa_context_share > 0 and document:
             self.context_rows = ContextRows(tokenizer, document, self.system, model_window,
                                             train.qa_context_questions, train.qa_context_tokens)  # fmt: skip
         self.context_examples = 0
@@ -75,7 +77,9 @@ class ExampleMaker:
         if self.config.train.stop_at_recall > 0:
             qa_pairs -= qa_pairs // HOLD_OUT_EVERY
         rows = 0.0
-        if self.context_rows is not None:
+        if isinstance(self.context_rows, FrozenRows):
+            rows = self.config.train.qa_context_share
+        elif self.context_rows is not None:
             rows = self.config.train.qa_context_share / self.config.train.qa_context_questions
         return round(qa_pairs * (per_pair + (self.config.train.replay_ratio if self.replay else 0) + rows))
 
@@ -104,6 +108,10 @@ class ExampleMaker:
         last = self.context_rows.flush() if self.context_rows is not None else None
         if last is not None:
             yield self._context_row(last)
+
+    def readings(self) -> list[list[int]]:
+        """The frozen readings the examples continue (Example.reading indexes them)."""
+        return [self.context_rows.reading] if isinstance(self.context_rows, FrozenRows) else []
 
     def _context_row(self, row: Example) -> tuple[tuple, Example]:
         self.context_examples += 1

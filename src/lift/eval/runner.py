@@ -28,7 +28,7 @@ from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows, read_res
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
 from lift.infer.gate import load_gate, route_questions
 from lift.infer.generation import generate_after_prefix, generate_batch, shared_prefix_length
-from lift.infer.modes import question_overhead, system_for
+from lift.infer.modes import question_overhead, reading_length, reads_frozen, system_for
 from lift.infer.names import GATED_MODES, ICL_MODES
 from lift.infer.rag import Retriever, retrieved_context
 from lift.models import LoadedModel, lift_home
@@ -153,7 +153,9 @@ def _answer_mode(handle, model, loaded: LoadedModel, config: LiftConfig, mode: s
     """Yield lists of (row, item), one list per generate() batch; auto in two groups, as the gate routes, each
     question that its route's mode already answered (in `answered`) taken from there."""
     if mode != "auto":
-        yield from _answer(model, loaded, config, mode, items, entry, retrievers)
+        frozen = mode == "lift_icl" and entry is not None and reads_frozen(entry.manifest.lift_config().train)
+        read_prefix = handle.disabled if frozen else None
+        yield from _answer(model, loaded, config, mode, items, entry, retrievers, read_prefix=read_prefix)
         return
     answered = answered or {}
     routes = route_questions(load_gate(entry.path, entry.manifest.gate), [item.question for item in items])
@@ -191,8 +193,10 @@ def _reused_row(item: EvalItem, same: EvalRow, entry) -> EvalRow:
 
 
 def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: list[EvalItem], entry, retrievers,
-            answering: str | None = None):  # fmt: skip
-    """Yield lists of (row, item), one list per generate() batch. `answering`: the mode auto's route answers in."""
+            answering: str | None = None, read_prefix=None):  # fmt: skip
+    """Yield lists of (row, item), one list per generate() batch. `answering`: the mode auto's route answers in.
+    `read_prefix`: the adapter's `disabled` for an adapter that continues the base model's reading of the cut
+    (lift_icl, train.context_reading frozen): the document is read once with it, the questions after it."""
     tokenizer = loaded.tokenizer
     system = system_for(answering or mode, config.infer.system_prompt, config.infer.base_system_prompt)
     prompts = []
@@ -214,14 +218,19 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
         by_length.setdefault(prompt[2], []).append(prompt)
     for max_new, group in by_length.items():
         shared = shared_prefix_length([ids for _, ids, _ in group]) if len(group) > 1 else 0
-        if shared >= SHARED_PREFIX_TOKENS:
+        if read_prefix is not None:  # the reading ends where the document does, whatever the questions share
+            reading = reading_length(tokenizer, group[0][1])
+            shared = reading if reading and all(ids[:reading] == group[0][1][:reading] for _, ids, _ in group) else 0
+            if not shared:
+                raise ValueError("lift_icl prompts on a frozen reading must share the document's cut")
+        if shared >= SHARED_PREFIX_TOKENS or (read_prefix is not None and shared):
             # read the document once, then each question's tail: one prefill instead of one per question
             started, done = time.perf_counter(), 0
             # a CPU pays per row for every cached token at each step (4 questions after an 8k prefix: 118 s in
             # batches of 4, 99 s one at a time), where a GPU gains from reading the weights once for the batch
             rows = 1 if loaded.device.type == "cpu" else 8
             prompt_ids = [ids for _, ids, _ in group]
-            for answers in generate_after_prefix(model, tokenizer, prompt_ids, max_new, shared, batch_size=rows):
+            for answers in generate_after_prefix(model, tokenizer, prompt_ids, max_new, shared, rows, read_prefix):
                 batch = group[done : done + len(answers)]
                 seconds, started = (time.perf_counter() - started) / len(batch), time.perf_counter()
                 done += len(batch)

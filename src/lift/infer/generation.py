@@ -4,6 +4,7 @@ of tails read after it."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 from collections.abc import Callable, Iterator
@@ -89,6 +90,7 @@ def generate_after_prefix(
     max_new_tokens: int,
     prefix_length: int,
     batch_size: int = 8,
+    read_prefix: Callable[[], contextlib.AbstractContextManager] | None = None,
 ) -> Iterator[list[Continuation]]:
     """Greedy continuations of prompts whose first prefix_length tokens are the same, in input order, one list per
     batch: the prefix is read once into a key/value cache, and each batch of prompts reads only its own tails
@@ -97,7 +99,9 @@ def generate_after_prefix(
     A batch is prefix + padding + tail per row, the padding masked (positions come from the mask, so a tail
     sits right after the prefix as in its own prompt): decoding reads the weights once per step for the whole
     batch. The same tokens as generate_rows in exact arithmetic (a causal model's prefix states do not depend on
-    what follows); in float arithmetic they can differ where two tokens are nearly tied."""
+    what follows); in float arithmetic they can differ where two tokens are nearly tied. `read_prefix`: a context
+    the prefix is read in (an adapter's `disabled`: a frozen reading, the base model's, continued with the
+    adapter on)."""
     if not 0 < prefix_length <= shared_prefix_length(prompts):
         raise ValueError(f"the prompts do not share {prefix_length} leading tokens, or leave no token to read")
     device = next(model.parameters()).device
@@ -106,7 +110,8 @@ def generate_after_prefix(
     prefix = prompts[0][:prefix_length]
     cache = DynamicCache()
     name = _cache_argument(model)
-    model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **{name: cache})
+    with read_prefix() if read_prefix else contextlib.nullcontext():
+        model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **{name: cache})
     for start in range(0, len(prompts), batch_size):
         tails = [p[prefix_length:] for p in prompts[start : start + batch_size]]
         width = max(len(t) for t in tails)

@@ -22,7 +22,7 @@ from lift.adapters.base import Adapter
 from lift.config import RagConfig
 from lift.errors import LiftError
 from lift.infer.gate import QuestionGate, route_questions
-from lift.infer.generation import generate_batch
+from lift.infer.generation import generate_after_prefix, generate_batch
 from lift.infer.names import ADAPTER_MODES, GATED_MODES, MODES, RAG_RETRIEVERS
 from lift.infer.rag import Retriever, retrieved_context
 from lift.prompting import chat_prompt_ids
@@ -103,6 +103,31 @@ def build_prompt_ids(
     raise LiftError("could not fit the document into the window")
 
 
+def reads_frozen(train) -> bool:
+    """Whether an adapter was trained to continue the base model's reading of the cut (train.context_reading
+    frozen, with questions asked in context): lift_icl then reads the cut with the adapter off."""
+    return train.qa_context_share > 0 and train.context_reading == "frozen"
+
+
+def reading_length(tokenizer: PreTrainedTokenizerBase, prompt_ids: list[int]) -> int:
+    """Where the document ends in a document-mode prompt (icl, lift_icl): the tokens up to the end of its cut,
+    the chat frame before it included. A frozen reading (train.context_reading frozen) is these tokens read by
+    the base model; the instruction and the question after them are read with the adapter. 0 when the prompt
+    holds no document instruction."""
+    text = tokenizer.decode(prompt_ids)
+    end = text.rfind(ICL_TEMPLATE.split("{document}")[1].split("{question}")[0])
+    if end < 0:
+        return 0
+    low, high = 0, len(prompt_ids)  # the most tokens whose text ends at or before the instruction starts
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(tokenizer.decode(prompt_ids[:middle])) <= end:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def answer_question(
     model: PreTrainedModel | Adapter,
     tokenizer: PreTrainedTokenizerBase,
@@ -117,11 +142,13 @@ def answer_question(
     rag: RagConfig | None = None,
     gate: QuestionGate | None = None,
     context_tokens: int = 0,
+    frozen: bool = False,
 ) -> Answer:
     """Greedy answer. For adapter modes `model` must be an Adapter (load_adapter); base modes switch it off.
     The rag modes rank chunks of `document` for the question (settings from `rag`). auto answers as lift_only
     or no_context as `gate` routes the question (lift_only when there is no gate). `system`: the adapter's
-    system message, `base_system` the base model's (None: `system` for both)."""
+    system message, `base_system` the base model's (None: `system` for both). `frozen`: the adapter continues
+    the base model's reading of the cut (reads_frozen): lift_icl reads the document with the adapter off."""
     if mode in RAG_RETRIEVERS and document:
         rag = rag or RagConfig()
         document = retrieved_context(Retriever(document, RAG_RETRIEVERS[mode], rag.chunk_tokens), question, rag.top_k)
@@ -136,9 +163,14 @@ def answer_question(
         tokenizer, question, mode, document, window, max_new_tokens, chosen, context_tokens=context_tokens
     )
     started = time.perf_counter()
-    with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():
-        net = adapter.model if adapter is not None else model
-        text = generate_batch(net, tokenizer, [prompt], max_new_tokens=max_new_tokens)[0]
+    reading = reading_length(tokenizer, prompt) if frozen and mode == "lift_icl" and adapter is not None else 0
+    if reading:
+        rows = generate_after_prefix(adapter.model, tokenizer, [prompt], max_new_tokens, reading, 1, adapter.disabled)
+        text = next(iter(rows))[0].text
+    else:
+        with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():
+            net = adapter.model if adapter is not None else model
+            text = generate_batch(net, tokenizer, [prompt], max_new_tokens=max_new_tokens)[0]
     seconds = time.perf_counter() - started
     threshold = gate.threshold if gate is not None and mode == "auto" else None
     return Answer(text, mode, len(prompt), seconds, route=route, gate_score=score, threshold=threshold)

@@ -58,6 +58,9 @@ class PackedRow:
     kernel: str  # loop | varlen | block_mask
     device: torch.device
     prefixes: tuple[int, ...] | None = None  # per example: the row tokens before it that it reads; None: none
+    # A frozen reading every example continues: per layer, the keys and values of a document cut the model read
+    # once (adapter off, no gradient); each example reads all of it, then itself causally. None: none.
+    reading: list[tuple[torch.Tensor, torch.Tensor]] | None = None
     _cu_seqlens: torch.Tensor | None = None
     _block_mask: torch.Tensor | None = None
 
@@ -102,10 +105,19 @@ def resolve_kernel(name: str, device: torch.device) -> str:
     return name
 
 
-def packed_row(position_ids: torch.Tensor, kernel: str, device: torch.device) -> PackedRow:
-    """The layout of a packed row from its position ids (a host tensor: no device sync)."""
+def packed_row(
+    position_ids: torch.Tensor,
+    kernel: str,
+    device: torch.device,
+    reading: list[tuple[torch.Tensor, torch.Tensor]] | None = None,
+) -> PackedRow:
+    """The layout of a packed row from its position ids (a host tensor: no device sync). With a `reading`, every
+    example's positions start at the reading's end and the example reads it; else an example starting at p > 0
+    reads the row's first p tokens."""
     positions = position_ids.reshape(-1).cpu()
     bounds = example_bounds(positions)
+    if reading is not None:
+        return PackedRow(bounds, kernel, device, None, reading)
     starts = tuple(positions[bounds[:-1]].tolist())
     return PackedRow(bounds, kernel, device, starts if any(starts) else None)
 
@@ -143,6 +155,8 @@ def packed_sdpa_forward(
     if row is None:  # called without the loop's row layout: read it from the position ids
         row = packed_row(position_ids[0], "loop", query.device)
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
+    if row.reading is not None:
+        return _after_reading(module, query, key, value, row, scale, dropout, **kwargs), None
     half = query.dtype in (torch.bfloat16, torch.float16)
     if row.kernel == "varlen" and half and dropout == 0.0 and not row.prefixes:
         return _varlen_attention(query, key, value, row, scale), None
@@ -164,6 +178,40 @@ def packed_sdpa_forward(
         else:
             parts.append(sdpa_attention_forward(module, q, k, v, None, dropout, scale, is_causal=True, **kwargs)[0])
     return (parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)), None  # (1, T, heads, head_dim)
+
+
+def _after_reading(module, query, key, value, row: PackedRow, scale: float, dropout: float, **kwargs) -> torch.Tensor:
+    """Each example of the row reads the frozen reading's keys and values (this layer's), then itself
+    causally: one call per example, whatever the kernel (a reading row is a share of the steps, and its
+    examples read thousands of cached keys each). (1, T, heads, head_dim)."""
+    read_keys, read_values = row.reading[module.layer_idx]
+    read_keys, read_values = read_keys.to(key.dtype), read_values.to(value.dtype)
+    prefix = read_keys.shape[2]
+    parts = []
+    for a, b in itertools.pairwise(row.bounds):
+        q = query[:, :, a:b]
+        k = torch.cat([read_keys, key[:, :, a:b]], dim=2)
+        v = torch.cat([read_values, value[:, :, a:b]], dim=2)
+        if query.device.type == "cpu" and dropout == 0.0:
+            parts.append(_causal_math(q, k, v, scale))
+        else:  # sdpa's is_causal aligns the queries with the first keys: the mask says where they are
+            reads = torch.ones(b - a, prefix + b - a, dtype=torch.bool, device=q.device).tril(prefix)
+            parts.append(sdpa_attention_forward(module, q, k, v, reads[None, None], dropout, scale, is_causal=False,
+                                                **kwargs)[0])  # fmt: skip
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+
+
+@torch.no_grad()
+def read_once(model: torch.nn.Module, ids: list[int], device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The keys and values of every layer after reading `ids` (1, kv heads, len(ids), head dim each): a frozen
+    reading, read with whatever adapter state the caller has set (off, for train.context_reading frozen)."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache()
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    name = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+    model(input_ids=torch.tensor([ids], device=device), use_cache=True, **{name: cache})
+    return [(layer.keys.detach(), layer.values.detach()) for layer in cache.layers]
 
 
 def _varlen_attention(

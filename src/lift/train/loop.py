@@ -23,7 +23,7 @@ from lift.data.packing import TeacherBatch
 from lift.data.sources import TrainingData
 from lift.errors import LiftError
 from lift.progress import NullProgress, ProgressLike
-from lift.train.attention import ROW_KWARG, packed_attention, packed_row, resolve_kernel
+from lift.train.attention import ROW_KWARG, packed_attention, packed_row, read_once, resolve_kernel
 from lift.train.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
 from lift.train.compiled import compiled_layers
 from lift.train.distributed import barrier, is_main, sum_gradients, sum_over_processes, world
@@ -53,16 +53,26 @@ SYNC_EVERY = 32  # steps between reads of the loss on an accelerator (each read 
 
 
 def masked_lm_loss(
-    model: torch.nn.Module, batch: PackedBatch, device: torch.device, kernel: str | None = None
+    model: torch.nn.Module,
+    batch: PackedBatch,
+    device: torch.device,
+    kernel: str | None = None,
+    readings: list | None = None,
 ) -> torch.Tensor:
     """Next-token cross-entropy over answer tokens: sum of weight x token loss over the number of answer
     tokens (the plain mean when every weight is 1; L_input + gamma L_AT, LIFT blog §3.2, with QA weighted gamma).
     Logits are computed only where a loss is taken (logits_to_keep), which skips the vocabulary projection
     for every prompt token. `kernel`: the packed-attention kernel (under packed_attention); the row's layout is
-    then worked out here, on the host, once for every layer."""
+    then worked out here, on the host, once for every layer. `readings`: the frozen readings (read_once) a
+    row's examples may continue (batch.reading)."""
     labels = batch.labels[0]
     targets_at = torch.nonzero(labels[1:] != IGNORE_INDEX).squeeze(-1)  # position t predicts token t+1
-    extra = {ROW_KWARG: packed_row(batch.position_ids, kernel, device)} if kernel else {}
+    reading = None
+    if batch.reading >= 0:
+        if not kernel or readings is None:
+            raise LiftError("examples on a frozen reading need the packed attention (train.packed_attention)")
+        reading = readings[batch.reading]
+    extra = {ROW_KWARG: packed_row(batch.position_ids, kernel, device, reading)} if kernel else {}
     outputs = model(
         input_ids=_to(batch.input_ids, device),
         position_ids=_to(batch.position_ids, device),
@@ -192,6 +202,7 @@ def train_adapter(
         qa, qa_count = [], max(1, data.expected)
 
     kernel = resolve_kernel(config.packed_kernel, device) if config.packed_attention and not config.compile else None
+    readings = _read(adapter, data.readings, precision, device, kernel)
     if processes > 1 and stream is not None:
         raise ValueError("training in several processes needs every example up front (train.pipeline false)")
     sync_every = 1 if device.type == "cpu" else SYNC_EVERY  # a CPU loss is read for free
@@ -232,7 +243,7 @@ def train_adapter(
                     group["lr"] = step_lr
                 for batch in step_rows[rank::processes]:  # this process's rows of the step
                     with autocast(precision, device):
-                        loss = masked_lm_loss(model, batch, device, kernel) / len(step_rows)
+                        loss = masked_lm_loss(model, batch, device, kernel, readings) / len(step_rows)
                     loss.backward()
                     loss_sum += loss.detach()  # stays on the device: read every sync_every steps
                 sum_gradients(trainable)  # over the processes: the mean over the step's rows
@@ -277,6 +288,22 @@ def train_adapter(
     result.epochs = epoch - stage1 if result.stopped_early else epochs
     model.eval()
     return result
+
+
+def _read(adapter: Adapter, readings: list[list[int]], precision: str, device: torch.device, kernel: str | None):
+    """The frozen readings' keys and values, each read once by the base model (adapter off, no gradient)."""
+    if not readings:
+        return []
+    if kernel is None:
+        raise LiftError("examples on a frozen reading need the packed attention (train.packed_attention)")
+    model = adapter.model
+    was_training = model.training
+    model.eval()
+    try:
+        with adapter.disabled(), autocast(precision, device):
+            return [read_once(model, ids, device) for ids in readings]
+    finally:
+        model.train(was_training)
 
 
 def _asked(until: Callable[[], bool], model: torch.nn.Module, precision: str, device: torch.device) -> bool:
