@@ -482,3 +482,33 @@ def test_a_cached_gate_keeps_its_whole_document_anchors(tiny, lift_home):
         for _ in range(2)
     ]
     assert routes == ["adapter", "adapter"]
+
+
+def test_lift_icl_of_a_frozen_reading_adapter_reads_each_document_once(tiny, lift_home):
+    """Issue Q: an adapter trained on the base model's reading of the cut answers lift_icl the same way here: the
+    cut read by the base model once and kept, each question read after it with the adapter."""
+    from lift.recipe import lift_document
+
+    settings = {"train.epochs": 1, "train.min_steps": 0, "train.replay_ratio": 0.0, "train.batch_tokens": 128,
+                "train.qa_context_share": 1.0, "train.context_reading": "frozen", "infer.gate": False}  # fmt: skip
+    config = LiftConfig().with_overrides(settings)
+    entry = lift_document(document_from_text(DOC), tiny, config, home=lift_home).entry
+    engine = ChatEngine(tiny, config).start()
+    try:
+        questions = [QUESTION, "Where should I sit in San Francisco?"]
+        answers = []
+        for question in questions:
+            job = engine.prepare(ChatJob([], question, entry, "lift_icl", 8, deadline=time.monotonic() + 60))
+            answers.append(engine.submit(job).result(timeout=60).text)
+        assert engine.readings_made == 1  # the second question read after the first one's reading
+    finally:
+        engine.close()
+    adapter = load_adapter(tiny.model, entry.adapter_dir)
+    try:
+        kwargs = {"document": DOC, "window": tiny.window, "max_new_tokens": 8, "system": config.infer.system_prompt}
+        expected = [
+            answer_question(adapter, tiny.tokenizer, q, "lift_icl", frozen=True, **kwargs).text for q in questions
+        ]
+    finally:
+        adapter.unload()
+    assert answers == expected

@@ -124,6 +124,39 @@ def generate_after_prefix(
         yield [_continuation(tokenizer, row, eot) for row in written]
 
 
+@torch.inference_mode()
+def read_into_cache(model: PreTrainedModel, prefix: list[int]) -> DynamicCache:
+    """A prompt's first tokens read into a key/value cache (for generate_after_reading; read it under an adapter's
+    `disabled` for a frozen reading)."""
+    cache = DynamicCache()
+    device = next(model.parameters()).device
+    model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **{_cache_argument(model): cache})
+    return cache
+
+
+@torch.inference_mode()
+def generate_after_reading(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompt: list[int],
+    reading: DynamicCache,
+    max_new_tokens: int,
+    streamer=None,
+    stopping_criteria: StoppingCriteriaList | None = None,
+) -> Continuation:
+    """The greedy continuation of one prompt whose first tokens are already in `reading` (read_into_cache),
+    which is left as it was (the continuation writes into a copy): the same reading serves the next question."""
+    device = next(model.parameters()).device
+    eot = end_of_turn_id(tokenizer)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
+    ids = torch.tensor([prompt], device=device)
+    mask = torch.ones_like(ids)
+    cache = {_cache_argument(model): copy.deepcopy(reading)}
+    written = _greedy(model, ids, mask, max_new_tokens, eot, pad_id, streamer=streamer,
+                      stopping_criteria=stopping_criteria, **cache)  # fmt: skip
+    return _continuation(tokenizer, written[0], eot)
+
+
 def _greedy(model: PreTrainedModel, input_ids, attention_mask, max_new_tokens: int, eot: int, pad_id: int, **extra):
     """The token ids each row wrote after its prompt (greedy, stopping at end of turn)."""
     generated = model.generate(

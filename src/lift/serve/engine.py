@@ -29,14 +29,15 @@ from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
 from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
 from lift.infer.gate import GATE_FILE, QuestionGate, route_questions
-from lift.infer.generation import Continuation, generate_rows
-from lift.infer.modes import build_prompt_ids, system_for
+from lift.infer.generation import Continuation, generate_after_reading, generate_rows, read_into_cache
+from lift.infer.modes import build_prompt_ids, reading_length, reads_frozen, system_for
 from lift.infer.names import GATED_MODES
 from lift.models import LoadedModel
 from lift.store import Entry
 
 CHAT_MODES = ("auto", "lift_only", "lift_icl")  # for a lifted document; the base model answers with no_context
 GATE_CACHE = 64  # documents whose gate vectors stay in memory (least recently used dropped first)
+READING_CACHE = 4  # documents whose frozen reading (the base model's keys and values of the cut) stays in memory
 
 
 class QueueFull(Exception):
@@ -94,6 +95,10 @@ class ChatEngine:
         # doc id -> (gate file identity, vectors); prepare() runs in request threads, hence the lock
         self._gates: collections.OrderedDict[str, tuple] = collections.OrderedDict()  # id -> (file identity, gate)
         self._gates_lock = threading.Lock()
+        # frozen readings (lift_icl of an adapter trained on the base model's reading of the cut): prompt prefix ->
+        # its key/value cache, read once with the adapters off and shared by every question and adapter after it
+        self._readings: collections.OrderedDict[tuple[int, ...], object] = collections.OrderedDict()
+        self.readings_made = 0
         self._worker = threading.Thread(target=self._run, name="lift-chat-engine", daemon=True)
         self.batches_run = 0
         self.loaded.model.eval()
@@ -228,6 +233,8 @@ class ChatEngine:
 
     def _answer(self, jobs: list[ChatJob]) -> list[ChatResult]:
         first = jobs[0]
+        if first.mode == "lift_icl" and first.entry and reads_frozen(first.entry.manifest.lift_config().train):
+            return [self._answer_after_reading(job) for job in jobs]
         started = time.perf_counter()
         with self._network(first.entry, first.mode) as net:
             loaded_s = time.perf_counter() - started
@@ -240,6 +247,29 @@ class ChatEngine:
                 stopping_criteria=StoppingCriteriaList([_Deadline(jobs)]),
             )
         return [self._result(job, c, loaded_s) for job, c in zip(jobs, continuations, strict=True)]
+
+    def _answer_after_reading(self, job: ChatJob) -> ChatResult:
+        """lift_icl of an adapter trained on a frozen reading: the document's cut read by the base model (once per
+        document while it stays cached), the question and the answer with the adapter."""
+        length = reading_length(self.loaded.tokenizer, job.prompt)
+        prefix = tuple(job.prompt[:length])
+        reading = self._readings.get(prefix)
+        if reading is None:
+            with self._slots.adapters_off() as net:
+                reading = read_into_cache(net, list(prefix))
+            self.readings_made += 1
+            self._readings[prefix] = reading
+            while len(self._readings) > READING_CACHE:
+                self._readings.popitem(last=False)
+        self._readings.move_to_end(prefix)
+        started = time.perf_counter()
+        with self._network(job.entry, job.mode) as net:
+            loaded_s = time.perf_counter() - started
+            continuation = generate_after_reading(
+                net, self.loaded.tokenizer, job.prompt, reading, job.max_tokens, streamer=job.streamer,
+                stopping_criteria=StoppingCriteriaList([_Deadline([job])]),
+            )  # fmt: skip
+        return self._result(job, continuation, loaded_s)
 
     @staticmethod
     def _result(job: ChatJob, continuation: Continuation, loaded_s: float) -> ChatResult:
