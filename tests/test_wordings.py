@@ -89,3 +89,21 @@ def test_reask_is_a_setting_and_part_of_the_cache_key():
     assert TemplateGenerator(6, reask=1).sampling_params()["reask"] == 1
     with pytest.raises(LiftError, match="synth.reask must be >= 0"):
         LiftConfig().with_overrides({"synth.reask": -1})
+
+
+def test_a_long_sentence_keeps_its_yes_no_pair_and_its_other_wordings_through_the_pair_filter(tmp_path):
+    """The filter cut every sentence's pairs to synth.qa_per_sentence (6): a sentence of 21 words or more lost
+    its yes/no pair, which the template keeps on top of the cap, and synth.reask's other wordings replaced the
+    pairs after them instead of coming on top."""
+    from lift.config import SynthConfig
+    from lift.synth.cache import GenerationCache
+    from lift.testing.synthesis import synthesize_qa
+
+    needle = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
+    for reask in (0, 1):
+        generator = TemplateGenerator(6, reask=reask)
+        made = generator._make(SentenceRequest(0, needle, needle, ""))
+        with GenerationCache(tmp_path / f"cache{reask}.sqlite") as cache:
+            kept = synthesize_qa("sha", [needle], generator, cache, SynthConfig(reask=reask)).pairs
+        assert len(made) > 6 and [p.question for p in kept] == [p["question"] for p in made]
+        assert kept[-1].answer.startswith("Yes: ")

@@ -78,7 +78,9 @@ class PairFilter:
         if not parsed:
             self.rejected["malformed_output"] += 1
             return []
-        parsed = parsed[: self.config.qa_per_sentence]
+        # what the job may yield: qa_per_sentence for a generator asked for that many, or the template's own
+        # count, whose yes/no pair and other wordings (synth.reask) come on top of the cap (cut here before)
+        parsed = parsed[: max(job.most_pairs, self.config.qa_per_sentence)]
         self.stats.qa_pairs_parsed += len(parsed)
         kept = []
         for number, (question, answer) in enumerate(parsed):
