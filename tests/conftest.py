@@ -101,15 +101,21 @@ def lift_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models_dir
 
 
 def lifted_entry(
-    loaded: LoadedModel, home: Path, kind: str = "lora", doc_id: str = "0123456789abcdef", seed: int = 1
+    loaded: LoadedModel,
+    home: Path,
+    kind: str = "lora",
+    doc_id: str = "0123456789abcdef",
+    seed: int = 1,
+    config: LiftConfig | None = None,
 ) -> Entry:
-    """A store entry as lift_document writes it, with a random (non-trivial) adapter instead of a trained one."""
+    """A store entry as lift_document writes it, with a random (non-trivial) adapter instead of a trained one
+    (`config`: the settings its manifest records; the defaults when None)."""
     adapter = attach_adapter(loaded.model, AdapterConfig(type=kind, gate_init_bias=0.0), LoraConfig(rank=4, alpha=8))
     torch.manual_seed(seed)
     with torch.no_grad():
         for param in adapter.trainable():
             param.add_(torch.randn_like(param) * 0.2)
-    manifest = Manifest(doc_id, loaded.name, AdapterRecord(kind), title="t", config=LiftConfig().to_dict())
+    manifest = Manifest(doc_id, loaded.name, AdapterRecord(kind), title="t", config=(config or LiftConfig()).to_dict())
 
     def fill(staging):
         adapter.save(staging / "adapter")

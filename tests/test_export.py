@@ -235,3 +235,22 @@ def test_export_all_serves_every_adapter_with_one_vllm_and_one_sglang_line(tiny,
     assert refused.exit_code == 1 and "holds no earlier `lift export --all`" in refused.output
     wrong = CliRunner().invoke(app, ["export", "--all", "aaaa", str(tmp_path / "x")])
     assert wrong.exit_code == 1 and "--all takes one argument" in wrong.output
+
+
+def test_an_adapter_trained_on_a_frozen_reading_says_what_vllm_does_with_it(tiny, tiny_model_dir, lift_home, tmp_path):
+    from lift.config import LiftConfig
+
+    runner = CliRunner()
+    _lifted(tiny, lift_home)
+    plain = runner.invoke(app, ["export", DOC_ID, str(tmp_path / "plain")])
+    assert plain.exit_code == 0 and "note:" not in plain.stderr
+    frozen = LiftConfig().with_overrides({"train.qa_context_share": 0.25, "train.context_reading": "frozen"})
+    lifted_entry(tiny, lift_home, doc_id="fedcba9876543210", config=frozen)
+    result = runner.invoke(app, ["export", "fedcba98", str(tmp_path / "frozen")])
+    assert result.exit_code == 0, result.output
+    assert "note: fedcba9876543210 was trained to answer after the base model's reading" in result.stderr
+    assert (
+        "infer.lift_icl_reading=adapter" in result.stderr and "lift serve answers lift_icl as trained" in result.stderr
+    )
+    every = runner.invoke(app, ["export", "--all", str(tmp_path / "all")])
+    assert every.exit_code == 0 and every.stderr.count("note:") == 1

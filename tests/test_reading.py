@@ -133,3 +133,7 @@ def test_a_lift_on_a_frozen_reading_trains_and_answers_lift_icl_on_the_same_read
     run_eval(items, ["lift_icl"], tiny, config, lift_home / "eval", home=lift_home)
     (call,) = calls  # the two questions after one reading of the document, read with the adapter off
     assert call[6] is not None and call[4] == runner.reading_length(tiny.tokenizer, call[2][0])
+    # as vLLM serves it: the adapter reads the document too
+    as_vllm = config.with_overrides({"infer.lift_icl_reading": "adapter"})
+    run_eval(items, ["lift_icl"], tiny, as_vllm, lift_home / "eval-adapter", home=lift_home)
+    assert all(len(c) < 7 or c[6] is None for c in calls[1:])

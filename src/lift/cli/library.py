@@ -99,12 +99,22 @@ def export(
     if doc is None or out_dir is None:
         raise LiftError("lift export DOC OUT (or lift export --all OUT)")
     entry = _store().resolve(doc)
-    from lift.store.export import check_merged_export, export_merged, export_name, export_peft, vllm_serve_command
+    from lift.store.export import (
+        check_merged_export,
+        export_merged,
+        export_name,
+        export_peft,
+        serving_note,
+        vllm_serve_command,
+    )
 
+    note = serving_note(entry)
     if format_ == "peft":
         path = export_peft(entry, out_dir, force=force)
         out.print(f"PEFT adapter: {path}", highlight=False, markup=False)
         out.print(vllm_serve_command(path, export_name(entry)), highlight=False, markup=False)
+        if note:
+            err.print(note, highlight=False, markup=False)
         return
     import shlex
 
@@ -117,14 +127,20 @@ def export(
         path = export_merged(entry, loaded, out_dir, force=force)
     out.print(f"merged model: {path}", highlight=False, markup=False)
     out.print(shlex.join(["vllm", "serve", str(path)]), highlight=False, markup=False)
+    if note:  # merged weights apply the adapter to every token, the document's too
+        err.print(note, highlight=False, markup=False)
 
 
 def _export_all(out_dir: Path, force: bool) -> None:
-    from lift.store.export import export_all
+    from lift.store.export import export_all, serving_note
 
-    done = export_all(_store().entries(), out_dir, force=force)
+    entries = _store().entries()
+    done = export_all(entries, out_dir, force=force)
     for doc_id, why in done.skipped.items():
         err.print(f"skipped {doc_id}: {why}", highlight=False, markup=False)
+    for entry in entries:
+        if entry.doc_id not in done.skipped and (note := serving_note(entry)):
+            err.print(note, highlight=False, markup=False)
     for group in done.served:
         out.print(f"# {group.base}: {len(group.adapters)} adapters under {done.path}", highlight=False, markup=False)
         out.print(group.vllm(), highlight=False, markup=False)

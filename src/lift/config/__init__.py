@@ -22,7 +22,7 @@ from lift.config.eval import (
 )
 from lift.config.fields import ROLES
 from lift.config.files import dump_config, load_config
-from lift.config.infer import RETRIEVERS, InferConfig, RagConfig
+from lift.config.infer import LIFT_ICL_READINGS, RETRIEVERS, InferConfig, RagConfig
 from lift.config.lift import LiftConfig, describe_fields, field_help, field_roles, training_sections
 from lift.config.model import DEVICES, ModelConfig
 from lift.config.serve import ServeConfig
@@ -50,6 +50,7 @@ from lift.config.train import (
 )
 
 __all__ = [
+    "LIFT_ICL_READINGS",
     "CONTEXT_READINGS",
     "ADAPTERS",
     "AUX_ANSWERS",

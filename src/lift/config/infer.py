@@ -16,6 +16,13 @@ class InferConfig:
         "more of the document to the adapter.",
         0,
     )
+    lift_icl_reading: str = _help(
+        "lift_icl of an adapter trained on a frozen reading (train.context_reading frozen): 'as_trained' reads the "
+        "document's cut with the adapter off, then the question with it, as it was trained; 'adapter' reads the "
+        "cut with the adapter on, as vLLM and SGLang do (they apply a LoRA to every token). Other adapters always "
+        "read the cut with the adapter on.",
+        "as_trained",
+    )
     system_prompt: str = _help(
         "System message of the training examples and of the adapter's answers (lift_only, lift_icl, auto's "
         "questions about the document), the same in both. '': an empty system turn, not the chat template's own "
@@ -38,6 +45,7 @@ class InferConfig:
     )
 
 
+LIFT_ICL_READINGS = ("as_trained", "adapter")
 RETRIEVERS = ("minilm", "bm25")
 
 

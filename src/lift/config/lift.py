@@ -19,7 +19,7 @@ from lift.config.eval import (
     SQUAD_SPLITS,
     EvalConfig,
 )
-from lift.config.infer import InferConfig, RagConfig
+from lift.config.infer import LIFT_ICL_READINGS, InferConfig, RagConfig
 from lift.config.model import DEVICES, ModelConfig
 from lift.config.serve import ServeConfig
 from lift.config.synth import AUX_ANSWERS, GENERATORS, GROUNDING, TEMPLATE_FORMS, SynthConfig
@@ -127,6 +127,10 @@ class LiftConfig:
             (0 <= self.train.qa_context_share <= 1, "train.qa_context_share must be in [0, 1]"),
             (self.train.qa_context_questions >= 1, "train.qa_context_questions must be >= 1"),
             (self.train.qa_context_tokens >= 0, "train.qa_context_tokens must be >= 0"),
+            (
+                self.infer.lift_icl_reading in LIFT_ICL_READINGS,
+                f"infer.lift_icl_reading must be one of {LIFT_ICL_READINGS}",
+            ),
             (
                 self.train.context_reading in CONTEXT_READINGS,
                 f"train.context_reading must be one of {CONTEXT_READINGS}",

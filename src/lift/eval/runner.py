@@ -154,6 +154,7 @@ def _answer_mode(handle, model, loaded: LoadedModel, config: LiftConfig, mode: s
     question that its route's mode already answered (in `answered`) taken from there."""
     if mode != "auto":
         frozen = mode == "lift_icl" and entry is not None and reads_frozen(entry.manifest.lift_config().train)
+        frozen = frozen and config.infer.lift_icl_reading == "as_trained"
         read_prefix = handle.disabled if frozen else None
         yield from _answer(model, loaded, config, mode, items, entry, retrievers, read_prefix=read_prefix)
         return

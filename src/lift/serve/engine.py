@@ -233,7 +233,13 @@ class ChatEngine:
 
     def _answer(self, jobs: list[ChatJob]) -> list[ChatResult]:
         first = jobs[0]
-        if first.mode == "lift_icl" and first.entry and reads_frozen(first.entry.manifest.lift_config().train):
+        as_trained = self.config.infer.lift_icl_reading == "as_trained"
+        if (
+            first.mode == "lift_icl"
+            and first.entry
+            and as_trained
+            and reads_frozen(first.entry.manifest.lift_config().train)
+        ):
             return [self._answer_after_reading(job) for job in jobs]
         started = time.perf_counter()
         with self._network(first.entry, first.mode) as net:

@@ -37,6 +37,22 @@ ALL_COMMANDS_FILE = "serve-commands.txt"  # in an `export --all` folder: the vll
 DEFAULT_MAX_LORAS = 8  # adapters one batch may mix (vLLM --max-loras, SGLang --max-loras-per-batch)
 
 
+def serving_note(entry: Entry) -> str | None:
+    """What other servers do with this adapter that `lift serve` does not: one trained on a frozen reading
+    (train.context_reading frozen) learned to answer after the base model's reading of the document, which a server
+    that applies the LoRA to every token (vLLM, SGLang) does not reproduce for a prompt holding the document."""
+    train = entry.manifest.lift_config().train
+    if not (train.qa_context_share > 0 and train.context_reading == "frozen"):
+        return None
+    return (
+        f"note: {entry.doc_id} was trained to answer after the base model's reading of the document "
+        "(train.context_reading frozen). vLLM and SGLang apply the LoRA to every token: questions alone (lift_only) "
+        "are answered as trained, but with the document in the prompt (lift_icl) the adapter also reads the "
+        "document, as it was not trained to (lift eval --set infer.lift_icl_reading=adapter measures that). "
+        "lift serve answers lift_icl as trained."
+    )
+
+
 def export_name(entry: Entry) -> str:
     """The adapter's model name on inference servers (vLLM's --lora-modules NAME=PATH): the name `lift serve`
     gives the document, so a client works against either server unchanged."""
