@@ -33,6 +33,7 @@ def test_lifting_the_needle_sample_recalls_it_and_keeps_general_answers():
     assert len(needle_keywords_in(result.before)) < 2, result.before
     assert len(result.keywords_found) >= 2, result.after
     assert result.manifest.synthesis.qa_pairs_kept > 0
+    assert result.whole[1] == "adapter", result.whole  # "What is this essay about?" goes to the adapter (issue P)
 
     lifted = load_adapter(loaded.model, result.adapter_dir)
     still_right = set(right(lifted.model, "lift_only")) & set(base_right)

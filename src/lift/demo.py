@@ -10,6 +10,7 @@ from lift.adapters import load_adapter
 from lift.config import LiftConfig
 from lift.eval.metrics import all_keywords_whole_word, keywords_found
 from lift.infer import answer_question
+from lift.infer.gate import load_gate
 from lift.models import LoadedModel
 from lift.progress import ProgressLike
 from lift.recipe import lift_document
@@ -17,6 +18,7 @@ from lift.samples import NEEDLE_KEYWORDS, NEEDLE_QUESTION, NEEDLE_REWORDED, need
 from lift.store import Manifest
 
 GENERAL_CHECKS = ("What is the capital of France?",)
+WHOLE_QUESTION = "What is this essay about?"  # about the document as a whole: auto must send it to the adapter
 
 
 @dataclass
@@ -27,6 +29,7 @@ class DemoResult:
     keywords_found: list[str]
     reworded: list[tuple[str, str, list[str]]]  # (question, lift_only answer, needle keywords in it)
     general: list[tuple[str, str]]  # (question, answer with the adapter)
+    whole: tuple[str, str, str]  # (question, where auto sent it, its answer)
     doc_id: str
     adapter_dir: Path
     manifest: Manifest
@@ -48,7 +51,7 @@ def run_demo(
     loaded: LoadedModel, config: LiftConfig, progress: ProgressLike | None = None, reworded: bool = True
 ) -> DemoResult:
     """Ask the needle question without the adapter, lift the needle sample, then ask it with the adapter (and,
-    with `reworded`, in the sample's other wordings) and one general question."""
+    with `reworded`, in the sample's other wordings), one general question, and what the essay is about (auto)."""
     started = time.perf_counter()
     kwargs = {
         "window": loaded.window,
@@ -70,6 +73,9 @@ def run_demo(
         general = [
             (q, answer_question(lifted, loaded.tokenizer, q, "lift_only", **kwargs).text) for q in GENERAL_CHECKS
         ]
+        gate = load_gate(result.entry.path, result.manifest.gate)
+        routed = answer_question(lifted, loaded.tokenizer, WHOLE_QUESTION, "auto", gate=gate, **kwargs)
+        whole = (WHOLE_QUESTION, routed.route or "adapter", routed.text)
     finally:
         lifted.unload()
     return DemoResult(
@@ -79,6 +85,7 @@ def run_demo(
         keywords_found=needle_keywords_in(after),
         reworded=other_wordings,
         general=general,
+        whole=whole,
         doc_id=result.entry.doc_id,
         adapter_dir=result.entry.adapter_dir,
         manifest=result.manifest,

@@ -103,4 +103,7 @@ def demo(
     for question, text in result.general:
         out.print(f"[bold]general check with the adapter[/bold] ({question}): ", end="")
         out.print(text, markup=False, highlight=False)
+    question, route, text = result.whole
+    out.print(f"[bold]Q (the whole essay, auto -> {route}):[/bold] {question}\n  ", end="")
+    out.print(text, markup=False, highlight=False)
     out.print(f"document id {result.doc_id}; demo took {result.total_seconds:.0f}s")
