@@ -512,3 +512,35 @@ def test_lift_icl_of_a_frozen_reading_adapter_reads_each_document_once(tiny, lif
     finally:
         adapter.unload()
     assert answers == expected
+
+
+def test_lift_icl_reads_a_documents_cut_once_with_its_adapter(tiny, lift_home):
+    """Issue Q: lift_icl of an adapter trained without a frozen reading reads the cut with the adapter once and
+    answers later questions after that reading, as if each read it again; forgetting the entry drops it."""
+    from lift.recipe import lift_document
+
+    settings = {"train.epochs": 1, "train.min_steps": 0, "train.replay_ratio": 0.0, "train.batch_tokens": 128,
+                "infer.gate": False}  # fmt: skip
+    config = LiftConfig().with_overrides(settings)
+    entry = lift_document(document_from_text(DOC), tiny, config, home=lift_home).entry
+    engine = ChatEngine(tiny, config).start()
+    questions = [QUESTION, "Where should I sit in San Francisco?", "What should I eat?"]
+    try:
+        answers = []
+        for question in questions:
+            job = engine.prepare(ChatJob([], question, entry, "lift_icl", 8, deadline=time.monotonic() + 60))
+            answers.append(engine.submit(job).result(timeout=60).text)
+        assert engine.readings_made == 1
+        engine.forget(entry.doc_id)
+        job = engine.prepare(ChatJob([], questions[0], entry, "lift_icl", 8, deadline=time.monotonic() + 60))
+        assert engine.submit(job).result(timeout=60).text == answers[0]
+        assert engine.readings_made == 2
+    finally:
+        engine.close()
+    adapter = load_adapter(tiny.model, entry.adapter_dir)
+    try:
+        kwargs = {"document": DOC, "window": tiny.window, "max_new_tokens": 8, "system": config.infer.system_prompt}
+        expected = [answer_question(adapter, tiny.tokenizer, q, "lift_icl", **kwargs).text for q in questions]
+    finally:
+        adapter.unload()
+    assert answers == expected

@@ -37,7 +37,7 @@ from lift.store import Entry
 
 CHAT_MODES = ("auto", "lift_only", "lift_icl")  # for a lifted document; the base model answers with no_context
 GATE_CACHE = 64  # documents whose gate vectors stay in memory (least recently used dropped first)
-READING_CACHE = 4  # documents whose frozen reading (the base model's keys and values of the cut) stays in memory
+READING_CACHE = 4  # lift_icl readings of a cut (keys and values) kept in memory, the newest used
 
 
 class QueueFull(Exception):
@@ -95,9 +95,10 @@ class ChatEngine:
         # doc id -> (gate file identity, vectors); prepare() runs in request threads, hence the lock
         self._gates: collections.OrderedDict[str, tuple] = collections.OrderedDict()  # id -> (file identity, gate)
         self._gates_lock = threading.Lock()
-        # frozen readings (lift_icl of an adapter trained on the base model's reading of the cut): prompt prefix ->
-        # its key/value cache, read once with the adapters off and shared by every question and adapter after it
-        self._readings: collections.OrderedDict[tuple[int, ...], object] = collections.OrderedDict()
+        # lift_icl readings of a document's cut (its key/value cache), read once and reused by the next questions:
+        # an adapter trained on a frozen reading reads with the adapters off (one reading shared by every adapter,
+        # key (None, prefix)); any other adapter reads with itself on (key (doc id, lift time, prefix))
+        self._readings: collections.OrderedDict[tuple, object] = collections.OrderedDict()
         self.readings_made = 0
         self._worker = threading.Thread(target=self._run, name="lift-chat-engine", daemon=True)
         self.batches_run = 0
@@ -160,6 +161,9 @@ class ChatEngine:
             self._slots.forget(doc_id)
         with self._gates_lock:
             self._gates.pop(doc_id, None)
+        with self._model_lock:
+            for key in [key for key in self._readings if key[0] == doc_id]:
+                del self._readings[key]
 
     def loaded_documents(self) -> list[str]:
         return self._slots.loaded()
@@ -233,13 +237,7 @@ class ChatEngine:
 
     def _answer(self, jobs: list[ChatJob]) -> list[ChatResult]:
         first = jobs[0]
-        as_trained = self.config.infer.lift_icl_reading == "as_trained"
-        if (
-            first.mode == "lift_icl"
-            and first.entry
-            and as_trained
-            and reads_frozen(first.entry.manifest.lift_config().train)
-        ):
+        if first.mode == "lift_icl" and first.entry and not (first.entry.adapter_dir / GATED_MEMORY_CONFIG).is_file():
             return [self._answer_after_reading(job) for job in jobs]
         started = time.perf_counter()
         with self._network(first.entry, first.mode) as net:
@@ -255,19 +253,28 @@ class ChatEngine:
         return [self._result(job, c, loaded_s) for job, c in zip(jobs, continuations, strict=True)]
 
     def _answer_after_reading(self, job: ChatJob) -> ChatResult:
-        """lift_icl of an adapter trained on a frozen reading: the document's cut read by the base model (once per
-        document while it stays cached), the question and the answer with the adapter."""
+        """lift_icl: the document's cut read once while it stays cached (by the base model for an adapter trained
+        on a frozen reading, as trained; by the adapter otherwise), then the question and the answer with the
+        adapter after that reading."""
         length = reading_length(self.loaded.tokenizer, job.prompt)
         prefix = tuple(job.prompt[:length])
-        reading = self._readings.get(prefix)
+        frozen = self.config.infer.lift_icl_reading == "as_trained" and reads_frozen(
+            job.entry.manifest.lift_config().train
+        )
+        key = (None, prefix) if frozen else (job.entry.doc_id, job.entry.manifest.created, prefix)
+        reading = self._readings.get(key)
         if reading is None:
-            with self._slots.adapters_off() as net:
-                reading = read_into_cache(net, list(prefix))
+            if frozen:
+                with self._slots.adapters_off() as net:
+                    reading = read_into_cache(net, list(prefix))
+            else:
+                with self._network(job.entry, job.mode) as net:
+                    reading = read_into_cache(net, list(prefix))
             self.readings_made += 1
-            self._readings[prefix] = reading
+            self._readings[key] = reading
             while len(self._readings) > READING_CACHE:
                 self._readings.popitem(last=False)
-        self._readings.move_to_end(prefix)
+        self._readings.move_to_end(key)
         started = time.perf_counter()
         with self._network(job.entry, job.mode) as net:
             loaded_s = time.perf_counter() - started
