@@ -113,8 +113,8 @@ def main() -> None:
         f"Made by `.venv/bin/python benchmarks/serve/reading_reuse.py --context-tokens {args.context_tokens} "
         f"--questions {args.questions}` on {os.cpu_count()} cores ({cpu_flags()}), one torch thread, "
         f"{loaded.name} in {next(loaded.model.parameters()).dtype}. Each question answered with one token: the "
-        "time to its first token. The engine serves no icl mode; lift_icl of the adapter trained on the cut reads "
-        "the cut with the adapter for every question, as icl does." + (f" {args.note}" if args.note else ""),
+        "time to its first token. The adapter trained on the cut reads it with itself on, once per document "
+        "while kept; the one trained on a frozen reading, with adapters off." + (f" {args.note}" if args.note else ""),
         "",
         "| adapter trained | mode | question | prompt tokens | first token s | readings made | kept readings MB |",
         "|---|---|---|---|---|---|---|",
