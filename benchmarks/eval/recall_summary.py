@@ -1,8 +1,8 @@
 """One line per issue O dev run (benchmarks/results/o_dev/<run>/, made by benchmarks/eval/recall_dev.sh): the
 rewording dev split (lift_only and auto correct, by form: synonym / reverse / request / indirect / short+long;
 answers naming another fact's entity; the auto questions sent to the base model), the general dev questions
-(lift_only, auto), the dev needle (own words, other wordings), the cost (training + teacher tokens per document
-token, from the rewording folder's documents.json), and the paired difference to the baseline run on the same
+(lift_only, auto), the dev needle (own words, other wordings), the cost (training tokens per document token, from
+the rewording folder's documents.json), and the paired difference to the baseline run on the same
 questions (lift compare's 95 % interval over facts). Runs named <setting>s<N>_<rest> are seed N of <setting>_<rest>
 and are pooled on the settings table. Writes benchmarks/results/o_dev/README.md's tables.
 
@@ -43,8 +43,9 @@ def cost(folders: list[Path]) -> str:
         path = folder / "rewording" / "documents.json"
         if path.is_file():
             for record in json.loads(path.read_text(encoding="utf-8")).values():
-                spent = (record.get("train_tokens") or 0) + (record.get("teacher_tokens") or 0)
-                values.append(spent / record["tokens"])
+                # training tokens only: the teacher's replay distributions are computed once per LIFT_HOME and
+                # read back from its cache afterwards, so a run's teacher tokens depend on what ran before it
+                values.append((record.get("train_tokens") or 0) / record["tokens"])
     return f"{sum(values) / len(values):.1f}" if values else "-"
 
 
@@ -87,10 +88,10 @@ def table(baseline_name: str) -> str:
     header = (
         "| run | rewording lift_only (questions) | auto | by form: synonym / reverse / request / indirect / short+long "
         "| other_fact | auto to base | general lift_only | general auto | needle own words | other wordings "
-        f"| tokens per document token | lift_only - {baseline_name}, 95 % over facts (questions) |\n"
+        f"| training tokens per document token | lift_only - {baseline_name}, 95 % over facts (questions) |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
-    runs = sorted(p for p in ROOT.iterdir() if p.is_dir()) if ROOT.is_dir() else []
+    runs = sorted(p for p in ROOT.iterdir() if (p / "rewording").is_dir()) if ROOT.is_dir() else []
     settings: dict[str, list[Path]] = {}
     for run in runs:
         settings.setdefault(SEED.sub(r"\1_", run.name), []).append(run)
