@@ -14,21 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "benchmarks" / "results" / "p_gate"
-
-
-def cpu_flags() -> str:
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split("flags")[1].split("\n")[0].split()
-    except (OSError, IndexError):
-        return platform.processor() or "unknown"
-    return ", ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags)
 
 
 def main() -> None:
@@ -38,6 +29,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="shared data folder (default: as lift eval finds it)")
     args = parser.parse_args()
 
+    from lift.bench.machine import cpu_flags
     from lift.config import LiftConfig
     from lift.eval.data_dir import resolve_data_dir
     from lift.eval.suites.gist import gist_document, gist_questions

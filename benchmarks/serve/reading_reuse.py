@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -33,14 +32,6 @@ QUESTIONS = [
     "Which city does the essay mention?",
 ]
 CHEAP = {"train.epochs": 1, "train.replay_ratio": 0.0, "infer.gate": False}
-
-
-def cpu_flags() -> str:
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split("flags")[1].split("\n")[0].split()
-    except (OSError, IndexError):
-        return platform.processor() or "unknown"
-    return ", ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags)
 
 
 def reading_bytes(reading) -> int:
@@ -67,6 +58,7 @@ def main() -> None:
     parser.add_argument("--note", default="", help="what else ran on the machine meanwhile (for the header)")
     args = parser.parse_args()
 
+    from lift.bench.machine import cpu_flags
     from lift.config import LiftConfig
     from lift.models import load_model
     from lift.recipe import lift_document
