@@ -156,6 +156,7 @@ DEFAULTS_K = {
     "synth.qa_per_sentence": 6,
     "synth.template_forms": ["ask", "cue", "yes_no"],
     "synth.aux_tasks": 0,
+    "synth.reask": 0,  # issue O made 1 the default
     "lora.rank": 32,
     "lora.alpha": 64,
     "infer.system_prompt": "",
@@ -187,3 +188,19 @@ PINNED_M = {  # the replay examples' loss is a KL (lower than cross-entropy on a
 @pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
 def test_issue_ms_default_recipe_gives_its_pinned_losses_and_counts(tiny, lift_home, pipeline):
     _assert_pinned(_lift_record(tiny, lift_home, DEFAULTS_M, pipeline), PINNED_M[pipeline])
+
+
+# The default recipe of issue O (2026-12-07): M's recipe with one other wording of every ask question
+# (synth.reask 1: indirect, a request, inside a longer message, a terse query), trained with the same answer.
+DEFAULTS_O = {**DEFAULTS_M, "synth.reask": 1}
+_O_SYNTHESIS = {"qa_pairs_parsed": 38, "qa_pairs_kept": 38, "rejected": {}}  # 12 wordings on top of K's 26
+_O_TRAINING = {"examples": 57, "qa_examples": 38, "replay_examples": 19, "epochs": 2, "tokens": 9268, "segments": 0}
+PINNED_O = {
+    True: {"synthesis": _O_SYNTHESIS, "training": {**_O_TRAINING, "steps": 111}, "loss": [4.32463, 2.91455]},
+    False: {"synthesis": _O_SYNTHESIS, "training": {**_O_TRAINING, "steps": 107}, "loss": [4.29708, 2.76427]},
+}
+
+
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "no-pipeline"])
+def test_issue_os_default_recipe_gives_its_pinned_losses_and_counts(tiny, lift_home, pipeline):
+    _assert_pinned(_lift_record(tiny, lift_home, DEFAULTS_O, pipeline), PINNED_O[pipeline])

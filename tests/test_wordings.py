@@ -84,7 +84,7 @@ def test_reask_adds_wordings_after_each_kept_ask_pair_with_its_answer():
 
 
 def test_reask_is_a_setting_and_part_of_the_cache_key():
-    assert LiftConfig().synth.reask == 0
+    assert LiftConfig().synth.reask == 1
     assert "reask" not in TemplateGenerator(6).sampling_params()
     assert TemplateGenerator(6, reask=1).sampling_params()["reask"] == 1
     with pytest.raises(LiftError, match="synth.reask must be >= 0"):

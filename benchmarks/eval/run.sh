@@ -2,7 +2,8 @@
 # Regenerates every committed evaluation result under benchmarks/results/ (embedded SmolLM2-135M, CPU).
 # The grids are the subsets this 2-core machine could afford; each command is resumable (rerun to continue)
 # and takes --set eval.niah_lengths=... / --limit / --max-documents to grow the grid.
-# Usage: bash benchmarks/eval/run.sh [step ...]   (issue M's defaults: general_m squad_m paraphrase_m; issue K's:
+# Usage: bash benchmarks/eval/run.sh [step ...]   (issue O's defaults: rewording_o general_o paraphrase_o; issue M's:
+#        general_m squad_m paraphrase_m rewording_m; issue K's:
 #        paraphrase_k niah_k niah_long_k niah_long_k_steps squad_k general_k; older steps: niah_lift niah_long squad general niah_base loogle
 #        longbench paraphrase paraphrase_wh paraphrase_mix general_mix squad_mix; niah_lift_m1 is the stopped m = 1 run;
 #        niah_lift_m1_e12 its 12-epoch version; niah_long_m1_e12 that recipe at 16k; niah_lift_m1_e6_lr3e-3 and
@@ -131,14 +132,29 @@ general_k() {  # forgetting after lifting the demo essay, without and with the q
 
 # Issue M's default recipe (2026-12-04: K's recipe with replay 0.5 learned by distillation, distill.replay_weight 1).
 # Its results go to folders ending in _m, beside K's; the needle cells of this recipe are benchmarks/long's (recipe m).
+# M: issue M's default (2026-12-04), spelled out since issue O made synth.reask 1 the default.
+M=(--set synth.reask=0)
 general_m() {  # forgetting after lifting the demo essay, without and with the question gate (auto)
-  $LIFT eval general --modes no_context,lift_only,auto -o $R/general_m
+  $LIFT eval general "${M[@]}" --modes no_context,lift_only,auto -o $R/general_m
 }
 squad_m() {  # the scored 200 questions, icl beside (no_context: see squad_k, the same prompts)
-  $LIFT eval squad --limit 200 --modes lift_only,icl -o $R/squad_m
+  $LIFT eval squad "${M[@]}" --limit 200 --modes lift_only,icl -o $R/squad_m
 }
 paraphrase_m() {  # the test split of both families (names: h2-h4, objects: h6-h8), icl beside
-  $LIFT eval paraphrase --modes lift_only,icl -o $R/paraphrase_m
+  $LIFT eval paraphrase "${M[@]}" --modes lift_only,icl -o $R/paraphrase_m
+}
+rewording_m() {  # the rewording test split (40 facts, 200 questions), the same questions as rewording_o
+  $LIFT eval rewording "${M[@]}" --modes lift_only,auto,icl,rag -o $R/rewording_m
+}
+# Issue O's default (2026-12-07, today's): the test splits, scored once after the choice on o_dev.
+rewording_o() {  # the rewording test split: 40 facts in four haystacks, each asked in five wordings
+  $LIFT eval rewording --modes lift_only,auto,icl,rag -o $R/rewording_o
+}
+general_o() {  # forgetting after lifting the demo essay, without and with the question gate (auto)
+  $LIFT eval general --modes no_context,lift_only,auto -o $R/general_o
+}
+paraphrase_o() {  # the test split of both families (names: h2-h4, objects: h6-h8), icl beside
+  $LIFT eval paraphrase --modes lift_only,icl -o $R/paraphrase_o
 }
 
 steps=("$@")

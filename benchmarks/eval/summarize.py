@@ -1,6 +1,6 @@
-"""Write benchmarks/results/README.md from the committed eval folders: today's default recipe (issue M's, folders
-ending in _m and the long cells of recipe m) against issue M's goals beside issue K's default, then K's goals and
-the dev runs that chose K, then every folder with the commands that made it.
+"""Write benchmarks/results/README.md from the committed eval folders: today's default recipe (issue O's, folders
+ending in _o and the long cells of recipe o) against issue O's goals beside issue M's default, then M's goals beside
+K's default, K's goals and the dev runs that chose K, then every folder with the commands that made it.
 
     .venv/bin/python benchmarks/eval/summarize.py
 
@@ -165,15 +165,16 @@ def _paraphrase_m(rows: list[EvalRow]) -> dict[str, float | None]:
     return out
 
 
-def _long_niah(recipe: str, folder: str) -> dict[tuple[int, int], dict[str, list[float]]]:
-    """Per 1k-4k cell of a long-runner folder: each mode's keyword scores, own words and other wordings apart."""
+def _long_niah(recipe: str, folder: str, longest: int = 4000) -> dict[tuple[int, int], dict[str, list[float]]]:
+    """Per cell up to `longest` tokens of a long-runner folder: each mode's keyword scores, own words and other
+    wordings apart."""
     path = RESULTS / "long" / recipe / folder
     if not (path / "results.jsonl").is_file():
         return {}
     cells: dict[tuple[int, int], dict[str, list[float]]] = {}
     for r in read_results(path / "results.jsonl"):
         cell = (r.group["length"], int(r.group["depth"]))
-        if cell[0] > 4000:
+        if cell[0] > longest:
             continue
         wording = r.group.get("wording", "original")
         cells.setdefault(cell, {}).setdefault(f"{r.mode} {wording}", []).append(r.scores["keywords"])
@@ -255,6 +256,90 @@ def m_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
     return lines
 
 
+def _rewording(rows: list[EvalRow], mode: str) -> float | None:
+    return mean([r.scores["correct"] for r in rows if r.mode == mode])
+
+
+def _seed_spread(name: str) -> tuple[list[float], int] | None:
+    """Issue O's dev runs of one setting over its seeds (o_dev/<name>, <name with sN>): each seed's rewording
+    lift_only score on the questions every seed answered, and how many those are."""
+    root = RESULTS / "o_dev"
+    number, rest = name.split("_", 1)
+    runs = [root / name / "rewording"] + sorted(root.glob(f"{number}s[0-9]_{rest}/rewording"))
+    answered = [{(r.item_id, r.doc_id): r.scores["correct"] for r in read_results(run / "results.jsonl")
+                 if r.mode == "lift_only"} for run in runs if (run / "results.jsonl").is_file()]  # fmt: skip
+    if len(answered) < 2:
+        return None
+    common = set.intersection(*(set(a) for a in answered))
+    return [sum(a[q] for q in common) / len(common) for a in answered], len(common)
+
+
+O_CHOSEN = "o11_reask1"  # the dev runs of today's default (benchmarks/results/o_dev)
+
+
+def o_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
+    """Issue O's goals: today's default (folders *_o, long cells of recipe o) beside M's (*_m, recipe m)."""
+    lines = ["| goal | O's default (today) | M's default | met |", "|---|---|---|---|"]
+
+    def row(name: str, o: str, m: str, met: bool | None) -> None:
+        lines.append(f"| {name} | {o} | {m} | {'-' if met is None else 'yes' if met else 'no'} |")
+
+    words = {x: folders[f"rewording_{x}"][0] for x in ("o", "m") if f"rewording_{x}" in folders}
+    if "o" in words:
+        for mode in ("lift_only", "auto"):
+            row(f"rewording test (40 facts in five wordings), {mode}", pct(_rewording(words["o"], mode)),
+                pct(_rewording(words["m"], mode)) if "m" in words else "-", None)  # fmt: skip
+    spread = _seed_spread(O_CHOSEN)
+    if spread:
+        scores, asked = spread
+        gap = 100 * (max(scores) - min(scores))
+        row(f"steady: rewording dev lift_only over {len(scores)} seeds varies <= 5 points ({asked} questions)",
+            " / ".join(pct(v) for v in scores) + f" ({gap:.1f} apart)", "-", len(scores) >= 3 and gap <= 5)  # fmt: skip
+    o, m = _long_niah("o", "niah", 8000), _long_niah("m", "niah", 8000)
+    if o:
+
+        def score(cells: dict, mode: str, wording: str) -> float | None:
+            return mean([v for c in cells.values() for v in c.get(f"{mode} {wording}", [])])
+
+        names = ", ".join(f"{n // 1000}k@{d}" for n, d in sorted(o))
+        other = score(o, "lift_only", "reworded")
+        mm = {c: m[c] for c in o if c in m}
+        row(f"NIAH other wordings, mean over the 1k-8k cells >= 70 % ({names})", pct(other),
+            pct(score(mm, "lift_only", "reworded")), other is not None and other >= 0.7)  # fmt: skip
+        beaten = [c for c, v in o.items() if mean(v.get("lift_only reworded", [])) is not None
+                  and mean(v["lift_only reworded"]) < max(mean(v.get("icl reworded", [])) or 0,
+                                                          mean(v.get("rag reworded", [])) or 0)]  # fmt: skip
+        row("NIAH other wordings >= icl and >= rag in every 1k-8k cell",
+            f"{len(o) - len(beaten)}/{len(o)} cells", "-", not beaten)  # fmt: skip
+    every = _long_niah("o", "niah", 32000)
+    if every:
+        kept = sum(mean(v.get("lift_only original", [])) == 1.0 for v in every.values())
+        row("NIAH own words 100 % in every cell 1k-32k", f"{kept}/{len(every)} cells", "-", kept == len(every))
+    po = _paraphrase_m(folders["paraphrase_o"][0]) if "paraphrase_o" in folders else {}
+    pm = _paraphrase_m(folders["paraphrase_m"][0]) if "paraphrase_m" in folders else {}
+    for key, name, bound in (("names", "paraphrase names: direct wh-forms >= 80 %", 0.8),
+                             ("objects", "paraphrase objects: direct wh-forms >= 60 %", 0.6)):  # fmt: skip
+        if po.get(key) is not None:
+            row(name, pct(po[key]), pct(pm.get(key)), po[key] >= bound)
+    if po.get("other") is not None:
+        row("paraphrase: answers naming another fact's entity <= 15 %", pct(po["other"]), pct(pm.get("other")),
+            po["other"] <= 0.15)  # fmt: skip
+    facts_o, facts_m = _long_niah("o", "niah_facts"), _long_niah("m", "niah_facts")
+    for cell in sorted(facts_o):
+        own = mean(facts_o[cell].get("lift_only original", []))
+        before = mean(facts_m.get(cell, {}).get("lift_only original", []))
+        row(f"facts needle family at {cell[0] // 1000}k, own words: 100 %", pct(own), pct(before), own == 1.0)
+    general = {x: summary(folders[f"general_{x}"][0]) for x in ("o", "m") if f"general_{x}" in folders}
+    lost = {x: {mode: 100 * (s["no_context"]["correct"] - s[mode]["correct"]) for mode in ("lift_only", "auto")
+                if mode in s and "no_context" in s} for x, s in general.items()}  # fmt: skip
+    for mode, bound in (("auto", 2), ("lift_only", 20)):
+        if mode in lost.get("o", {}):
+            m_lost = lost.get("m", {}).get(mode)
+            row(f"general answers lost, {mode} <= {bound} points", f"{lost['o'][mode]:.1f}",
+                "-" if m_lost is None else f"{m_lost:.1f}", lost["o"][mode] <= bound)  # fmt: skip
+    return lines
+
+
 def dev_table() -> list[str]:
     """The dev runs of issue K (benchmarks/results/k_dev): each lever's folder, its scores and cost."""
     root = RESULTS / "k_dev"
@@ -293,12 +378,22 @@ def main() -> None:
         "Made by `bash benchmarks/eval/run.sh` (each folder's report.md lists its exact commands, config and",
         "versions); this page by `.venv/bin/python benchmarks/eval/summarize.py`. Scores in percent.",
         "",
-        "## Today's default recipe against issue M's goals, beside issue K's default",
+        "## Today's default recipe against issue O's goals, beside issue M's default",
         "",
-        "Test splits. Today's default (2026-12-04, issue M: replay 0.5 learned by distillation): folders ending "
+        "Test splits, scored once. Today's default (2026-12-07, issue O: M's recipe with one other wording of "
+        "every ask question, `synth.reask` 1): folders ending in `_o` and the long-document cells of recipe o "
+        "(benchmarks/results/long/o); M's default beside it: folders ending in `_m` and the cells of recipe m, "
+        "the same cells. A suite or cell not run yet has no row; the dev runs that chose the default: "
+        "[o_dev/](o_dev/README.md). The cost on the demo essay: [o_dev/demo_cost.txt](o_dev/demo_cost.txt).",
+        "",
+        *o_goals(folders),
+        "",
+        "## Issue M's default recipe against issue M's goals, beside issue K's default",
+        "",
+        "Test splits. Issue M's default (2026-12-04: replay 0.5 learned by distillation): folders ending "
         "in `_m` and the long-document cells of recipe m (benchmarks/results/long/m); K's default beside it: "
-        "folders ending in `_k` and the cells of recipe k, the same cells. A suite not run yet has no row; the "
-        "dev runs that chose the default: [m_dev/](m_dev/README.md).",
+        "folders ending in `_k` and the cells of recipe k, the same cells. The dev runs that chose it: "
+        "[m_dev/](m_dev/README.md).",
         "",
         *m_goals(folders),
         "",

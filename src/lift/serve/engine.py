@@ -159,11 +159,10 @@ class ChatEngine:
         """Unload a document's adapter (its entry was deleted or replaced)."""
         with self._model_lock:
             self._slots.forget(doc_id)
-        with self._gates_lock:
-            self._gates.pop(doc_id, None)
-        with self._model_lock:
             for key in [key for key in self._readings if key[0] == doc_id]:
                 del self._readings[key]
+        with self._gates_lock:
+            self._gates.pop(doc_id, None)
 
     def loaded_documents(self) -> list[str]:
         return self._slots.loaded()
