@@ -181,6 +181,11 @@ def _long_niah(recipe: str, folder: str, longest: int = 4000) -> dict[tuple[int,
     return cells
 
 
+def _pooled(cells: dict, mode: str, wording: str) -> float | None:
+    """One mode's keyword score over every question of these NIAH cells, in its own words or the other ones."""
+    return mean([v for c in cells.values() for v in c.get(f"{mode} {wording}", [])])
+
+
 def m_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
     """Issue M's goals: today's default (folders *_m, long cells of recipe m) beside K's (*_k, recipe k)."""
     lines = ["| goal | M's default (today) | K's default | met |", "|---|---|---|---|"]
@@ -227,23 +232,20 @@ def m_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
             continue
         names = ", ".join(f"{n // 1000}k@{d}" for n, d in sorted(m))
 
-        def score(cells: dict, mode: str, wording: str) -> float | None:
-            return mean([v for c in cells.values() for v in c.get(f"{mode} {wording}", [])])
-
         if folder == "niah":
-            got = {mode: score(m, mode, "reworded") for mode in ("lift_only", "icl", "rag")}
+            got = {mode: _pooled(m, mode, "reworded") for mode in ("lift_only", "icl", "rag")}
             text = " / ".join(f"{mode} {pct(v)}" for mode, v in got.items())
             kk = {c: k[c] for c in m if c in k}
             row(
                 f"{name} (cells {names})",
                 text,
-                f"lift_only {pct(score(kk, 'lift_only', 'reworded'))}",
+                f"lift_only {pct(_pooled(kk, 'lift_only', 'reworded'))}",
                 got["lift_only"] is not None and got["lift_only"] >= max(got["icl"] or 0, got["rag"] or 0),
             )
         else:
-            own = score(m, "lift_only", "original")
+            own = _pooled(m, "lift_only", "original")
             kk = {c: k[c] for c in m if c in k}
-            row(f"{name} (cells {names})", pct(own), pct(score(kk, "lift_only", "original")), own == 1.0)
+            row(f"{name} (cells {names})", pct(own), pct(_pooled(kk, "lift_only", "original")), own == 1.0)
     costs_m = [c for name, (_, docs) in folders.items() if name.endswith("_m") for c in _lift_cost(docs)]
     costs_k = [c for name, (_, docs) in folders.items() if name.endswith("_k") for c in _lift_cost(docs)]
     if costs_m:
@@ -296,26 +298,22 @@ def o_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
         gap = 100 * (max(scores) - min(scores))
         row(f"steady: rewording dev lift_only over {len(scores)} seeds varies <= 5 points ({asked} questions)",
             " / ".join(pct(v) for v in scores) + f" ({gap:.1f} apart)", "-", len(scores) >= 3 and gap <= 5)  # fmt: skip
-    lifted = _long_niah("o", "niah", 8000)  # a cell still running may have answers of other modes only
-    o = {c: v for c, v in lifted.items() if v.get("lift_only reworded")}
+    lifted = _long_niah("o", "niah", 32000)  # a cell still running may have answers of other modes only
+    o = {c: v for c, v in lifted.items() if c[0] <= 8000 and v.get("lift_only reworded")}
     m = _long_niah("m", "niah", 8000)
     if o:
-
-        def score(cells: dict, mode: str, wording: str) -> float | None:
-            return mean([v for c in cells.values() for v in c.get(f"{mode} {wording}", [])])
-
         names = ", ".join(f"{n // 1000}k@{d}" for n, d in sorted(o))
-        other = score(o, "lift_only", "reworded")
+        other = _pooled(o, "lift_only", "reworded")
         mm = {c: m[c] for c in o if c in m}
         done = NIAH_1K_8K <= set(o)  # met or not only once every cell of the grid has run
+        met = other is not None and other >= 0.7 if done else None
         row(f"NIAH other wordings, mean over the 1k-8k cells >= 70 % ({names})", pct(other),
-            pct(score(mm, "lift_only", "reworded")), other is not None and other >= 0.7 if done else None)  # fmt: skip
-        beaten = [c for c, v in o.items() if mean(v.get("lift_only reworded", [])) is not None
-                  and mean(v["lift_only reworded"]) < max(mean(v.get("icl reworded", [])) or 0,
-                                                          mean(v.get("rag reworded", [])) or 0)]  # fmt: skip
+            pct(_pooled(mm, "lift_only", "reworded")), met)  # fmt: skip
+        beaten = [c for c, v in o.items() if mean(v["lift_only reworded"]) < max(
+            mean(v.get("icl reworded", [])) or 0, mean(v.get("rag reworded", [])) or 0)]  # fmt: skip
         row("NIAH other wordings >= icl and >= rag in every 1k-8k cell",
             f"{len(o) - len(beaten)}/{len(o)} cells", "-", not beaten if done or beaten else None)  # fmt: skip
-    every = {c: v for c, v in _long_niah("o", "niah", 32000).items() if v.get("lift_only original")}
+    every = {c: v for c, v in lifted.items() if v.get("lift_only original")}
     if every:
         kept = sum(mean(v.get("lift_only original", [])) == 1.0 for v in every.values())
         grid = NIAH_1K_8K | {(16000, 10), (16000, 50), (16000, 90), (32000, 50)}
@@ -329,7 +327,7 @@ def o_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
         else {}
     )
     if po:  # a run still going has answered part of the split: say how much
-        asked = len({r.item_id for r in folders["paraphrase_o"][0] if r.mode == "lift_only"})
+        asked = len(same)
         total = len({r.item_id for r in folders["paraphrase_m"][0]}) if "paraphrase_m" in folders else "-"
         row(
             "paraphrase test: questions answered (M's on the same ones; of its whole split)",
