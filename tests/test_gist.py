@@ -12,8 +12,24 @@ from lift.errors import LiftError
 from lift.eval.metrics import keyword_score
 from lift.eval.suites import DEFAULT_MODES, load_suite
 from lift.eval.suites.gist import FORMS, gist_document, gist_items, gist_questions
+from lift.infer.generation import Continuation
 from lift.recipe import lift_document
-from lift.synth.gist import ABOUT, BEGINNING, ENDING, PART, SUMMARY, central, frequent_names, gist_pairs, parts
+from lift.synth import gist_reader
+from lift.synth.cache import GenerationCache
+from lift.synth.gist import (
+    ABOUT,
+    BEGINNING,
+    ENDING,
+    MAIN_POINT,
+    PART,
+    READ_WORDINGS,
+    SUMMARY,
+    central,
+    frequent_names,
+    gist_pairs,
+    parts,
+)  # fmt: skip
+from lift.synth.gist_reader import PART_QUESTION, QUESTIONS, first_sentences, grounded_in, read_document
 from lift.text.documents import document_from_text
 
 
@@ -168,6 +184,91 @@ def test_a_keyword_with_alternatives_counts_once_when_either_is_found():
     assert keyword_score("The sandwiches were good.", ["sandwich"]) == 1.0  # NIAH's keywords, as before
 
 
+def test_note_markers_are_not_part_of_an_extractive_answer():
+    sentences = [f"The mill at Orrin ground {i} sacks.[{i + 1}]" for i in range(4)] + ["It closed in 1990. [5]"]
+    vectors = torch.nn.functional.normalize(torch.randn(5, 8, generator=torch.Generator().manual_seed(2)), dim=-1)
+    assert all("[" not in p.answer for p in gist_pairs(sentences, vectors, "sha"))
+
+
+def test_a_readers_answers_are_trained_in_several_wordings_and_the_extractive_ones_stay_where_it_gave_none():
+    sentences = [f"Chapter {i // 40} sentence {i} tells of the long road to the sea." for i in range(160)]
+    vectors = torch.nn.functional.normalize(torch.randn(160, 8, generator=torch.Generator().manual_seed(1)), dim=-1)
+    read = {"about": "It is about the long road to the sea.", "main_point": "The road to the sea is long."}
+    cut = parts(sentences)
+    part_gists = ["The first chapters walk the road."] + [""] * (len(cut) - 1)
+    pairs = gist_pairs(sentences, vectors, "sha", read, part_gists)
+    about = [p for p in pairs if p.answer == read["about"]]
+    assert len(about) == READ_WORDINGS["about"] and {p.question for p in about} <= set(ABOUT)
+    assert len({p.question for p in about}) == len(about) and all(p.task == "read" for p in about)
+    main = [p for p in pairs if p.answer == read["main_point"]]
+    assert len(main) == READ_WORDINGS["main_point"] and {p.question for p in main} <= set(MAIN_POINT)
+    summary = [p for p in pairs if p.question in SUMMARY]  # no reader summary: the extractive one
+    assert len(summary) == 1 and summary[0].task == "gist"
+    assert summary[0].answer.startswith(sentences[summary[0].sentence_index])
+    asked = [p for p in pairs if p.task == "part"]
+    assert asked[0].answer == part_gists[0] and asked[1].answer.startswith(sentences[asked[1].sentence_index])
+
+
+def test_a_looping_readers_answer_is_cut_before_it_repeats_itself():
+    assert first_sentences("It is about a mill. The mill grinds barley. The mill grinds barley again.") == (
+        "It is about a mill. The mill grinds barley."
+    )
+    assert first_sentences("One. Two. Three. Four.") == "One. Two. Three."  # at most three sentences
+    assert first_sentences("It is about a mill that grinds") == ""  # no whole sentence
+    assert first_sentences("A mysterious and mysterious mystery of a mysterious and mysterious tree.") == ""
+
+
+def test_a_readers_answer_is_grounded_by_its_words_about_the_text_not_the_words_about_texts():
+    source = "The mill at Orrin ground barley for the village until the river dried up."
+    assert grounded_in("The text explores how the mill ground barley for the village.", source)
+    assert not grounded_in("The essay discusses climate change and polar bears.", source)
+    assert not grounded_in("The text explores the main idea.", source)  # nothing but words about a text
+
+
+def _reader(monkeypatch) -> list[str]:
+    """Stub the reader's generation: each answer names the last line of what it read (a text of walls: something
+    else); returns the prompts read."""
+    read = []
+
+    def generate(model, tokenizer, prompts, max_new_tokens, prefix_length, **_):
+        texts = [tokenizer.decode(p) for p in prompts]
+        read.extend(texts)
+        lines = [t.split("Answer the question")[0].strip().splitlines()[-1] for t in texts]
+        answers = [f"It says that {line.split('.')[0].lower()}. And more" for line in lines]
+        answers = ["Polar bears swim far." if "walls" in t else a for t, a in zip(texts, answers, strict=True)]
+        yield [Continuation(answer, 9, True) for answer in answers]
+
+    monkeypatch.setattr(gist_reader, "generate_after_prefix", generate)
+    return read
+
+
+def test_the_reader_reads_a_document_that_fits_once_and_answers_from_the_cache_next_time(tiny, tmp_path, monkeypatch):
+    read = _reader(monkeypatch)
+    text = "The mill at Orrin ground barley.\nThe river turned the mill wheel."
+    with GenerationCache(tmp_path / "cache.sqlite") as cache:
+        first = read_document(tiny, cache, text, [text], None)
+        assert len(read) == len(QUESTIONS) and all(text in prompt for prompt in read)
+        assert first.answers == dict.fromkeys(QUESTIONS, "It says that the river turned the mill wheel.")
+        assert first.generated_tokens == 9 * len(QUESTIONS) and first.parts == []
+        again = read_document(tiny, cache, text, [text], None)
+    assert again.answers == first.answers and again.generated_tokens == 0 and len(read) == len(QUESTIONS)
+
+
+def test_a_document_beyond_the_window_is_read_a_part_at_a_time_then_from_the_parts_gists(tiny, tmp_path, monkeypatch):
+    read = _reader(monkeypatch)
+    part_texts = [f"Part {i}: " + " ".join(f"the mill{i} ground {j} sacks." for j in range(40)) for i in range(3)]
+    part_texts[1] = "\n".join(["Nothing here but walls."] * 5)
+    text = "\n".join(part_texts)
+    assert len(tiny.tokenizer(text)["input_ids"]) > tiny.window
+    with GenerationCache(tmp_path / "cache.sqlite") as cache:
+        result = read_document(tiny, cache, text, part_texts, None)
+    assert sum(PART_QUESTION in prompt for prompt in read) == 3
+    assert result.parts[0] == "It says that part 0: the mill0 ground 0 sacks." and result.parts[1] == ""  # not grounded
+    whole = [prompt for prompt in read if PART_QUESTION not in prompt]
+    assert len(whole) == len(QUESTIONS) and all(result.parts[2] in prompt and "walls" not in prompt for prompt in whole)
+    assert set(result.answers) == set(QUESTIONS)
+
+
 # ---------------------------------------------------------------------- in a lift
 
 
@@ -179,4 +280,5 @@ def test_a_lift_with_gist_trains_the_whole_document_pairs_beside_the_qa(tiny, li
     lifted = lift_document(document_from_text(text), tiny, gist, force=True, home=lift_home)
     added = lifted.manifest.training.examples - plain.manifest.training.examples
     assert added == 7  # about x2, summary, main point, beginning, end, the names (no parts on this short text)
+    # (the tiny random model's own answers are not grounded in the text: the extractive ones are trained)
     assert LiftConfig().synth.gist is False

@@ -54,7 +54,8 @@ from lift.store.manifest import MANIFEST_FILE
 from lift.synth.cache import GenerationCache
 from lift.synth.generate import build_jobs, generate_pairs
 from lift.synth.generators import make_generator
-from lift.synth.gist import gist_pairs
+from lift.synth.gist import gist_pairs, parts
+from lift.synth.gist_reader import ReaderAnswers, read_document
 from lift.synth.prompts import load_prompt
 from lift.synth.replay import replay_pairs, replay_prompts
 from lift.synth.stats import SynthesisReport
@@ -112,7 +113,7 @@ def lift_document(
         qa = _generated_qa(document, sentences, loaded, config, plan, cache, update, progress, streaming, processes)
         sources: list[Source] = [
             FixedSource("segments", plan.fixed),
-            *_study_sources(config, loaded, document, sentences),
+            *_study_sources(config, loaded, document, sentences, cache, timings),
         ]
 
         # 3. Train the adapter (a checkpoint per epoch under work/, resumed if a run was interrupted); with
@@ -201,7 +202,14 @@ def _teacher_counts(teacher: Teacher | None) -> dict[str, int]:
     return {"teacher_tokens": counters.tokens, "teacher_examples": counters.examples, "teacher_cached": counters.cached}
 
 
-def _study_sources(config: LiftConfig, loaded: LoadedModel, document: Document, sentences: list[str]) -> list[Source]:
+def _study_sources(
+    config: LiftConfig,
+    loaded: LoadedModel,
+    document: Document,
+    sentences: list[str],
+    cache: GenerationCache,
+    timings: dict[str, float],
+) -> list[Source]:
     """Restatements of the sentences as text (synth.restatements) and the whole-document tasks (synth.gist),
     beside the QA."""
     sources: list[Source] = []
@@ -209,7 +217,13 @@ def _study_sources(config: LiftConfig, loaded: LoadedModel, document: Document, 
         sources.append(restatement_source(loaded.tokenizer, sentences, config.synth.restatements))
     if config.synth.gist:
         units = gate_units(sentences)
-        pairs = gist_pairs(units, embed(units), document.sha256) if units else []
+        read = ReaderAnswers()
+        if len(units) >= 2:  # the base model reads the document (adapter not attached yet)
+            started = time.perf_counter()
+            part_texts = [" ".join(units[i] for i in part) for part in parts(units)]
+            read = read_document(loaded, cache, document.text, part_texts, config.infer.base_system_prompt)
+            timings["gist_reading"] = time.perf_counter() - started
+        pairs = gist_pairs(units, embed(units), document.sha256, read.answers, read.parts) if units else []
         most = min(loaded.window, 4 * step_tokens(config.train.batch_tokens))
         sources.append(gist_source(loaded.tokenizer, pairs, config.infer.system_prompt, most))
     return sources

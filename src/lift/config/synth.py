@@ -109,8 +109,10 @@ class SynthConfig:
     )
     gist: bool = _help(
         "Whole-document tasks (lift.synth.gist), trained beside the QA: what the document is about, a summary "
-        "and its main point (its most central sentences by all-MiniLM-L6-v2, in document order), how it begins and "
-        "ends, what each part of a long document covers, and the names it mentions most.",
+        "and its main point as the base model answers them with the document in its window (a long document read "
+        "a part at a time, then from the parts' gists; its most central sentences by all-MiniLM-L6-v2 where the "
+        "answer is not grounded in the text), how it begins and ends, what each part of a long document covers, "
+        "and the names it mentions most.",
         False,
     )
     restatements: int = _help(

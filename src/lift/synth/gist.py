@@ -4,6 +4,9 @@
   most central sentences (highest mean cosine similarity to the rest of their section, all-MiniLM-L6-v2), kept
   in document order; a long document is cut into parts of about PART_CHARS characters, and its summary is the
   most central sentence of each part (at most MAX_PARTS of them, evenly spaced);
+- read: the same three questions answered by a reader instead, the base model with the document in its window
+  (lift.synth.gist_reader), each in a few wordings; the extractive answer stays where the reader's is not
+  grounded in the text;
 - structure: how the text begins and how it ends -> its first and last sentences; for a document of several
   parts, what each part is about -> that part's two most central sentences;
 - names: which names the text mentions most -> the capitalized names found in several sentences, in the order
@@ -25,6 +28,8 @@ import torch
 
 PART_CHARS = 4000  # about 1,000 tokens of English prose
 MAX_PARTS = 5  # sentences in a long document's summary (one per part, evenly spaced)
+READ_WORDINGS = {"about": 3, "summary": 2, "main_point": 2}  # wordings a reader's answer is trained in
+_NOTE = re.compile(r"\s*\[\d+\]")  # an essay's note markers ("... in 1990.[2]"): not part of an answer
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
 ABOUT = (
@@ -65,7 +70,7 @@ _NOT_NAMES = {
 class GistPair:
     question: str
     answer: str
-    task: str  # gist | structure | part | names
+    task: str  # gist | read | structure | part | names
     sentence_index: int  # the first sentence the answer quotes
 
 
@@ -94,14 +99,23 @@ def central(vectors: torch.Tensor, indices: list[int], count: int) -> list[int]:
     return [indices[i] for i in best]
 
 
-def gist_pairs(sentences: list[str], vectors: torch.Tensor, document_sha256: str = "") -> list[GistPair]:
+def gist_pairs(
+    sentences: list[str],
+    vectors: torch.Tensor,
+    document_sha256: str = "",
+    read: dict[str, str] | None = None,
+    part_gists: list[str] | None = None,
+) -> list[GistPair]:
     """The whole-document pairs of a document: `sentences` its sentences (the ones worth comparing, see
-    lift.infer.gate.gate_units) and `vectors` their L2-normalised embeddings, one row each."""
+    lift.infer.gate.gate_units) and `vectors` their L2-normalised embeddings, one row each. `read`: a reader's
+    answers by kind (lift.synth.gist_reader: about, summary, main_point), each asked in READ_WORDINGS of its
+    wordings instead of the extractive answer; `part_gists`: its gist of each part ('' for none)."""
     if len(sentences) < 2:
         return []
+    read, part_gists = read or {}, part_gists or []
     turn = int(hashlib.sha1((document_sha256 or " ".join(sentences[:3])).encode()).hexdigest(), 16)
     pick = lambda wordings, k=0: wordings[(turn + k) % len(wordings)]  # noqa: E731
-    text = lambda indices: " ".join(sentences[i].strip() for i in indices)  # noqa: E731
+    text = lambda indices: _NOTE.sub("", " ".join(sentences[i].strip() for i in indices)).strip()  # noqa: E731
     cut = parts(sentences)
     if len(cut) == 1:
         about, summary = central(vectors, cut[0], 2), central(vectors, cut[0], 3)
@@ -109,11 +123,18 @@ def gist_pairs(sentences: list[str], vectors: torch.Tensor, document_sha256: str
         spaced = [cut[i * len(cut) // MAX_PARTS] for i in range(MAX_PARTS)] if len(cut) > MAX_PARTS else cut
         summary = [central(vectors, part, 1)[0] for part in spaced]
         about = central(vectors, summary, 2)
-    pairs = [
-        GistPair(pick(ABOUT), text(about), "gist", about[0]),
-        GistPair(pick(ABOUT, 3), text(about), "gist", about[0]),
-        GistPair(pick(SUMMARY), text(summary), "gist", summary[0]),
-        GistPair(pick(MAIN_POINT), text(central(vectors, about, 1)), "gist", about[0]),
+    extractive = {
+        "about": (ABOUT, text(about), about[0]),
+        "summary": (SUMMARY, text(summary), summary[0]),
+        "main_point": (MAIN_POINT, text(central(vectors, about, 1)), about[0]),
+    }
+    pairs = []
+    for kind, (wordings, answer, first) in extractive.items():
+        if read.get(kind):
+            pairs += [GistPair(pick(wordings, k), read[kind], "read", first) for k in range(READ_WORDINGS[kind])]
+        else:
+            pairs += [GistPair(pick(wordings, 3 * k), answer, "gist", first) for k in range(1 + (kind == "about"))]
+    pairs += [
         GistPair(pick(BEGINNING), text(range(min(2, len(sentences)))), "structure", 0),
         GistPair(pick(ENDING), text(range(max(0, len(sentences) - 2), len(sentences))), "structure",
                  max(0, len(sentences) - 2)),
@@ -123,7 +144,8 @@ def gist_pairs(sentences: list[str], vectors: torch.Tensor, document_sha256: str
             ordinal = ORDINALS[number] if number < len(ORDINALS) else f"{number + 1}th"
             ordinal = "last" if number == len(cut) - 1 else ordinal
             chosen = central(vectors, part, 2)
-            pairs.append(GistPair(pick(PART, number).format(ordinal), text(chosen), "part", chosen[0]))
+            gist = part_gists[number] if number < len(part_gists) else ""
+            pairs.append(GistPair(pick(PART, number).format(ordinal), gist or text(chosen), "part", chosen[0]))
     names = frequent_names(sentences)
     if len(names) >= 2:
         listed = ", ".join(names[:-1]) + f" and {names[-1]}"
