@@ -137,3 +137,34 @@ def test_a_lift_on_a_frozen_reading_trains_and_answers_lift_icl_on_the_same_read
     as_vllm = config.with_overrides({"infer.lift_icl_reading": "adapter"})
     run_eval(items, ["lift_icl"], tiny, as_vllm, lift_home / "eval-adapter", home=lift_home)
     assert all(len(c) < 7 or c[6] is None for c in calls[1:])
+
+
+def test_lift_icl_reads_the_cut_with_the_adapter_off_for_any_adapter_when_asked(tiny, lift_home, monkeypatch):
+    import lift.eval.runner as runner
+    from lift.eval.items import EvalItem
+    from lift.eval.runner import run_eval
+    from lift.infer.modes import lift_icl_reads_frozen
+    from lift.recipe import lift_document
+    from lift.text.documents import document_from_text
+
+    plain, frozen = LiftConfig().train, LiftConfig().with_overrides({"train.qa_context_share": 0.5}).train
+    frozen.context_reading = "frozen"
+    assert [lift_icl_reads_frozen(plain, r) for r in ("as_trained", "adapter", "frozen")] == [False, False, True]
+    assert [lift_icl_reads_frozen(frozen, r) for r in ("as_trained", "adapter", "frozen")] == [True, False, True]
+
+    document = document_from_text("The miller of Orrin keeps the mill key under a flat stone by the door. " * 4)
+    settings = {"train.epochs": 1, "train.min_steps": 0, "train.replay_ratio": 0.0, "train.batch_tokens": 128,
+                "infer.max_new_tokens": 4}  # fmt: skip
+    config = LiftConfig().with_overrides(settings)  # no questions trained in context
+    lift_document(document, tiny, config, home=lift_home)
+    calls = []
+    real = runner.generate_after_prefix
+    monkeypatch.setattr(runner, "generate_after_prefix", lambda *a, **k: calls.append(a) or real(*a, **k))
+    items = [EvalItem("custom", str(i), document, q, ["x"], ("f1",)) for i, q in enumerate(("Where?", "Who?"))]
+    run_eval(items, ["lift_icl"], tiny, config, lift_home / "eval", home=lift_home)
+    assert all(len(c) < 7 or c[6] is None for c in calls)  # as trained: the adapter reads the cut too
+    before = len(calls)
+    run_eval(items, ["lift_icl"], tiny, config.with_overrides({"infer.lift_icl_reading": "frozen"}),
+             lift_home / "eval-frozen", home=lift_home)  # fmt: skip
+    (call,) = calls[before:]  # one reading of the cut with the adapter off (its `disabled`), both questions after it
+    assert call[6] is not None

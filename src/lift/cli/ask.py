@@ -50,7 +50,7 @@ def ask(
     from lift.adapters import load_adapter
     from lift.infer import answer_question
     from lift.infer.gate import load_gate
-    from lift.infer.modes import reads_frozen
+    from lift.infer.modes import lift_icl_reads_frozen
 
     loaded = load(None if base == EMBEDDED_MODEL else base, device or defaults.model.device)
     net = load_adapter(loaded.model, entry.adapter_dir) if entry and mode in ADAPTER_MODES else loaded.model
@@ -60,7 +60,7 @@ def ask(
         base_system=defaults.infer.base_system_prompt,
         rag=defaults.rag, context_tokens=defaults.infer.context_tokens if context_tokens is None else context_tokens,
         gate=load_gate(entry.path, manifest.gate) if mode == "auto" and entry and manifest else None,
-        frozen=reads_frozen(defaults.train),
+        frozen=lift_icl_reads_frozen(defaults.train, defaults.infer.lift_icl_reading),
     )  # fmt: skip
     err.print(f"[dim]{mode_line(answer)}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")
     out.print(answer.text, highlight=False, markup=False)

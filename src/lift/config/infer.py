@@ -19,8 +19,9 @@ class InferConfig:
     lift_icl_reading: str = _help(
         "lift_icl of an adapter trained on a frozen reading (train.context_reading frozen): 'as_trained' reads the "
         "document's cut with the adapter off, then the question with it, as it was trained; 'adapter' reads the "
-        "cut with the adapter on, as vLLM and SGLang do (they apply a LoRA to every token). Other adapters always "
-        "read the cut with the adapter on.",
+        "cut with the adapter on, as vLLM and SGLang do (they apply a LoRA to every token). Other adapters read the "
+        "cut with the adapter on, unless 'frozen': the cut read with the adapter off for any adapter, the question "
+        "and the answer with it on.",
         "as_trained",
     )
     system_prompt: str = _help(
@@ -45,7 +46,7 @@ class InferConfig:
     )
 
 
-LIFT_ICL_READINGS = ("as_trained", "adapter")
+LIFT_ICL_READINGS = ("as_trained", "adapter", "frozen")
 RETRIEVERS = ("minilm", "bm25")
 
 

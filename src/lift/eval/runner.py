@@ -28,7 +28,7 @@ from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows, read_res
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
 from lift.infer.gate import load_gate, route_questions
 from lift.infer.generation import generate_after_prefix, generate_batch, shared_prefix_length
-from lift.infer.modes import question_overhead, reading_length, reads_frozen, system_for
+from lift.infer.modes import lift_icl_reads_frozen, question_overhead, reading_length, system_for
 from lift.infer.names import GATED_MODES, ICL_MODES
 from lift.infer.rag import Retriever, retrieved_context
 from lift.models import LoadedModel, lift_home
@@ -153,8 +153,8 @@ def _answer_mode(handle, model, loaded: LoadedModel, config: LiftConfig, mode: s
     """Yield lists of (row, item), one list per generate() batch; auto in two groups, as the gate routes, each
     question that its route's mode already answered (in `answered`) taken from there."""
     if mode != "auto":
-        frozen = mode == "lift_icl" and entry is not None and reads_frozen(entry.manifest.lift_config().train)
-        frozen = frozen and config.infer.lift_icl_reading == "as_trained"
+        frozen = mode == "lift_icl" and entry is not None
+        frozen = frozen and lift_icl_reads_frozen(entry.manifest.lift_config().train, config.infer.lift_icl_reading)
         read_prefix = handle.disabled if frozen else None
         yield from _answer(model, loaded, config, mode, items, entry, retrievers, read_prefix=read_prefix)
         return

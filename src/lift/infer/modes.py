@@ -109,6 +109,12 @@ def reads_frozen(train) -> bool:
     return train.qa_context_share > 0 and train.context_reading == "frozen"
 
 
+def lift_icl_reads_frozen(train, reading: str) -> bool:
+    """Whether lift_icl reads the cut with the adapter off (infer.lift_icl_reading): always with 'frozen', never
+    with 'adapter', and with 'as_trained' where the adapter was trained that way (reads_frozen)."""
+    return reading == "frozen" or (reading == "as_trained" and reads_frozen(train))
+
+
 def reading_length(tokenizer: PreTrainedTokenizerBase, prompt_ids: list[int]) -> int:
     """Where the document ends in a document-mode prompt (icl, lift_icl): the tokens up to the end of its cut,
     the chat frame before it included. A frozen reading (train.context_reading frozen) is these tokens read by

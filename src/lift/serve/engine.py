@@ -30,7 +30,7 @@ from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
 from lift.infer.gate import GATE_FILE, QuestionGate, route_questions
 from lift.infer.generation import Continuation, generate_after_reading, generate_rows, read_into_cache
-from lift.infer.modes import build_prompt_ids, reading_length, reads_frozen, system_for
+from lift.infer.modes import build_prompt_ids, lift_icl_reads_frozen, reading_length, system_for
 from lift.infer.names import GATED_MODES
 from lift.models import LoadedModel
 from lift.store import Entry
@@ -257,9 +257,7 @@ class ChatEngine:
         adapter after that reading."""
         length = reading_length(self.loaded.tokenizer, job.prompt)
         prefix = tuple(job.prompt[:length])
-        frozen = self.config.infer.lift_icl_reading == "as_trained" and reads_frozen(
-            job.entry.manifest.lift_config().train
-        )
+        frozen = lift_icl_reads_frozen(job.entry.manifest.lift_config().train, self.config.infer.lift_icl_reading)
         key = (None, prefix) if frozen else (job.entry.doc_id, job.entry.manifest.created, prefix)
         reading = self._readings.get(key)
         if reading is None:
