@@ -16,12 +16,12 @@ for spec in "$@"; do
   LIFT_HOME=$home .venv/bin/lift train src/lift/samples/needle_essay.txt $sets > "$home/lift.log" 2>&1
   end=$(date +%s)
   .venv/bin/python - "$home" "$name" "$((end - start))" "$sets" >> "$out" <<'PY'
-import glob, json, platform, sys
+import glob, json, sys
+from lift.bench.machine import cpu_flags
 home, name, wall, sets = sys.argv[1:5]
 m = json.load(open(glob.glob(f"{home}/documents/*/manifest.json")[0]))
 t = m["training"]
-flags = open("/proc/cpuinfo").read().split("flags")[1].split("\n")[0].split()
-cpu = ",".join(f for f in ("avx2", "avx512_bf16", "amx_bf16") if f in flags)
+cpu = cpu_flags().replace(", ", ",")  # one field of the line
 print(name, "wall_s", wall, "doc_tokens", m["tokens"], "train", t["tokens"], "teacher", t["teacher_tokens"],
       "per_doc_token", round((t["tokens"] + t["teacher_tokens"]) / m["tokens"], 1), "train_tok_s",
       t["tokens_per_second"], "qa", t["qa_examples"], "replay", t["replay_examples"], "precision", t["precision"],
