@@ -252,6 +252,7 @@ def test_the_reader_reads_a_document_that_fits_once_and_answers_from_the_cache_n
         assert first.generated_tokens == 9 * len(QUESTIONS) and first.parts == []
         again = read_document(tiny, cache, text, [text], None)
     assert again.answers == first.answers and again.generated_tokens == 0 and len(read) == len(QUESTIONS)
+    assert read_document(tiny, cache, " \n", [], None) == gist_reader.ReaderAnswers()  # nothing to read
 
 
 def test_a_document_beyond_the_window_is_read_a_part_at_a_time_then_from_the_parts_gists(tiny, tmp_path, monkeypatch):

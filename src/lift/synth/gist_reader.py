@@ -58,6 +58,8 @@ def read_document(
     """The reader's grounded answers about `text` (whose parts, for a document beyond the window, are
     `part_texts`); `system`: the base model's system prompt (as `icl` answers)."""
     result = ReaderAnswers()
+    if not text.strip():
+        return result
     tokenizer = loaded.tokenizer
     longest = max(question_overhead(tokenizer, q, system) for q in [*QUESTIONS.values(), PART_QUESTION])
     fits = len(tokenizer(text, add_special_tokens=False)["input_ids"]) + longest + MAX_NEW_TOKENS <= loaded.window
