@@ -113,7 +113,7 @@ def lift_document(
         qa = _generated_qa(document, sentences, loaded, config, plan, cache, update, progress, streaming, processes)
         sources: list[Source] = [
             FixedSource("segments", plan.fixed),
-            *_study_sources(config, loaded, document, sentences, cache, timings),
+            *_study_sources(config, loaded, document, sentences, cache, timings, progress),
         ]
 
         # 3. Train the adapter (a checkpoint per epoch under work/, resumed if a run was interrupted); with
@@ -209,6 +209,7 @@ def _study_sources(
     sentences: list[str],
     cache: GenerationCache,
     timings: dict[str, float],
+    progress: ProgressLike,
 ) -> list[Source]:
     """Restatements of the sentences as text (synth.restatements) and the whole-document tasks (synth.gist),
     beside the QA."""
@@ -221,7 +222,7 @@ def _study_sources(
         if len(units) >= 2:  # the base model reads the document (adapter not attached yet)
             started = time.perf_counter()
             part_texts = [" ".join(units[i] for i in part) for part in parts(units)]
-            read = read_document(loaded, cache, document.text, part_texts, config.infer.base_system_prompt)
+            read = read_document(loaded, cache, document.text, part_texts, config.infer.base_system_prompt, progress)
             timings["gist_reading"] = time.perf_counter() - started
         pairs = gist_pairs(units, embed(units), document.sha256, read.answers, read.parts) if units else []
         most = min(loaded.window, 4 * step_tokens(config.train.batch_tokens))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from lift.infer.generation import generate_after_prefix, shared_prefix_length
 from lift.infer.modes import build_prompt_ids, question_overhead
 from lift.models import LoadedModel
+from lift.progress import NullProgress, ProgressLike
 from lift.synth.cache import GenerationCache, generation_key
 from lift.synth.grounding import content_words
 from lift.text.sentences import split_sentences
@@ -54,6 +55,7 @@ def read_document(
     text: str,
     part_texts: list[str],
     system: str | None,
+    progress: ProgressLike | None = None,
 ) -> ReaderAnswers:
     """The reader's grounded answers about `text` (whose parts, for a document beyond the window, are
     `part_texts`); `system`: the base model's system prompt (as `icl` answers)."""
@@ -64,17 +66,28 @@ def read_document(
     longest = max(question_overhead(tokenizer, q, system) for q in [*QUESTIONS.values(), PART_QUESTION])
     fits = len(tokenizer(text, add_special_tokens=False)["input_ids"]) + longest + MAX_NEW_TOKENS <= loaded.window
     source = text
+    task = (progress or NullProgress()).task(
+        "whole-document answers (base model reading)", 1 + (not fits) * len(part_texts), "readings"
+    )
     if not fits:
-        gists = [_ask(loaded, cache, part, [PART_QUESTION], system, result)[0] for part in part_texts]
+        gists = []
+        for part in part_texts:
+            before = result.generated_tokens
+            gists += _ask(loaded, cache, part, [PART_QUESTION], system, result)
+            task.advance(tokens=result.generated_tokens - before)
         grounded = zip(gists, part_texts, strict=True)
         result.parts = [gist if grounded_in(gist, part) else "" for gist, part in grounded]
         source = "\n\n".join(g for g in result.parts if g)
         if not source:
+            task.done()
             return result
+    before = result.generated_tokens
     answers = _ask(loaded, cache, source, list(QUESTIONS.values()), system, result)
     for kind, answer in zip(QUESTIONS, answers, strict=True):
         if answer and grounded_in(answer, text):
             result.answers[kind] = answer
+    task.advance(tokens=result.generated_tokens - before)
+    task.done()
     return result
 
 
