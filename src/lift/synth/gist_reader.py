@@ -18,7 +18,7 @@ from lift.infer.modes import build_prompt_ids, question_overhead
 from lift.models import LoadedModel
 from lift.progress import NullProgress, ProgressLike
 from lift.synth.cache import GenerationCache, generation_key
-from lift.synth.grounding import content_words
+from lift.synth.grounding import answer_overlap, content_words
 from lift.text.sentences import split_sentences
 from lift.text.truncate import whole_sentences
 
@@ -46,7 +46,6 @@ class ReaderAnswers:
     answers: dict[str, str] = field(default_factory=dict)  # kind (QUESTIONS' keys) -> grounded answer
     parts: list[str] = field(default_factory=list)  # a long document's part gists ("" where not grounded)
     generated_tokens: int = 0  # tokens written by the reader now (0 when all came from the cache)
-    read_tokens: int = 0  # prompt tokens the reader read now
 
 
 def read_document(
@@ -116,7 +115,6 @@ def _ask(
         written = [c for batch in generate_after_prefix(loaded.model, tokenizer, asked, MAX_NEW_TOKENS, shared)
                    for c in batch]  # fmt: skip
         result.generated_tokens += sum(c.tokens for c in written)
-        result.read_tokens += shared + sum(len(p) - shared for p in asked)
         fresh = {keys[i]: c.text.strip() for i, c in zip(missing, written, strict=True)}
         cache.put_many(READER_VERSION, fresh)
         found.update(fresh)
@@ -140,5 +138,4 @@ def first_sentences(answer: str) -> str:
 def grounded_in(answer: str, source: str) -> bool:
     """Whether MIN_OVERLAP of the answer's content words, the reader's META words aside, occur in the source."""
     words = [w for w in content_words(answer) if w not in META]
-    source_words = set(content_words(source))
-    return bool(words) and sum(w in source_words for w in words) >= MIN_OVERLAP * len(words)
+    return answer_overlap(" ".join(words), source) >= MIN_OVERLAP
