@@ -7,10 +7,10 @@
 - read: the same three questions answered by a reader instead, the base model with the document in its window
   (lift.synth.gist_reader), each in a few wordings; the extractive answer stays where the reader's is not
   grounded in the text;
-- structure: how the text begins and how it ends -> its first and last sentences; for a document of several
-  parts, what each part is about -> that part's two most central sentences;
-- names: which names the text mentions most -> the capitalized names found in several sentences, in the order
-  of their first mention.
+- structure: how the text begins and how it ends (each in STRUCTURE_WORDINGS wordings) -> its first and last
+  sentences; for a document of several parts, what each part is about -> that part's two most central sentences;
+- names: which names the text mentions most (in STRUCTURE_WORDINGS wordings) -> the capitalized names found in
+  several sentences, in the order of their first mention.
 
 The wordings rotate with the document, so that no one question string carries the answer. (The question gate
 knows such questions too, lift.infer.gate.WHOLE_DOCUMENT_QUESTIONS: they go to the adapter, not to the base model
@@ -29,6 +29,7 @@ import torch
 PART_CHARS = 4000  # about 1,000 tokens of English prose
 MAX_PARTS = 5  # sentences in a long document's summary (one per part, evenly spaced)
 READ_WORDINGS = {"about": 3, "summary": 2, "main_point": 2}  # wordings a reader's answer is trained in
+STRUCTURE_WORDINGS = 3  # wordings of how the text begins, of how it ends, and of the names it mentions
 _NOTE = re.compile(r"\s*\[\d+\]")  # an essay's note markers ("... in 1990.[2]"): not part of an answer
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
@@ -52,14 +53,34 @@ MAIN_POINT = (
     "What does the author argue?",
     "What is the key takeaway of the document?",
 )
-BEGINNING = ("How does the text begin?", "What does the document start with?", "What comes first in the text?")
-ENDING = ("How does the text end?", "What does the document say at the end?", "What is the last thing the text says?")
+BEGINNING = (
+    "How does the text begin?",
+    "What does the document start with?",
+    "How does it open?",
+    "What comes first in the text?",
+    "What are its opening lines?",
+)
+ENDING = (
+    "How does the text end?",
+    "What does the document say at the end?",
+    "How does it close?",
+    "What is the last thing the text says?",
+    "What are its closing lines?",
+)
 PART = (
     "What is the {} part of the text about?",
     "What does the {} part of the document cover?",
 )
-NAMES = ("Which names come up most in the text?", "Who and what does the document mention most?")
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+|de\s+)?[A-Z][a-z]+)*")
+NAMES = (
+    "Which names come up most in the text?",
+    "Who and what does the document mention most?",
+    "Who is mentioned in it?",
+    "Which people, places or groups does the text name?",
+    "Name the main people and places in the text.",
+)
+# a capitalized word, and the capitalized words after it; a one-letter word starts a name only before another
+# ("Y Combinator")
+_NAME = re.compile(r"\b(?:[A-Z]\s+(?=[A-Z][a-z]))?[A-Z][a-z]+(?:\s+(?:of\s+|de\s+)?[A-Z][a-z]+)*")
 _NOT_NAMES = {
     "The", "A", "An", "I", "It", "This", "That", "But", "And", "So", "If", "In", "On", "When", "He", "She", "They",
     "We", "You", "What", "There", "Then", "As", "At", "For", "Or", "Yes", "No", "My",
@@ -134,11 +155,11 @@ def gist_pairs(
             pairs += [GistPair(pick(wordings, k), read[kind], "read", first) for k in range(READ_WORDINGS[kind])]
         else:
             pairs += [GistPair(pick(wordings, 3 * k), answer, "gist", first) for k in range(1 + (kind == "about"))]
-    pairs += [
-        GistPair(pick(BEGINNING), text(range(min(2, len(sentences)))), "structure", 0),
-        GistPair(pick(ENDING), text(range(max(0, len(sentences) - 2), len(sentences))), "structure",
-                 max(0, len(sentences) - 2)),
-    ]  # fmt: skip
+    last = max(0, len(sentences) - 2)
+    for k in range(STRUCTURE_WORDINGS):
+        pairs.append(GistPair(pick(BEGINNING, k), text(range(min(2, len(sentences)))), "structure", 0))
+    for k in range(STRUCTURE_WORDINGS):
+        pairs.append(GistPair(pick(ENDING, k), text(range(last, len(sentences))), "structure", last))
     if len(cut) > 1:
         for number, part in enumerate(cut):
             ordinal = ORDINALS[number] if number < len(ORDINALS) else f"{number + 1}th"
@@ -149,7 +170,8 @@ def gist_pairs(
     names = frequent_names(sentences)
     if len(names) >= 2:
         listed = ", ".join(names[:-1]) + f" and {names[-1]}"
-        pairs.append(GistPair(pick(NAMES), f"The text mentions {listed}.", "names", 0))
+        answer = f"The text mentions {listed}."
+        pairs += [GistPair(pick(NAMES, k), answer, "names", 0) for k in range(STRUCTURE_WORDINGS)]
     return pairs
 
 
