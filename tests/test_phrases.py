@@ -4,6 +4,7 @@ import pytest
 
 from lift.data.restatements import restatements
 from lift.synth.phrases import do_question, parse, phrase_first, resolve_pronoun, wh_question, yes_no_question
+from lift.synth.statements import statements
 from lift.synth.template import phrase_pairs
 
 KEY = "Maria left the spare key under the blue flowerpot by the back door."
@@ -120,3 +121,57 @@ def test_a_sentence_keeps_one_pair_per_four_words_at_most_m_and_at_least_two():
     maps = "The Dunmore library owns exactly 4,312 maps of the northern coast."  # 11 words
     assert pairs_for(maps, 6) == 3 and pairs_for(maps, 6, words_per_pair=3) == 4
     assert pairs_for("The ferry stops in January.", 6, words_per_pair=2) == 3
+
+
+def test_a_relative_clause_in_the_subject_is_stepped_over():
+    # the verb of "who planted ..." is not the sentence's: the subject runs to 'was'
+    assert _asked("The gardener who planted the old yew hedge was a quiet man named Osric Vane.") == {
+        "The gardener who planted the old yew hedge": "What was a quiet man named Osric Vane?",
+        "a quiet man named Osric Vane": "Who was the gardener who planted the old yew hedge?",
+    }
+    asked = _asked("The bridge that spans the Tamble river had been built by a Dutch engineer.")
+    assert asked["by a Dutch engineer"] == "By whom had the bridge that spans the Tamble river been built?"
+    # a verb the tagger reads as an adjective right after the pronoun ('rid'), and a participle after an article
+    # past the relative clause ('the wrecked brig'), are not the main verb
+    clause = parse("The man who finally rid the moors of highwaymen was a retired dragoon.")
+    assert clause.subject_text == "The man who finally rid the moors of highwaymen" and clause.copula
+    clause = parse("The one who rowed out to the wrecked brig in the gale was the keeper's daughter.")
+    assert clause.subject_text == "The one who rowed out to the wrecked brig in the gale"
+
+
+def test_an_adverb_before_the_verb_is_no_auxiliary():
+    assert _asked("Maria later sold the bakery to her cousin.") == {
+        "Maria": "Who later sold the bakery?",
+        "the bakery": "What did Maria later sell?",
+        "to her cousin": "To whom did Maria later sell the bakery?",
+    }
+
+
+@pytest.mark.parametrize(
+    "sentence, said",
+    [
+        ("Tolvane, the mapping startup, hired its first engineer in Brisk.",
+         ["Tolvane hired its first engineer in Brisk.", "Tolvane was the mapping startup."]),
+        ("Hedda Morrow, who later founded the ferry company Sallow, grew up in Penmarrow.",
+         ["Hedda Morrow grew up in Penmarrow.", "Hedda Morrow later founded the ferry company Sallow."]),
+        ("The Quillon teapot, made by a potter named Anwen Rees, was sold at auction in 1921.",
+         ["The Quillon teapot was sold at auction in 1921.",
+          "The Quillon teapot was made by a potter named Anwen Rees."]),
+        ("After the storm, the harbour master, Jory Pask, closed the port for a week.",
+         ["After the storm, Jory Pask closed the port for a week.", "Jory Pask was the harbour master."]),
+        ("Paris, London, and Rome are capitals.", ["Paris, London, and Rome are capitals."]),
+        ("Maria, however, left early.", ["Maria, however, left early."]),
+    ],
+)  # fmt: skip
+def test_a_parenthetical_after_the_subject_becomes_a_statement_of_its_own(sentence, said):
+    assert statements(sentence) == said
+
+
+def test_both_statements_of_a_sentence_are_asked_about_and_answered_with_the_whole_sentence():
+    sentence = "Hedda Morrow, who later founded the ferry company Sallow, grew up in Penmarrow."
+    pairs = phrase_pairs(sentence)
+    asked = {p["question"]: p["answer"] for p in pairs}
+    assert asked["Who later founded the ferry company Sallow?"] == f"Hedda Morrow: {sentence}"
+    assert asked["What did Hedda Morrow later found?"] == f"The ferry company Sallow: {sentence}"
+    assert any(q.startswith("Where did Hedda Morrow grow") for q in asked)
+    assert all(p["answer"].endswith(sentence) for p in pairs)  # no answer leaves the parenthetical out

@@ -198,7 +198,9 @@ def parse(sentence: str, previous_subject: str = "") -> Clause:
         aux_start -= 1
     subject = (lead_end, aux_start)
     subject_words = tokens[subject[0] : subject[1]]
-    if not subject_words or len(subject_words) > 14 or any(w.lower() in _SUBORDINATORS for w in subject_words):
+    relative = [k for k in range(*subject) if _relative_at(tokens, tags, k)][:1]  # a relative clause in it
+    others = [w for k, w in enumerate(subject_words, subject[0]) if w.lower() in _SUBORDINATORS and k not in relative]
+    if not subject_words or len(subject_words) > (24 if relative else 14) or others:
         return _with_phrases(empty, _names(tokens, tags, offsets, sentence, 0, len(tokens)))
     verb_end = verb_at + 1
     while verb_end < len(tokens) and tags[verb_end] in ("RP",):  # phrasal particle: "gave up"
@@ -206,17 +208,23 @@ def parse(sentence: str, previous_subject: str = "") -> Clause:
     group = [w for w in tokens[aux_start:verb_end]]
     main = tokens[verb_at].lower()
     copula = main in _BE and len(group) == 1
-    if len(group) > 1 and group[0].lower() not in ("not", "never", "also"):
+    # an adverb before the verb ("later founded", "finally rid") stays with it, it is no auxiliary
+    auxiliaries = _BE_FORMS | _HAVE | _DO
+    adverb = {w for k, w in enumerate(tokens[aux_start:verb_at], aux_start) if tags[k] == "RB" and w not in auxiliaries}
+    if len(group) > 1 and group[0].lower() not in ("not", "never", "also") and group[0] not in adverb:
         auxiliary, rest_verb, lemma = group[0].lower(), " ".join(group[1:]), _lemma(main)
     elif copula:
         auxiliary, rest_verb, lemma = main, "", "be"
     else:
         lemma = _lemma(main)
-        auxiliary = {"VBD": "did", "VBZ": "does"}.get(tags[verb_at], "do" if tags[verb_at] == "VBP" else "")
+        finite = tags[verb_at]
+        if finite == "VBN" and len(group) > 1:  # "later sold": read as a participle after the adverb
+            finite = "VBD"
+        auxiliary = {"VBD": "did", "VBZ": "does"}.get(finite, "do" if finite == "VBP" else "")
         if main in _HAVE and len(group) == 1:
             auxiliary = {"has": "does", "have": "do", "had": "did"}[main]
         rest_verb = lemma if auxiliary else main
-        adverbs = [w for w in group[:-1] if w.lower() in ("not", "never", "also")]
+        adverbs = [w for w in group[:-1] if w.lower() in ("not", "never", "also") or w in adverb]
         if adverbs:  # "also carried" -> "did ... also carry"
             rest_verb = " ".join(adverbs + [rest_verb])
     clause = Clause(
@@ -252,7 +260,7 @@ def _lemma(word: str) -> str:
 def _lead_end(tokens: list[str], tags: list[str]) -> int:
     """Tokens before the subject: up to the first comma of a leading prepositional or subordinate phrase, or a
     leading time phrase without a comma ("In 1994 a beekeeper ...")."""
-    if not tokens or tags[0] not in ("IN", "RB", "TO", "WRB") and tokens[0].lower() not in _SUBORDINATORS:
+    if not tokens or not (tags[0] in ("IN", "RB", "TO", "WRB") or tokens[0].lower() in _SUBORDINATORS | {"according"}):
         return 0
     comma = next((i for i, w in enumerate(tokens[:16]) if w == ","), None)
     if comma is not None:
@@ -264,19 +272,56 @@ def _lead_end(tokens: list[str], tags: list[str]) -> int:
     return 0
 
 
+_RELATIVE_PRONOUNS = {"who", "which", "that", "whom", "whose"}
+
+
+def _relative_at(tokens: list[str] | tuple[str, ...], tags: list[str] | tuple[str, ...], i: int) -> bool:
+    """Whether token i opens a relative clause on the noun before it ("the man who ...", "the key that ...")."""
+    return (
+        i > 0
+        and tokens[i].lower() in _RELATIVE_PRONOUNS
+        and (tags[i - 1] in _NOUN_TAGS or tokens[i - 1].lower() == "one")
+    )
+
+
 def _finite_verb(tokens: list[str], tags: list[str], start: int) -> int | None:
     """The main verb of the clause after `start`: the first verb after the subject's first word that is not a
-    naming participle ("named"), with auxiliaries leading up to it."""
+    naming participle ("named"), with auxiliaries leading up to it. A relative clause inside the subject is
+    stepped over: in "The man who rid the moors of highwaymen was a dragoon" the main verb is 'was'."""
     i = start + 1
+    in_relative = False  # inside the subject's relative clause, before its own verb
+    stepped = False  # past one: only a finite verb ends the subject now, not a participle ("the wrecked brig")
+    relative_at = 0
     while i < len(tokens):
         word, t = tokens[i].lower(), tags[i]
+        if in_relative:
+            if word == "," or word in _SUBORDINATORS - _RELATIVE_PRONOUNS or t in ("WDT", "WP"):
+                return None
+            # the tagger reads some verbs right after the pronoun as adjectives or nouns: "who finally rid the
+            # moors", "that split the ash trees"
+            opening = all(tags[k] == "RB" for k in range(relative_at + 1, i)) and t in ("JJ", "NN", "VB", "VBN")
+            verb_like = opening and "VERB" in getAllLemmas(word)
+            if t in ("VBD", "VBZ", "VBP", "MD") or (t == "VBN" and tags[i - 1] != "DT") or verb_like:
+                in_relative, stepped = False, True
+                while i + 1 < len(tokens) and _continues_verb_group(tokens[i].lower(), tags[i], tags[i + 1]):
+                    i += 1
+            i += 1
+            continue
+        if _relative_at(tokens, tags, i) and i > start + 1 and not stepped:
+            in_relative, relative_at = True, i
+            i += 1
+            continue
         if t == "VBN" and word in _NAMING:  # "a beekeeper named Oskar Lindqvist"
             i += 1
             continue
         if tags[i - 1] == "TO":  # an infinitive inside the subject: "the best thing to do"
             i += 1
             continue
-        if t in ("VBD", "VBZ", "VBP") or t == "MD" or (t == "VBN" and i > start + 1 and word not in _NAMING):
+        participle = t == "VBN" and i > start + 1 and word not in _NAMING and not stepped
+        if stepped and tags[i - 1] in ("DT", "PRP$", "POS"):  # "to the wrecked brig": a modifier, not the verb
+            i += 1
+            continue
+        if t in ("VBD", "VBZ", "VBP") or t == "MD" or participle:
             j = i
             # auxiliaries: walk to the last verb of the group
             while j + 1 < len(tokens) and _continues_verb_group(tokens[j].lower(), tags[j], tags[j + 1]):

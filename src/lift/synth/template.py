@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from itertools import zip_longest
 
 from lift.config import DEFAULT_TEMPLATE_FORMS, WORDS_PER_PAIR
 from lift.synth.aux import template_aux_pair
@@ -28,6 +29,7 @@ from lift.synth.phrases import (
     wh_question,
     yes_no_question,
 )
+from lift.synth.statements import statements
 from lift.synth.types import AuxWindow, Job, SentenceRequest
 from lift.synth.wh_questions import MONTH_PATTERN, count_phrase_end, wh_questions
 from lift.synth.wordings import reworded
@@ -180,7 +182,7 @@ def template_pairs(
 
 PHRASE_FORMS = ("ask", "cue", "yes_no")
 REWORDED = "reworded"  # marks a pair phrase_pairs made as another wording of the ask pair before it
-PHRASES_VERSION = 9  # bump with every change of what phrase_pairs or lift.synth.phrases write
+PHRASES_VERSION = 10  # bump with every change of what phrase_pairs or lift.synth.phrases write
 _CUE_WORDINGS = (
     "Tell me about {}.",
     "What do you know about {}?",
@@ -206,16 +208,20 @@ def phrase_pairs(
     sentence = resolve_pronoun(sentence.strip(), previous_sentence)
     if len(sentence.split()) < 4:
         return []
-    clause = parse(sentence)
+    said = statements(sentence)  # the sentence, or its main statement and a parenthetical's
+    clauses = [parse(text) for text in said]
+    clause = clauses[0]
     turn = int(hashlib.sha1(sentence.encode()).hexdigest(), 16)
-    # the clause's own phrases first (asked for and named), then the names and noun phrases inside them (named:
-    # what a user's question is most likely to mention), then the phrases of its subordinate clauses
-    ordered = [p for p in clause.phrases if p.role != "name" and p.attached]
-    ordered += [p for p in clause.phrases if p.role == "name"]
-    ordered += [p for p in clause.phrases if p.role != "name" and not p.attached]
+    # each statement's own phrases first (asked for and named), then the names and noun phrases inside them
+    # (named: what a user's question is most likely to mention), then the phrases of its subordinate clauses
+    # (the statements' phrases in turn, so that a cap on pairs keeps some of each)
+    ordered = []
+    for group in ("attached", "name", "inner"):
+        each = [[(read, p) for p in read.phrases if _group(p) == group] for read in clauses]
+        ordered += [pair for pairs_in_turn in zip_longest(*each) for pair in pairs_in_turn if pair]
     pairs: list[dict] = []
     asked, cued = set(), set()
-    for i, phrase in enumerate(ordered):
+    for i, (clause, phrase) in enumerate(ordered):
         short = "ask_short" in forms
         if ("ask" in forms or short) and (question := wh_question(clause, phrase)) and question.lower() not in asked:
             asked.add(question.lower())
@@ -231,13 +237,19 @@ def phrase_pairs(
         if "cue" in forms and _cue_worthy(clause, phrase, cue, sentence) and cue.lower() not in cued:
             cued.add(cue.lower())
             question = _CUE_WORDINGS[(turn + i) % len(_CUE_WORDINGS)].format(_lower_article(cue))
-            pairs.append({"question": question, "answer": phrase_first(clause, phrase) or sentence})
+            restated = phrase_first(clause, phrase) if len(said) == 1 else None  # a statement leaves words out
+            pairs.append({"question": question, "answer": restated or sentence})
+    clause = clauses[0]
     if "yes_no" in forms:
         if question := do_question(clause):
             pairs.append({"question": question, "answer": sentence})
         if question := yes_no_question(clause):
             pairs.append({"question": question, "answer": f"Yes: {sentence}"})
     return pairs
+
+
+def _group(phrase) -> str:
+    return "name" if phrase.role == "name" else "attached" if phrase.attached else "inner"
 
 
 def _cue_worthy(clause, phrase, cue: str, sentence: str) -> bool:
