@@ -175,3 +175,26 @@ def test_both_statements_of_a_sentence_are_asked_about_and_answered_with_the_who
     assert asked["What did Hedda Morrow later found?"] == f"The ferry company Sallow: {sentence}"
     assert any(q.startswith("Where did Hedda Morrow grow") for q in asked)
     assert all(p["answer"].endswith(sentence) for p in pairs)  # no answer leaves the parenthetical out
+
+
+def test_what_a_relative_clause_does_not_end_the_subject_with():
+    # a second verb of the relative clause ('and ultimately looted'), a verb after 'to be', a participle before a
+    # bare noun: the subject runs on to the sentence's own verb
+    assert parse("The raiders who burned and ultimately looted the abbey fled north.").subject_text == (
+        "The raiders who burned and ultimately looted the abbey"
+    )
+    assert parse("The stories that seemed to be most admired were long ones.").copula
+    clause = parse("A design choice that gives you elegant finished programs may not give you a good process.")
+    assert clause.subject_text == "A design choice that gives you elegant finished programs"
+    # a form of be after an adjective is the verb: "after dark was"
+    assert parse("The watchword that opened the gate after dark was thistledown.").copula
+
+
+def test_a_pronoun_with_its_verb_in_one_word_is_no_subject_but_a_possessive_is():
+    assert parse("I've often had a juicy bug to track down.").subject is None  # no "Did I've often have ...?"
+    assert parse("It's something the market already determines.").subject is None
+    assert _asked("Maria's brother left the farm in May.")["in May"] == "When did Maria's brother leave the farm?"
+
+
+def test_an_adverb_before_a_copula_leaves_it_a_copula():
+    assert _asked("The problem here is the price.")["the price"] == "What is the problem?"

@@ -200,17 +200,18 @@ def parse(sentence: str, previous_subject: str = "") -> Clause:
     subject_words = tokens[subject[0] : subject[1]]
     relative = [k for k in range(*subject) if _relative_at(tokens, tags, k)][:1]  # a relative clause in it
     others = [w for k, w in enumerate(subject_words, subject[0]) if w.lower() in _SUBORDINATORS and k not in relative]
-    if not subject_words or len(subject_words) > (24 if relative else 14) or others:
+    contracted = any(_CONTRACTION.search(w) for w in subject_words)  # "I've often had", "It's something"
+    if not subject_words or len(subject_words) > (24 if relative else 14) or others or contracted:
         return _with_phrases(empty, _names(tokens, tags, offsets, sentence, 0, len(tokens)))
     verb_end = verb_at + 1
     while verb_end < len(tokens) and tags[verb_end] in ("RP",):  # phrasal particle: "gave up"
         verb_end += 1
     group = [w for w in tokens[aux_start:verb_end]]
     main = tokens[verb_at].lower()
-    copula = main in _BE and len(group) == 1
     # an adverb before the verb ("later founded", "finally rid") stays with it, it is no auxiliary
     auxiliaries = _BE_FORMS | _HAVE | _DO
     adverb = {w for k, w in enumerate(tokens[aux_start:verb_at], aux_start) if tags[k] == "RB" and w not in auxiliaries}
+    copula = main in _BE and all(w in adverb for w in group[:-1])  # "The problem here is ..."
     if len(group) > 1 and group[0].lower() not in ("not", "never", "also") and group[0] not in adverb:
         auxiliary, rest_verb, lemma = group[0].lower(), " ".join(group[1:]), _lemma(main)
     elif copula:
@@ -273,6 +274,8 @@ def _lead_end(tokens: list[str], tags: list[str]) -> int:
 
 
 _RELATIVE_PRONOUNS = {"who", "which", "that", "whom", "whose"}
+# a pronoun with its verb in one word ("I've", "It's", "They're"): the grammar cannot take the verb out of it
+_CONTRACTION = re.compile(r"^(?:i|you|he|she|it|we|they|there|that|who|what)['’](?:ve|d|s|re|ll|m)$", re.IGNORECASE)
 
 
 def _relative_at(tokens: list[str] | tuple[str, ...], tags: list[str] | tuple[str, ...], i: int) -> bool:
@@ -318,7 +321,7 @@ def _finite_verb(tokens: list[str], tags: list[str], start: int) -> int | None:
             i += 1
             continue
         participle = t == "VBN" and i > start + 1 and word not in _NAMING and not stepped
-        if stepped and tags[i - 1] in ("DT", "PRP$", "POS"):  # "to the wrecked brig": a modifier, not the verb
+        if stepped and _not_the_main_verb(tokens, tags, i):
             i += 1
             continue
         if t in ("VBD", "VBZ", "VBP") or t == "MD" or participle:
@@ -335,6 +338,22 @@ def _finite_verb(tokens: list[str], tags: list[str], start: int) -> int | None:
             return None
         i += 1
     return None
+
+
+def _not_the_main_verb(tokens: list[str], tags: list[str], i: int) -> bool:
+    """Past a relative clause, a verb that only modifies or continues it: after an article ("to the wrecked
+    brig"), before a bare noun ("gives you elegant finished programs"), or after 'to' / a form of be ("seemed to
+    be most admired")."""
+    before = i - 1
+    while before > 0 and tags[before] in ("RB", "RBS", "RBR"):
+        before -= 1
+    after = tags[i + 1] if i + 1 < len(tags) else "."
+    auxiliary = tokens[i].lower() in _BE_FORMS | _HAVE or tags[i] == "MD"  # "after dark was thistledown"
+    return (
+        tags[i - 1] in ("DT", "PRP$", "POS")
+        or (not auxiliary and (tags[i - 1] == "JJ" or (tags[i] in ("VBD", "VBN") and after in ("NN", "NNS"))))
+        or tokens[before].lower() in _BE_FORMS | {"to", "and", "or"}  # "who raided and ultimately settled"
+    )
 
 
 def _continues_verb_group(word: str, tag_: str, next_tag: str) -> bool:

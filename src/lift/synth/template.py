@@ -182,7 +182,7 @@ def template_pairs(
 
 PHRASE_FORMS = ("ask", "cue", "yes_no")
 REWORDED = "reworded"  # marks a pair phrase_pairs made as another wording of the ask pair before it
-PHRASES_VERSION = 10  # bump with every change of what phrase_pairs or lift.synth.phrases write
+PHRASES_VERSION = 11  # bump with every change of what phrase_pairs or lift.synth.phrases write
 _CUE_WORDINGS = (
     "Tell me about {}.",
     "What do you know about {}?",
