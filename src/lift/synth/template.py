@@ -210,7 +210,6 @@ def phrase_pairs(
         return []
     said = statements(sentence)  # the sentence, or its main statement and a parenthetical's
     clauses = [parse(text) for text in said]
-    clause = clauses[0]
     turn = int(hashlib.sha1(sentence.encode()).hexdigest(), 16)
     # each statement's own phrases first (asked for and named), then the names and noun phrases inside them
     # (named: what a user's question is most likely to mention), then the phrases of its subordinate clauses
