@@ -198,3 +198,21 @@ def test_a_pronoun_with_its_verb_in_one_word_is_no_subject_but_a_possessive_is()
 
 def test_an_adverb_before_a_copula_leaves_it_a_copula():
     assert _asked("The problem here is the price.")["the price"] == "What is the problem?"
+
+
+def test_a_sentence_is_tagged_once_for_its_statements_and_its_phrases(monkeypatch):
+    from lift.synth import phrases
+
+    calls = []
+    tagger = phrases._tagger()
+
+    class Counting:
+        def find_tags(self, tokens):
+            calls.append(tuple(tokens))
+            return tagger.find_tags(tokens)
+
+    phrases._tag.cache_clear()
+    monkeypatch.setattr(phrases, "_tagger", lambda: Counting())
+    sentence = "The keeper of the north light rowed to Skelby island every Tuesday in 1911."
+    assert phrase_pairs(sentence)
+    assert len(calls) == len(set(calls)) == 1

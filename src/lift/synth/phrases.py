@@ -149,6 +149,12 @@ def tokenize(sentence: str) -> tuple[list[str], list[tuple[int, int]]]:
 
 def tag(tokens: list[str]) -> list[str]:
     """Part-of-speech tags (Penn Treebank) with repairs of the tagger's common errors."""
+    return list(_tag(tuple(tokens)))
+
+
+@lru_cache(maxsize=256)
+def _tag(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    # cached: lift.synth.statements reads a sentence before parse() reads it (or its statements) again
     tags = [t for _, t in _tagger().find_tags(list(tokens))]
     for i, word in enumerate(tokens):
         lower = word.lower()
@@ -177,7 +183,7 @@ def tag(tokens: list[str]) -> list[str]:
         if t == "VBN" and i > 0 and tags[i - 1] in _NOUN_TAGS | {"PRP"} and tokens[i].lower() not in _NAMING:
             if not any(tokens[j].lower() in _BE | _HAVE for j in range(max(0, i - 3), i)):
                 tags[i] = "VBD"
-    return tags
+    return tuple(tags)
 
 
 def parse(sentence: str, previous_subject: str = "") -> Clause:
@@ -185,7 +191,7 @@ def parse(sentence: str, previous_subject: str = "") -> Clause:
     so the fact carries a full name."""
     tokens, offsets = tokenize(sentence)
     tags = tag(tokens)
-    lead_end = _lead_end(tokens, tags)
+    lead_end = subject_start(tokens, tags)
     verb_at = _finite_verb(tokens, tags, lead_end)
     empty = Clause(sentence, tuple(tokens), tuple(tags), tuple(offsets), lead_end, None, None, "", "", "", False, ())
     if verb_at is None or verb_at == lead_end:
@@ -258,7 +264,7 @@ def _lemma(word: str) -> str:
     return lemmas[0] if lemmas else word.lower()
 
 
-def _lead_end(tokens: list[str], tags: list[str]) -> int:
+def subject_start(tokens: list[str], tags: list[str]) -> int:
     """Tokens before the subject: up to the first comma of a leading prepositional or subordinate phrase, or a
     leading time phrase without a comma ("In 1994 a beekeeper ...")."""
     if not tokens or not (tags[0] in ("IN", "RB", "TO", "WRB") or tokens[0].lower() in _SUBORDINATORS | {"according"}):
@@ -267,7 +273,7 @@ def _lead_end(tokens: list[str], tags: list[str]) -> int:
     if comma is not None:
         return comma + 1
     if tags[0] == "IN" and len(tokens) > 2:
-        end = _noun_phrase_end(tokens, tags, 1)
+        end = noun_phrase_end(tokens, tags, 1)
         if end > 1 and _is_time(tokens[1:end]):
             return end
     return 0
@@ -372,7 +378,7 @@ def _continues_verb_group(word: str, tag_: str, next_tag: str) -> bool:
     return False
 
 
-def _noun_phrase_end(tokens: list[str], tags: list[str], start: int) -> int:
+def noun_phrase_end(tokens: list[str], tags: list[str], start: int) -> int:
     """End of the noun phrase at `start` ('the island of Skelby', "Maria's old bakery", '312 hives'), or
     `start` when there is none. Includes 'of' + noun phrase and a naming participle with its name."""
     i = start
@@ -396,7 +402,7 @@ def _noun_phrase_end(tokens: list[str], tags: list[str], start: int) -> int:
         if t == "PRP" and i == start:
             return i + 1
         if word.lower() == "of" and last_noun is not None and i + 1 < len(tokens):
-            inner = _noun_phrase_end(tokens, tags, i + 1)
+            inner = noun_phrase_end(tokens, tags, i + 1)
             if inner > i + 1:
                 i = last_noun = inner
                 last_noun -= 1
@@ -522,7 +528,7 @@ def _after_verb_phrases(clause: Clause, verb_end: int) -> list[Phrase]:
                 attached = False
                 first = False
                 continue
-            end = _noun_phrase_end(list(tokens), list(tags), prep_end)
+            end = noun_phrase_end(list(tokens), list(tags), prep_end)
             if end > prep_end:
                 if end < len(tags) and tags[end] in ("VBD", "VBZ", "VBP", "MD"):
                     # "before it approved ...": a clause; one of time is the answer to 'when'
@@ -546,7 +552,7 @@ def _after_verb_phrases(clause: Clause, verb_end: int) -> list[Phrase]:
             i += 1
             continue
         if t in _MODIFIER_TAGS - {"VBN", "VBG", "POS", "HYPH"} or t == "PRP":
-            end = _noun_phrase_end(list(tokens), list(tags), i)
+            end = noun_phrase_end(list(tokens), list(tags), i)
             if end > i:
                 text = clause.span(i, end)
                 role = "object" if first and attached else "adjunct"
@@ -616,14 +622,14 @@ def _lead_phrases(clause: Clause) -> list[Phrase]:
         return []
     end = clause.lead_end - (1 if clause.tokens[clause.lead_end - 1] == "," else 0)
     prep = clause.tokens[0].lower()
-    inner_end = _noun_phrase_end(list(clause.tokens), list(clause.tags), 1)
+    inner_end = noun_phrase_end(list(clause.tokens), list(clause.tags), 1)
     if inner_end <= 1:
         return []
     phrases = [Phrase(clause.span(0, inner_end), clause.span(1, inner_end), "adjunct",
                       _wh_for_preposition(prep, clause, 1, inner_end), 0, inner_end)]  # fmt: skip
     i = inner_end
     while i < end and clause.tags[i] == "IN":  # "near Lake Tamsin" after "At the Kessler Observatory"
-        j = _noun_phrase_end(list(clause.tokens), list(clause.tags), i + 1)
+        j = noun_phrase_end(list(clause.tokens), list(clause.tags), i + 1)
         if j <= i + 1:
             break
         phrases.append(
@@ -641,7 +647,7 @@ def _inner_noun_phrases(clause: Clause) -> list[Phrase]:
     found, i = [], 0
     while i < clause.body_end:
         if tags[i] in ("DT", "JJ", "NN", "NNS", "PRP$") and (i == 0 or tags[i - 1] not in _MODIFIER_TAGS):
-            end = _noun_phrase_end(tokens, tags, i)
+            end = noun_phrase_end(tokens, tags, i)
             words = [w.lower() for w in tokens[i:end]]
             content = [w for w, t in zip(words, tags[i:end], strict=True) if t in ("NN", "NNS", "JJ")]
             if end > i and content and not (len(words) == 1 and words[0] in _PRONOUNS):
@@ -674,7 +680,7 @@ def _names(tokens: list[str] | tuple[str, ...], tags, offsets, sentence: str, st
             i = j + 1
             continue
         if tags[i] == "CD" and i + 1 < end and tags[i + 1] in _NOUN_TAGS | {"JJ"} and not _is_time([tokens[i]]):
-            j = _noun_phrase_end(list(tokens), list(tags), i)
+            j = noun_phrase_end(list(tokens), list(tags), i)
             if j > i + 1:
                 text = sentence[offsets[i][0] : offsets[j - 1][1]]
                 found.append(Phrase(text, text, "count", "how_many", i, j, False))

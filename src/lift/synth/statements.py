@@ -21,7 +21,7 @@ answer stays the whole sentence as the document has it.
 
 from __future__ import annotations
 
-from lift.synth.phrases import _lead_end, _noun_phrase_end, tag, tokenize
+from lift.synth.phrases import noun_phrase_end, subject_start, tag, tokenize
 
 MAX_PARENTHETICAL = 25  # tokens between the two commas
 _FINITE = {"VBD", "VBZ", "VBP", "MD", "VBN"}  # the tagger reads many past tenses as participles
@@ -35,8 +35,8 @@ def statements(sentence: str) -> list[str]:
     if len(tokens) < 6:
         return [sentence]
     tags = tag(tokens)
-    start = _lead_end(tokens, tags)
-    end = _noun_phrase_end(tokens, tags, start)
+    start = subject_start(tokens, tags)
+    end = noun_phrase_end(tokens, tags, start)
     if end <= start or end >= len(tokens) or tokens[end] != ",":
         return [sentence]
     close = next((k for k in range(end + 1, min(len(tokens), end + 2 + MAX_PARENTHETICAL)) if tokens[k] == ","), None)
@@ -60,7 +60,7 @@ def statements(sentence: str) -> list[str]:
         # "her captain, Thaddeus Wyle, came ashore": the name is the subject users ask about
         about = f"{parenthetical} {be} {_lower_article(subject)}"
         subject = parenthetical
-    elif kind in ("DT", "PRP$", "JJ", "NN", "NNS", "NNP") and _noun_phrase_end(tokens, tags, inner[0]) > inner[0]:
+    elif kind in ("DT", "PRP$", "JJ", "NN", "NNS", "NNP") and noun_phrase_end(tokens, tags, inner[0]) > inner[0]:
         about = f"{subject} {be} {parenthetical}"  # "Cobrith was the payments startup"
     else:
         return [sentence]
