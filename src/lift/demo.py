@@ -58,6 +58,8 @@ def run_demo(
         "max_new_tokens": config.infer.max_new_tokens,
         "system": config.infer.system_prompt,
         "base_system": config.infer.base_system_prompt,
+        "beams": config.infer.beams,
+        "choice_weight": config.infer.choice_weight,
     }
     before = answer_question(loaded.model, loaded.tokenizer, NEEDLE_QUESTION, "no_context", **kwargs).text
     lift_started = time.perf_counter()

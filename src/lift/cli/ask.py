@@ -21,6 +21,7 @@ def ask(
     mode: Annotated[str, typer.Option(help=f"Answer mode: {', '.join(MODES)}.")] = "auto",
     max_new_tokens: Annotated[int | None, typer.Option(help=field_help("infer.max_new_tokens"))] = None,
     context_tokens: Annotated[int | None, typer.Option(help=field_help("infer.context_tokens"))] = None,
+    beams: Annotated[int | None, typer.Option(help=field_help("infer.beams"))] = None,
     model: ModelOption = None,
     device: DeviceOption = None,
 ) -> None:
@@ -36,6 +37,8 @@ def ask(
         raise LiftError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
     if context_tokens is not None and context_tokens < 0:
         raise LiftError("--context-tokens must be >= 0")
+    if beams is not None and not 1 <= beams <= 32:
+        raise LiftError("--beams must be in [1, 32]")
     entry = None
     if mode in ADAPTER_MODES or not Path(doc).exists():
         entry = Store(lift_home()).resolve(doc)
@@ -61,6 +64,8 @@ def ask(
         rag=defaults.rag, context_tokens=defaults.infer.context_tokens if context_tokens is None else context_tokens,
         gate=load_gate(entry.path, manifest.gate) if mode == "auto" and entry and manifest else None,
         frozen=lift_icl_reads_frozen(defaults.train, defaults.infer.lift_icl_reading),
+        # answering settings, not the adapter's: today's defaults, whatever they were when the document was lifted
+        beams=LiftConfig().infer.beams if beams is None else beams, choice_weight=LiftConfig().infer.choice_weight,
     )  # fmt: skip
     err.print(f"[dim]{mode_line(answer)}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")
     out.print(answer.text, highlight=False, markup=False)

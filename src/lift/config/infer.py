@@ -16,6 +16,18 @@ class InferConfig:
         "more of the document to the adapter.",
         0,
     )
+    beams: int = _help(
+        "lift_only, and auto's questions about the document: the adapter writes this many answers by beam search "
+        "and the one closest to the question is kept (all-MiniLM-L6-v2 similarity plus infer.choice_weight times "
+        "its log-probability per token; lift.infer.candidates). 1: the greedy answer. Each beam costs about one "
+        "more answer's decoding.",
+        1,
+    )
+    choice_weight: float = _help(
+        "infer.beams above 1: the weight of an answer's log-probability per token against its similarity to the "
+        "question when one of the beams is chosen.",
+        1.0,
+    )
     lift_icl_reading: str = _help(
         "lift_icl of an adapter trained on a frozen reading (train.context_reading frozen): 'as_trained' reads the "
         "document's cut with the adapter off, then the question with it, as it was trained; 'adapter' reads the "

@@ -26,6 +26,7 @@ from lift.config import LiftConfig, training_sections
 from lift.eval.items import EvalItem, score_prediction
 from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows, read_results
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
+from lift.infer.candidates import CHOSEN_MODES, chosen_batch
 from lift.infer.gate import load_gate, route_questions
 from lift.infer.generation import generate_after_prefix, generate_batch, shared_prefix_length
 from lift.infer.modes import lift_icl_reads_frozen, question_overhead, reading_length, system_for
@@ -252,7 +253,13 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
                 batch.append(group[start + len(batch)])
             start += len(batch)
             started = time.perf_counter()
-            texts = generate_batch(model, tokenizer, [ids for _, ids, _ in batch], max_new, batch_size=len(batch))
+            batch_ids = [ids for _, ids, _ in batch]
+            if (answering or mode) in CHOSEN_MODES and config.infer.beams > 1:
+                questions = [item.question for item, _, _ in batch]
+                texts = chosen_batch(model, tokenizer, batch_ids, questions, max_new, config.infer.beams,
+                                     config.infer.choice_weight, batch_size=len(batch))  # fmt: skip
+            else:
+                texts = generate_batch(model, tokenizer, batch_ids, max_new, batch_size=len(batch))
             seconds = (time.perf_counter() - started) / len(batch)
             yield [
                 (_row(item, mode, ids, text, seconds, len(batch), entry), item)

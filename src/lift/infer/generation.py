@@ -37,17 +37,23 @@ def generate_rows(
     device = next(model.parameters()).device
     eot = end_of_turn_id(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
+    input_ids, attention_mask = left_padded(prompts, pad_id)
+    generated = _greedy(
+        model, input_ids.to(device), attention_mask.to(device), max_new_tokens, eot, pad_id,
+        streamer=streamer, stopping_criteria=stopping_criteria,
+    )  # fmt: skip
+    return [to_continuation(tokenizer, row, eot) for row in generated]
+
+
+def left_padded(prompts: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The prompts as one batch padded on the left (input ids, attention mask)."""
     width = max(len(p) for p in prompts)
     input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
     for row, prompt in enumerate(prompts):
         input_ids[row, width - len(prompt) :] = torch.tensor(prompt)
         attention_mask[row, width - len(prompt) :] = 1
-    generated = _greedy(
-        model, input_ids.to(device), attention_mask.to(device), max_new_tokens, eot, pad_id,
-        streamer=streamer, stopping_criteria=stopping_criteria,
-    )  # fmt: skip
-    return [_continuation(tokenizer, row, eot) for row in generated]
+    return input_ids, attention_mask
 
 
 def generate_batch(
@@ -121,7 +127,7 @@ def generate_after_prefix(
         if len(tails) > 1:
             rows.batch_repeat_interleave(len(tails))
         written = _greedy(model, ids, mask, max_new_tokens, eot, pad_id, **{name: rows})
-        yield [_continuation(tokenizer, row, eot) for row in written]
+        yield [to_continuation(tokenizer, row, eot) for row in written]
 
 
 @torch.inference_mode()
@@ -154,7 +160,7 @@ def generate_after_reading(
     cache = {_cache_argument(model): copy.deepcopy(reading)}
     written = _greedy(model, ids, mask, max_new_tokens, eot, pad_id, streamer=streamer,
                       stopping_criteria=stopping_criteria, **cache)  # fmt: skip
-    return _continuation(tokenizer, written[0], eot)
+    return to_continuation(tokenizer, written[0], eot)
 
 
 def _greedy(model: PreTrainedModel, input_ids, attention_mask, max_new_tokens: int, eot: int, pad_id: int, **extra):
@@ -174,7 +180,7 @@ def _greedy(model: PreTrainedModel, input_ids, attention_mask, max_new_tokens: i
     return generated[:, input_ids.shape[1] :].tolist()
 
 
-def _continuation(tokenizer: PreTrainedTokenizerBase, written: list[int], eot: int) -> Continuation:
+def to_continuation(tokenizer: PreTrainedTokenizerBase, written: list[int], eot: int) -> Continuation:
     finished = eot in written
     tokens = written[: written.index(eot)] if finished else written
     return Continuation(tokenizer.decode(tokens, skip_special_tokens=True).strip(), len(tokens), finished)

@@ -21,6 +21,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from lift.adapters.base import Adapter
 from lift.config import RagConfig
 from lift.errors import LiftError
+from lift.infer.candidates import CHOSEN_MODES, chosen_batch
 from lift.infer.gate import QuestionGate, route_questions
 from lift.infer.generation import generate_after_prefix, generate_batch
 from lift.infer.names import ADAPTER_MODES, GATED_MODES, MODES, RAG_RETRIEVERS
@@ -149,12 +150,16 @@ def answer_question(
     gate: QuestionGate | None = None,
     context_tokens: int = 0,
     frozen: bool = False,
+    beams: int = 1,
+    choice_weight: float = 1.0,
 ) -> Answer:
     """Greedy answer. For adapter modes `model` must be an Adapter (load_adapter); base modes switch it off.
     The rag modes rank chunks of `document` for the question (settings from `rag`). auto answers as lift_only
     or no_context as `gate` routes the question (lift_only when there is no gate). `system`: the adapter's
     system message, `base_system` the base model's (None: `system` for both). `frozen`: the adapter continues
-    the base model's reading of the cut (reads_frozen): lift_icl reads the document with the adapter off."""
+    the base model's reading of the cut (reads_frozen): lift_icl reads the document with the adapter off.
+    `beams` above 1: lift_only (auto's questions about the document too) keeps the one of that many beam-search
+    answers closest to the question (lift.infer.candidates, infer.beams and infer.choice_weight)."""
     if mode in RAG_RETRIEVERS and document:
         rag = rag or RagConfig()
         document = retrieved_context(Retriever(document, RAG_RETRIEVERS[mode], rag.chunk_tokens), question, rag.top_k)
@@ -176,7 +181,10 @@ def answer_question(
     else:
         with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():
             net = adapter.model if adapter is not None else model
-            text = generate_batch(net, tokenizer, [prompt], max_new_tokens=max_new_tokens)[0]
+            if answering in CHOSEN_MODES and beams > 1:
+                text = chosen_batch(net, tokenizer, [prompt], [question], max_new_tokens, beams, choice_weight)[0]
+            else:
+                text = generate_batch(net, tokenizer, [prompt], max_new_tokens=max_new_tokens)[0]
     seconds = time.perf_counter() - started
     threshold = gate.threshold if gate is not None and mode == "auto" else None
     return Answer(text, mode, len(prompt), seconds, route=route, gate_score=score, threshold=threshold)

@@ -28,6 +28,7 @@ from lift.adapters import load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
 from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
+from lift.infer.candidates import CHOSEN_MODES, chosen_rows
 from lift.infer.gate import GATE_FILE, QuestionGate, route_questions
 from lift.infer.generation import Continuation, generate_after_reading, generate_rows, read_into_cache
 from lift.infer.modes import build_prompt_ids, lift_icl_reads_frozen, reading_length, system_for
@@ -239,16 +240,22 @@ class ChatEngine:
         if first.mode == "lift_icl" and first.entry and not (first.entry.adapter_dir / GATED_MEMORY_CONFIG).is_file():
             return [self._answer_after_reading(job) for job in jobs]
         started = time.perf_counter()
+        beams = self.config.infer.beams if first.mode in CHOSEN_MODES and first.entry else 1
         with self._network(first.entry, first.mode) as net:
             loaded_s = time.perf_counter() - started
-            continuations = generate_rows(
-                net,
-                self.loaded.tokenizer,
-                [job.prompt for job in jobs],
-                max_new_tokens=first.max_tokens,
-                streamer=first.streamer,
-                stopping_criteria=StoppingCriteriaList([_Deadline(jobs)]),
-            )
+            stop = StoppingCriteriaList([_Deadline(jobs)])
+            if beams > 1:  # beam search cannot stream: the chosen answer is sent in one piece
+                continuations = chosen_rows(
+                    net, self.loaded.tokenizer, [job.prompt for job in jobs], [job.question for job in jobs],
+                    first.max_tokens, beams, self.config.infer.choice_weight, stopping_criteria=stop,
+                )  # fmt: skip
+                if first.streamer is not None:
+                    first.streamer.on_finalized_text(continuations[0].text, stream_end=True)
+            else:
+                continuations = generate_rows(
+                    net, self.loaded.tokenizer, [job.prompt for job in jobs], max_new_tokens=first.max_tokens,
+                    streamer=first.streamer, stopping_criteria=stop,
+                )  # fmt: skip
         return [self._result(job, c, loaded_s) for job, c in zip(jobs, continuations, strict=True)]
 
     def _answer_after_reading(self, job: ChatJob) -> ChatResult:

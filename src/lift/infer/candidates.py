@@ -1,0 +1,127 @@
+"""The adapter's answer chosen among several it could give (infer.beams).
+
+An adapter trained on many facts of one document often confuses them when a question is worded unlike its
+training questions: greedy decoding commits to the first words of another fact's answer ("Which messaging app ran
+its early servers out of a dental practice?" -> "The database company Mastodyne: ..."), while the right answer is
+among its next few candidates. Here the adapter writes `beams` answers by beam search, and the one kept is the
+closest to the question: all-MiniLM-L6-v2 cosine similarity between the question and the answer (the embedder the
+question gate and rag already use), plus `weight` times the answer's log-probability per token. Only the
+question and the adapter's own answers are compared; the document is not read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, StoppingCriteriaList
+
+from lift.infer.generation import Continuation, left_padded, to_continuation
+from lift.infer.rag import embed
+from lift.prompting import end_of_turn_id
+
+CHOSEN_MODES = ("lift_only",)  # the modes answered this way (auto's questions about the document among them)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    continuation: Continuation
+    log_prob: float  # per written token (transformers' sequences_scores with length_penalty 1)
+
+
+@torch.inference_mode()
+def beam_candidates(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[list[int]],
+    max_new_tokens: int,
+    beams: int,
+    stopping_criteria: StoppingCriteriaList | None = None,
+) -> list[list[Candidate]]:
+    """The `beams` (at least 2) best answers of each prompt by beam search, best first, prompts generated
+    together."""
+    if beams < 2:
+        raise ValueError("beam_candidates needs at least 2 beams (1 is the greedy answer: generate_rows)")
+    device = next(model.parameters()).device
+    eot = end_of_turn_id(tokenizer)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
+    input_ids, attention_mask = left_padded(prompts, pad_id)
+    out = model.generate(
+        input_ids=input_ids.to(device),
+        attention_mask=attention_mask.to(device),
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        temperature=None,
+        top_p=None,
+        top_k=None,
+        num_beams=beams,
+        num_return_sequences=beams,
+        early_stopping=True,
+        length_penalty=1.0,
+        eos_token_id=eot,
+        pad_token_id=pad_id,
+        output_scores=True,
+        return_dict_in_generate=True,
+        stopping_criteria=stopping_criteria,
+    )
+    written = out.sequences[:, input_ids.shape[1] :].tolist()
+    scores = out.sequences_scores.tolist()
+    rows = [Candidate(to_continuation(tokenizer, w, eot), s) for w, s in zip(written, scores, strict=True)]
+    return [rows[i * beams : (i + 1) * beams] for i in range(len(prompts))]
+
+
+def choose(questions: list[str], candidates: list[list[Candidate]], weight: float) -> list[Candidate]:
+    """Each question's candidate with the highest similarity to it plus `weight` x log-probability per token."""
+    texts = [c.continuation.text for row in candidates for c in row]
+    vectors = embed(list(questions) + texts)
+    asked, answers = vectors[: len(questions)], vectors[len(questions) :]
+    chosen, at = [], 0
+    for question_vector, row in zip(asked, candidates, strict=True):
+        similarity = (answers[at : at + len(row)] @ question_vector).tolist()
+        at += len(row)
+        best = max(range(len(row)), key=lambda i: similarity[i] + weight * row[i].log_prob)
+        chosen.append(row[best])
+    return chosen
+
+
+def chosen_rows(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[list[int]],
+    questions: list[str],
+    max_new_tokens: int,
+    beams: int,
+    weight: float,
+    stopping_criteria: StoppingCriteriaList | None = None,
+) -> list[Continuation]:
+    """The chosen answer of each prompt (generated together), in input order."""
+    candidates = beam_candidates(model, tokenizer, prompts, max_new_tokens, beams, stopping_criteria)
+    return [c.continuation for c in choose(questions, candidates, weight)]
+
+
+def chosen_batch(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[list[int]],
+    questions: list[str],
+    max_new_tokens: int,
+    beams: int,
+    weight: float,
+    batch_size: int = 8,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """chosen_rows over batches of similar length, in input order (generate_batch's counterpart)."""
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    outputs: list[str] = [""] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        indices = order[start : start + batch_size]
+        rows = chosen_rows(
+            model, tokenizer, [prompts[i] for i in indices], [questions[i] for i in indices], max_new_tokens,
+            beams, weight,
+        )  # fmt: skip
+        for i, row in zip(indices, rows, strict=True):
+            outputs[i] = row.text
+        if on_batch:
+            on_batch(len(indices), sum(r.tokens for r in rows))
+    return outputs

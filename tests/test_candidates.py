@@ -1,0 +1,128 @@
+"""infer.beams: the adapter's answer chosen among its beam-search answers by closeness to the question."""
+
+import time
+
+import pytest
+import torch
+
+from lift.adapters import load_adapter
+from lift.config import LiftConfig
+from lift.errors import LiftError
+from lift.infer import answer_question, build_prompt_ids
+from lift.infer import candidates as candidates_module
+from lift.infer.candidates import Candidate, beam_candidates, choose, chosen_batch
+from lift.infer.generation import Continuation, generate_batch
+from lift.serve.engine import ChatEngine, ChatJob
+
+QUESTION = "Where did the keeper hide the spare key?"
+
+
+def _candidate(text: str, log_prob: float) -> Candidate:
+    return Candidate(Continuation(text, len(text.split()), True), log_prob)
+
+
+def test_the_kept_answer_is_the_closest_to_the_question_plus_the_weighted_log_probability(monkeypatch):
+    vectors = {"q": [1.0, 0.0], "near": [0.8, 0.6], "far": [0.0, 1.0], "mid": [0.6, 0.8]}
+    monkeypatch.setattr(candidates_module, "embed", lambda texts: torch.tensor([vectors[t] for t in texts]))
+    row = [_candidate("far", -0.1), _candidate("mid", -0.3), _candidate("near", -0.9)]
+    # similarity + weight x log-probability: weight 0 -> near (0.8); weight 1 -> mid (0.6 - 0.3 = 0.3 against
+    # near's -0.1 and far's -0.1); weight 10 -> far, the most probable
+    assert [choose(["q"], [row], w)[0].continuation.text for w in (0.0, 1.0, 10.0)] == ["near", "mid", "far"]
+
+
+def test_beam_answers_come_best_first_the_same_in_a_batch_as_alone(tiny):
+    prompts = [build_prompt_ids(tiny.tokenizer, q, "no_context", None, tiny.window, 8, "") for q in (QUESTION, "Hi?")]
+    rows = beam_candidates(tiny.model, tiny.tokenizer, prompts, 8, beams=3)
+    assert [len(row) for row in rows] == [3, 3]
+    for row in rows:
+        scores = [c.log_prob for c in row]
+        assert scores == sorted(scores, reverse=True) and all(s <= 0 for s in scores)
+    alone = [beam_candidates(tiny.model, tiny.tokenizer, [p], 8, beams=3)[0] for p in prompts]
+    assert [[c.continuation.text for c in row] for row in alone] == [[c.continuation.text for c in r] for r in rows]
+
+
+def test_lift_only_keeps_the_chosen_beam_and_the_other_modes_stay_greedy(tiny, lift_home):
+    from conftest import lifted_entry
+
+    entry = lifted_entry(tiny, lift_home)
+    adapter = load_adapter(tiny.model, entry.adapter_dir)
+    try:
+        kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": ""}
+        prompt = build_prompt_ids(tiny.tokenizer, QUESTION, "lift_only", None, tiny.window, 8, "")
+        beams = beam_candidates(adapter.model, tiny.tokenizer, [prompt], 8, 4)
+        expected = choose([QUESTION], beams, 1.0)[0].continuation.text
+        assert answer_question(adapter, tiny.tokenizer, QUESTION, "lift_only", beams=4, **kwargs).text == expected
+        greedy = generate_batch(adapter.model, tiny.tokenizer, [prompt], 8)[0]
+        assert expected != greedy  # the choice changes this answer
+        assert answer_question(adapter, tiny.tokenizer, QUESTION, "lift_only", beams=1, **kwargs).text == greedy
+        icl = answer_question(adapter, tiny.tokenizer, QUESTION, "lift_icl", document="The key is under a pot.",
+                              beams=4, **kwargs)  # fmt: skip
+        assert (
+            icl.text
+            == answer_question(
+                adapter, tiny.tokenizer, QUESTION, "lift_icl", document="The key is under a pot.", **kwargs
+            ).text
+        )
+    finally:
+        adapter.unload()
+
+
+def test_a_batch_of_prompts_keeps_each_prompts_own_choice(tiny):
+    questions = [QUESTION, "Who kept the lighthouse?", "When did the ferry sink?"]
+    prompts = [build_prompt_ids(tiny.tokenizer, q, "no_context", None, tiny.window, 8, "") for q in questions]
+    together = chosen_batch(tiny.model, tiny.tokenizer, prompts, questions, 8, beams=3, weight=1.0)
+    alone = [
+        chosen_batch(tiny.model, tiny.tokenizer, [p], [q], 8, 3, 1.0)[0]
+        for p, q in zip(prompts, questions, strict=True)
+    ]
+    assert together == alone
+
+
+def test_the_server_sends_the_chosen_answer_streamed_or_not(tiny, lift_home):
+    from conftest import lifted_entry
+
+    entry = lifted_entry(tiny, lift_home)
+    config = LiftConfig().with_overrides({"infer.beams": 4})
+    adapter = load_adapter(tiny.model, entry.adapter_dir)
+    try:
+        expected = answer_question(adapter, tiny.tokenizer, QUESTION, "lift_only", window=tiny.window,
+                                   max_new_tokens=8, system=config.infer.system_prompt, beams=4).text  # fmt: skip
+    finally:
+        adapter.unload()
+    engine = ChatEngine(tiny, config).start()
+    try:
+        for stream in (False, True):
+            job = engine.prepare(ChatJob([], QUESTION, entry, "lift_only", 8, time.monotonic() + 60, stream))
+            result = engine.submit(job).result(timeout=60)
+            assert result.text == expected
+            if stream:
+                assert "".join(job.streamer).strip() == expected
+    finally:
+        engine.close()
+
+
+def test_beams_out_of_range_are_refused():
+    with pytest.raises(LiftError, match="infer.beams"):
+        LiftConfig().with_overrides({"infer.beams": 0})
+
+
+def test_eval_answers_lift_only_with_the_chosen_beam_on_the_adapter_already_lifted(tiny, tmp_path, lift_home):
+    from lift.eval.runner import run_eval
+    from lift.store import Store
+    from test_eval_runner import FAST, items
+
+    asked = items()[:2]  # two questions about one document
+    config = LiftConfig().with_overrides({**FAST, "infer.max_new_tokens": 8})
+    greedy = run_eval(asked, ["lift_only"], tiny, config, tmp_path / "greedy", home=lift_home)
+    beams = config.with_overrides({"infer.beams": 3})
+    chosen = run_eval(asked, ["lift_only", "icl"], tiny, beams, tmp_path / "beams", home=lift_home)
+    assert chosen.lifted == 0 and chosen.reused == 1  # an answering setting: the stored adapter answers
+    entry = Store(lift_home).get(asked[0].document.doc_id)
+    adapter = load_adapter(tiny.model, entry.adapter_dir)
+    try:
+        kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": beams.infer.system_prompt, "beams": 3}
+        expected = [answer_question(adapter, tiny.tokenizer, i.question, "lift_only", **kwargs).text for i in asked]
+    finally:
+        adapter.unload()
+    assert [r.prediction for r in chosen.rows if r.mode == "lift_only"] == expected
+    assert expected != [r.prediction for r in greedy.rows]
