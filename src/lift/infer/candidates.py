@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, StoppingCriteriaList
 
-from lift.infer.generation import Continuation, left_padded, to_continuation
+from lift.infer.generation import Continuation, in_length_batches, left_padded, to_continuation
 from lift.infer.rag import embed
 from lift.prompting import end_of_turn_id
 
@@ -112,16 +112,9 @@ def chosen_batch(
     on_batch: Callable[[int, int], None] | None = None,
 ) -> list[str]:
     """chosen_rows over batches of similar length, in input order (generate_batch's counterpart)."""
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    outputs: list[str] = [""] * len(prompts)
-    for start in range(0, len(order), batch_size):
-        indices = order[start : start + batch_size]
-        rows = chosen_rows(
-            model, tokenizer, [prompts[i] for i in indices], [questions[i] for i in indices], max_new_tokens,
-            beams, weight,
-        )  # fmt: skip
-        for i, row in zip(indices, rows, strict=True):
-            outputs[i] = row.text
-        if on_batch:
-            on_batch(len(indices), sum(r.tokens for r in rows))
-    return outputs
+    return in_length_batches(
+        prompts, batch_size,
+        lambda indices: chosen_rows(model, tokenizer, [prompts[i] for i in indices], [questions[i] for i in indices],
+                                    max_new_tokens, beams, weight),
+        on_batch,
+    )  # fmt: skip

@@ -65,11 +65,25 @@ def generate_batch(
     on_batch: Callable[[int, int], None] | None = None,
 ) -> list[str]:
     """Greedy continuations of each prompt, in input order. on_batch(prompts_done, tokens_written)."""
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # similar lengths share a batch
+    return in_length_batches(
+        prompts, batch_size,
+        lambda indices: generate_rows(model, tokenizer, [prompts[i] for i in indices], max_new_tokens), on_batch,
+    )  # fmt: skip
+
+
+def in_length_batches(
+    prompts: list[list[int]],
+    batch_size: int,
+    rows: Callable[[list[int]], list[Continuation]],
+    on_batch: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """The texts rows(indices) writes for the prompts, taken by their indices in batches of similar length (so
+    that little padding is read), in input order. on_batch(prompts_done, tokens_written)."""
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     outputs: list[str] = [""] * len(prompts)
     for start in range(0, len(order), batch_size):
         indices = order[start : start + batch_size]
-        continuations = generate_rows(model, tokenizer, [prompts[i] for i in indices], max_new_tokens)
+        continuations = rows(indices)
         for i, continuation in zip(indices, continuations, strict=True):
             outputs[i] = continuation.text
         if on_batch:
