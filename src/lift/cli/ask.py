@@ -55,6 +55,7 @@ def ask(
     from lift.infer.gate import load_gate
     from lift.infer.modes import lift_icl_reads_frozen
 
+    answering = LiftConfig().infer  # beams: today's defaults, not those of when the document was lifted
     loaded = load(None if base == EMBEDDED_MODEL else base, device or defaults.model.device)
     net = load_adapter(loaded.model, entry.adapter_dir) if entry and mode in ADAPTER_MODES else loaded.model
     answer = answer_question(
@@ -64,8 +65,7 @@ def ask(
         rag=defaults.rag, context_tokens=defaults.infer.context_tokens if context_tokens is None else context_tokens,
         gate=load_gate(entry.path, manifest.gate) if mode == "auto" and entry and manifest else None,
         frozen=lift_icl_reads_frozen(defaults.train, defaults.infer.lift_icl_reading),
-        # answering settings, not the adapter's: today's defaults, whatever they were when the document was lifted
-        beams=LiftConfig().infer.beams if beams is None else beams, choice_weight=LiftConfig().infer.choice_weight,
+        beams=answering.beams if beams is None else beams, choice_weight=answering.choice_weight,
     )  # fmt: skip
     err.print(f"[dim]{mode_line(answer)}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")
     out.print(answer.text, highlight=False, markup=False)
