@@ -126,3 +126,70 @@ def test_eval_answers_lift_only_with_the_chosen_beam_on_the_adapter_already_lift
         adapter.unload()
     assert [r.prediction for r in chosen.rows if r.mode == "lift_only"] == expected
     assert expected != [r.prediction for r in greedy.rows]
+
+
+def test_chosen_answers_after_a_shared_prefix_are_those_of_the_whole_prompts(tiny):
+    from lift.infer.candidates import chosen_after_prefix
+    from lift.infer.generation import shared_prefix_length
+
+    document = " ".join(["The keeper hid the spare key under the third flowerpot by the lighthouse door."] * 8)
+    questions = [QUESTION, "Who kept the lighthouse?", "What does the text say about the door and the key?"]
+    prompts = [build_prompt_ids(tiny.tokenizer, q, "icl", document, 512, 8, None) for q in questions]
+    shared = shared_prefix_length(prompts)
+    assert shared > 100
+    pairs = zip(prompts, questions, strict=True)
+    whole = [chosen_batch(tiny.model, tiny.tokenizer, [p], [q], 8, 3, 1.0)[0] for p, q in pairs]
+    for batch_size in (1, 3):  # tails of different lengths padded in one batch, and a batch of one
+        batches = list(chosen_after_prefix(tiny.model, tiny.tokenizer, prompts, questions, 8, shared, 3, 1.0,
+                                           batch_size=batch_size))  # fmt: skip
+        assert [len(b) for b in batches] == {1: [1, 1, 1], 3: [3]}[batch_size]
+        assert [c.text for batch in batches for c in batch] == whole
+    greedy = [generate_batch(tiny.model, tiny.tokenizer, [p], 8)[0] for p in prompts]
+    assert whole != greedy  # the beams and the choice change these answers
+
+
+@pytest.mark.parametrize("reading", ["frozen", "adapter"])
+def test_lift_icl_when_chosen_is_the_same_in_eval_ask_and_serve(tiny, lift_home, monkeypatch, reading):
+    """lift_icl answered by the choice among beams (when CHOSEN_MODES holds it): the eval runner (the cut read
+    once for every question), answer_question and the server (the cut's reading kept) give the same answers, on
+    a frozen reading and on the adapter's own."""
+    import lift.eval.runner as runner
+    import lift.infer.modes as modes
+    import lift.serve.engine as engine_module
+    from lift.eval.items import EvalItem
+    from lift.eval.runner import run_eval
+    from lift.recipe import lift_document
+    from lift.text.documents import document_from_text
+
+    for module in (runner, modes, engine_module):
+        monkeypatch.setattr(module, "CHOSEN_MODES", ("lift_only", "lift_icl"))
+    document = document_from_text("The keeper hid the spare key under the third flowerpot by the door. " * 4)
+    settings = {"train.epochs": 1, "train.min_steps": 0, "train.replay_ratio": 0.0, "train.batch_tokens": 128,
+                "train.qa_context_share": 1.0, "train.context_reading": "frozen", "infer.gate": False,
+                "infer.max_new_tokens": 8, "infer.beams": 3, "infer.lift_icl_reading": reading}  # fmt: skip
+    config = LiftConfig().with_overrides(settings)
+    entry = lift_document(document, tiny, config, home=lift_home).entry
+    questions = [QUESTION, "Who kept the lighthouse?"]
+    items = [EvalItem("custom", str(i), document, q, ["x"], ("f1",)) for i, q in enumerate(questions)]
+    result = run_eval(items, ["lift_icl"], tiny, config, lift_home / "e", home=lift_home)
+    evaluated = [r.prediction for r in result.rows]
+    adapter = load_adapter(tiny.model, entry.adapter_dir)
+    try:
+        kwargs = {"document": document.text, "window": tiny.window, "max_new_tokens": 8, "system": "",
+                  "frozen": reading == "frozen"}  # fmt: skip
+        asked = [answer_question(adapter, tiny.tokenizer, q, "lift_icl", beams=3, **kwargs).text for q in questions]
+        greedy = [answer_question(adapter, tiny.tokenizer, q, "lift_icl", **kwargs).text for q in questions]
+    finally:
+        adapter.unload()
+    engine = ChatEngine(tiny, config).start()
+    try:
+        served = []
+        for question in questions:
+            job = engine.prepare(ChatJob([], question, entry, "lift_icl", 8, time.monotonic() + 60, True))
+            served.append(engine.submit(job).result(timeout=60).text)
+            assert "".join(job.streamer).strip() == served[-1]
+        assert engine.readings_made == 1
+    finally:
+        engine.close()
+    assert evaluated == asked == served
+    assert asked != greedy  # the choice changes these answers

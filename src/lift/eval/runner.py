@@ -26,7 +26,7 @@ from lift.config import LiftConfig, training_sections
 from lift.eval.items import EvalItem, score_prediction
 from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows, read_results
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
-from lift.infer.candidates import CHOSEN_MODES, chosen_batch
+from lift.infer.candidates import CHOSEN_MODES, chosen_after_prefix, chosen_batch
 from lift.infer.gate import load_gate, route_questions
 from lift.infer.generation import generate_after_prefix, generate_batch, shared_prefix_length
 from lift.infer.modes import lift_icl_reads_frozen, question_overhead, reading_length, system_for
@@ -232,7 +232,15 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
             # batches of 4, 99 s one at a time), where a GPU gains from reading the weights once for the batch
             rows = 1 if loaded.device.type == "cpu" else 8
             prompt_ids = [ids for _, ids, _ in group]
-            for answers in generate_after_prefix(model, tokenizer, prompt_ids, max_new, shared, rows, read_prefix):
+            if (answering or mode) in CHOSEN_MODES and config.infer.beams > 1:
+                questions = [item.question for item, _, _ in group]
+                beams, weight = config.infer.beams, config.infer.choice_weight
+                written = chosen_after_prefix(
+                    model, tokenizer, prompt_ids, questions, max_new, shared, beams, weight, rows, read_prefix
+                )
+            else:
+                written = generate_after_prefix(model, tokenizer, prompt_ids, max_new, shared, rows, read_prefix)
+            for answers in written:
                 batch = group[done : done + len(answers)]
                 seconds, started = (time.perf_counter() - started) / len(batch), time.perf_counter()
                 done += len(batch)

@@ -11,13 +11,22 @@ question and the adapter's own answers are compared; the document is not read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import copy
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, StoppingCriteriaList
+from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase, StoppingCriteriaList
 
-from lift.infer.generation import Continuation, in_length_batches, left_padded, to_continuation
+from lift.infer.generation import (
+    Continuation,
+    after_prefix,
+    cache_argument,
+    in_length_batches,
+    left_padded,
+    to_continuation,
+)
 from lift.infer.rag import embed
 from lift.prompting import end_of_turn_id
 
@@ -41,15 +50,25 @@ def beam_candidates(
 ) -> list[list[Candidate]]:
     """The `beams` (at least 2) best answers of each prompt by beam search, best first, prompts generated
     together."""
-    if beams < 2:
-        raise ValueError("beam_candidates needs at least 2 beams (1 is the greedy answer: generate_rows)")
-    device = next(model.parameters()).device
     eot = end_of_turn_id(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
     input_ids, attention_mask = left_padded(prompts, pad_id)
+    device = next(model.parameters()).device
+    return _beam_search(model, tokenizer, input_ids.to(device), attention_mask.to(device), max_new_tokens, beams,
+                        stopping_criteria)  # fmt: skip
+
+
+def _beam_search(model, tokenizer, input_ids, attention_mask, max_new_tokens: int, beams: int,
+                 stopping_criteria=None, **cache) -> list[list[Candidate]]:  # fmt: skip
+    """Each row's `beams` best answers, best first. `cache`: a prefix already read, one row per beam of each
+    row (generate expands the prompts by the beams, not a cache it is given)."""
+    if beams < 2:
+        raise ValueError("beam search needs at least 2 beams (1 is the greedy answer: generate_rows)")
+    eot = end_of_turn_id(tokenizer)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
     out = model.generate(
-        input_ids=input_ids.to(device),
-        attention_mask=attention_mask.to(device),
+        input_ids=input_ids,
+        attention_mask=attention_mask,
         max_new_tokens=max_new_tokens,
         do_sample=False,
         temperature=None,
@@ -64,11 +83,12 @@ def beam_candidates(
         output_scores=True,
         return_dict_in_generate=True,
         stopping_criteria=stopping_criteria,
+        **cache,
     )
     written = out.sequences[:, input_ids.shape[1] :].tolist()
     scores = out.sequences_scores.tolist()
     rows = [Candidate(to_continuation(tokenizer, w, eot), s) for w, s in zip(written, scores, strict=True)]
-    return [rows[i * beams : (i + 1) * beams] for i in range(len(prompts))]
+    return [rows[i * beams : (i + 1) * beams] for i in range(len(input_ids))]
 
 
 def choose(questions: list[str], candidates: list[list[Candidate]], weight: float) -> list[Candidate]:
@@ -118,3 +138,54 @@ def chosen_batch(
                                     max_new_tokens, beams, weight),
         on_batch,
     )  # fmt: skip
+
+
+def chosen_after_prefix(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[list[int]],
+    questions: list[str],
+    max_new_tokens: int,
+    prefix_length: int,
+    beams: int,
+    weight: float,
+    batch_size: int = 8,
+    read_prefix: Callable[[], contextlib.AbstractContextManager] | None = None,
+) -> Iterator[list[Continuation]]:
+    """The chosen answers of prompts that share their first prefix_length tokens (a document's cut asked several
+    questions: lift_icl), one list per batch in input order: generate_after_prefix's counterpart, the prefix read
+    once (under `read_prefix`, a frozen reading) and its cache repeated for every beam of every row."""
+    done = 0
+
+    def write(ids, mask, prefix_cache: dict) -> list[Continuation]:
+        nonlocal done
+        prefix_cache[next(iter(prefix_cache))].batch_repeat_interleave(len(ids) * beams)
+        candidates = _beam_search(model, tokenizer, ids, mask, max_new_tokens, beams, **prefix_cache)
+        asked = questions[done : done + len(ids)]
+        done += len(ids)
+        return [c.continuation for c in choose(asked, candidates, weight)]
+
+    yield from after_prefix(model, tokenizer, prompts, prefix_length, write, batch_size, read_prefix)
+
+
+def chosen_after_reading(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompt: list[int],
+    question: str,
+    reading: DynamicCache,
+    max_new_tokens: int,
+    beams: int,
+    weight: float,
+    stopping_criteria: StoppingCriteriaList | None = None,
+) -> Continuation:
+    """The chosen answer of one prompt whose first tokens are already in `reading` (read_into_cache), which is
+    left as it was: generate_after_reading's counterpart (lift serve keeps a document's reading for its next
+    question)."""
+    device = next(model.parameters()).device
+    ids = torch.tensor([prompt], device=device)
+    rows = copy.deepcopy(reading)
+    rows.batch_repeat_interleave(beams)
+    candidates = _beam_search(model, tokenizer, ids, torch.ones_like(ids), max_new_tokens, beams, stopping_criteria,
+                              **{cache_argument(model): rows})  # fmt: skip
+    return choose([question], candidates, weight)[0].continuation

@@ -122,6 +122,33 @@ def generate_after_prefix(
     what follows); in float arithmetic they can differ where two tokens are nearly tied. `read_prefix`: a context
     the prefix is read in (an adapter's `disabled`: a frozen reading, the base model's, continued with the
     adapter on)."""
+    eot = end_of_turn_id(tokenizer)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
+
+    def write(ids: torch.Tensor, mask: torch.Tensor, prefix_cache: dict) -> list[Continuation]:
+        rows = prefix_cache[next(iter(prefix_cache))]
+        if len(ids) > 1:
+            rows.batch_repeat_interleave(len(ids))
+        written = _greedy(model, ids, mask, max_new_tokens, eot, pad_id, **prefix_cache)
+        return [to_continuation(tokenizer, row, eot) for row in written]
+
+    yield from after_prefix(model, tokenizer, prompts, prefix_length, write, batch_size, read_prefix)
+
+
+@torch.inference_mode()
+def after_prefix(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[list[int]],
+    prefix_length: int,
+    write: Callable[[torch.Tensor, torch.Tensor, dict], list],
+    batch_size: int = 8,
+    read_prefix: Callable[[], contextlib.AbstractContextManager] | None = None,
+) -> Iterator[list]:
+    """generate_after_prefix's loop for any decoding: the shared prefix read once, then for each batch
+    `write(input_ids, attention_mask, prefix_cache)` with the batch's padded rows and a fresh copy of the
+    one-row prefix cache as the model's cache keyword argument ({name: cache}; `write` repeats it to the rows
+    its decoding runs), returning one result per row."""
     if not 0 < prefix_length <= shared_prefix_length(prompts):
         raise ValueError(f"the prompts do not share {prefix_length} leading tokens, or leave no token to read")
     device = next(model.parameters()).device
@@ -129,7 +156,7 @@ def generate_after_prefix(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
     prefix = prompts[0][:prefix_length]
     cache = DynamicCache()
-    name = _cache_argument(model)
+    name = cache_argument(model)
     with read_prefix() if read_prefix else contextlib.nullcontext():
         model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **{name: cache})
     for start in range(0, len(prompts), batch_size):
@@ -137,11 +164,7 @@ def generate_after_prefix(
         width = max(len(t) for t in tails)
         ids = torch.tensor([prefix + [pad_id] * (width - len(t)) + t for t in tails], device=device)
         mask = torch.tensor([[1] * prefix_length + [0] * (width - len(t)) + [1] * len(t) for t in tails], device=device)
-        rows = copy.deepcopy(cache)
-        if len(tails) > 1:
-            rows.batch_repeat_interleave(len(tails))
-        written = _greedy(model, ids, mask, max_new_tokens, eot, pad_id, **{name: rows})
-        yield [to_continuation(tokenizer, row, eot) for row in written]
+        yield write(ids, mask, {name: copy.deepcopy(cache)})
 
 
 @torch.inference_mode()
@@ -150,7 +173,7 @@ def read_into_cache(model: PreTrainedModel, prefix: list[int]) -> DynamicCache:
     `disabled` for a frozen reading)."""
     cache = DynamicCache()
     device = next(model.parameters()).device
-    model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **{_cache_argument(model): cache})
+    model(input_ids=torch.tensor([prefix], device=device), use_cache=True, **{cache_argument(model): cache})
     return cache
 
 
@@ -171,7 +194,7 @@ def generate_after_reading(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
     ids = torch.tensor([prompt], device=device)
     mask = torch.ones_like(ids)
-    cache = {_cache_argument(model): copy.deepcopy(reading)}
+    cache = {cache_argument(model): copy.deepcopy(reading)}
     written = _greedy(model, ids, mask, max_new_tokens, eot, pad_id, streamer=streamer,
                       stopping_criteria=stopping_criteria, **cache)  # fmt: skip
     return to_continuation(tokenizer, written[0], eot)
@@ -200,7 +223,7 @@ def to_continuation(tokenizer: PreTrainedTokenizerBase, written: list[int], eot:
     return Continuation(tokenizer.decode(tokens, skip_special_tokens=True).strip(), len(tokens), finished)
 
 
-def _cache_argument(model: PreTrainedModel) -> str:
+def cache_argument(model: PreTrainedModel) -> str:
     """The keyword a model's forward takes its key/value cache by: `cache` in newer transformers 5 releases,
     `past_key_values` before (and deprecated since)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model

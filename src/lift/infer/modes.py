@@ -21,7 +21,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from lift.adapters.base import Adapter
 from lift.config import RagConfig
 from lift.errors import LiftError
-from lift.infer.candidates import CHOSEN_MODES, chosen_batch
+from lift.infer.candidates import CHOSEN_MODES, chosen_after_prefix, chosen_batch
 from lift.infer.gate import QuestionGate, route_questions
 from lift.infer.generation import generate_after_prefix, generate_batch
 from lift.infer.names import ADAPTER_MODES, GATED_MODES, MODES, RAG_RETRIEVERS
@@ -176,7 +176,12 @@ def answer_question(
     started = time.perf_counter()
     reading = reading_length(tokenizer, prompt) if frozen and mode == "lift_icl" and adapter is not None else 0
     if reading:
-        rows = generate_after_prefix(adapter.model, tokenizer, [prompt], max_new_tokens, reading, 1, adapter.disabled)
+        if answering in CHOSEN_MODES and beams > 1:
+            rows = chosen_after_prefix(adapter.model, tokenizer, [prompt], [question], max_new_tokens, reading, beams,
+                                       choice_weight, 1, adapter.disabled)  # fmt: skip
+        else:
+            rows = generate_after_prefix(adapter.model, tokenizer, [prompt], max_new_tokens, reading, 1,
+                                         adapter.disabled)  # fmt: skip
         text = next(iter(rows))[0].text
     else:
         with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():

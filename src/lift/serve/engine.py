@@ -28,7 +28,7 @@ from lift.adapters import load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
 from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
-from lift.infer.candidates import CHOSEN_MODES, chosen_rows
+from lift.infer.candidates import CHOSEN_MODES, chosen_after_reading, chosen_rows
 from lift.infer.gate import GATE_FILE, QuestionGate, route_questions
 from lift.infer.generation import Continuation, generate_after_reading, generate_rows, read_into_cache
 from lift.infer.modes import build_prompt_ids, lift_icl_reads_frozen, reading_length, system_for
@@ -280,12 +280,21 @@ class ChatEngine:
                 self._readings.popitem(last=False)
         self._readings.move_to_end(key)
         started = time.perf_counter()
+        stop = StoppingCriteriaList([_Deadline([job])])
         with self._network(job.entry, job.mode) as net:
             loaded_s = time.perf_counter() - started
-            continuation = generate_after_reading(
-                net, self.loaded.tokenizer, job.prompt, reading, job.max_tokens, streamer=job.streamer,
-                stopping_criteria=StoppingCriteriaList([_Deadline([job])]),
-            )  # fmt: skip
+            if job.mode in CHOSEN_MODES and self.config.infer.beams > 1:  # sent in one piece, as in _answer
+                continuation = chosen_after_reading(
+                    net, self.loaded.tokenizer, job.prompt, job.question, reading, job.max_tokens,
+                    self.config.infer.beams, self.config.infer.choice_weight, stopping_criteria=stop,
+                )  # fmt: skip
+                if job.streamer is not None:
+                    job.streamer.on_finalized_text(continuation.text, stream_end=True)
+            else:
+                continuation = generate_after_reading(
+                    net, self.loaded.tokenizer, job.prompt, reading, job.max_tokens, streamer=job.streamer,
+                    stopping_criteria=stop,
+                )  # fmt: skip
         return self._result(job, continuation, loaded_s)
 
     @staticmethod
