@@ -30,6 +30,20 @@ def test_the_kept_answer_is_the_closest_to_the_question_plus_the_weighted_log_pr
     assert [choose(["q"], [row], w)[0].continuation.text for w in (0.0, 1.0, 10.0)] == ["near", "mid", "far"]
 
 
+def test_a_beam_that_only_repeats_the_question_is_not_kept_while_another_answers(monkeypatch):
+    """The NIAH 8k cell with 6 beams: the kept beam was the question itself, closest to it by construction."""
+    asked = "What is the best thing to do in San Francisco?"
+    echo, answer = "The best thing to do in San Francisco?", "Eat a sandwich in Dolores Park on a sunny day."
+    vectors = {asked: [1.0, 0.0], echo: [1.0, 0.0], answer: [0.6, 0.8], "It is in San Francisco.": [0.9, 0.1]}
+    monkeypatch.setattr(candidates_module, "embed", lambda texts: torch.tensor([vectors[t] for t in texts]))
+    row = [_candidate(echo, -0.2), _candidate(answer, -0.5)]
+    assert choose([asked], [row], 1.0)[0].continuation.text == answer
+    only_echoes = [_candidate("It is in San Francisco.", -0.4), _candidate(echo, -0.1)]
+    assert choose([asked], [only_echoes], 1.0)[0].continuation.text == echo  # none answers: the best of them
+    assert candidates_module.repeats(asked, "The best thing: it is the best thing to do in San Francisco.")
+    assert not candidates_module.repeats(asked, answer)
+
+
 def test_beam_answers_come_best_first_the_same_in_a_batch_as_alone(tiny):
     prompts = [build_prompt_ids(tiny.tokenizer, q, "no_context", None, tiny.window, 8, "") for q in (QUESTION, "Hi?")]
     rows = beam_candidates(tiny.model, tiny.tokenizer, prompts, 8, beams=3)

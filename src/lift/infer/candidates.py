@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -92,17 +93,34 @@ def _beam_search(model, tokenizer, input_ids, attention_mask, max_new_tokens: in
 
 
 def choose(questions: list[str], candidates: list[list[Candidate]], weight: float) -> list[Candidate]:
-    """Each question's candidate with the highest similarity to it plus `weight` x log-probability per token."""
+    """Each question's candidate with the highest similarity to it plus `weight` x log-probability per token,
+    among those that say something the question does not (all of them when none does)."""
     texts = [c.continuation.text for row in candidates for c in row]
     vectors = embed(list(questions) + texts)
     asked, answers = vectors[: len(questions)], vectors[len(questions) :]
     chosen, at = [], 0
-    for question_vector, row in zip(asked, candidates, strict=True):
+    for question, question_vector, row in zip(questions, asked, candidates, strict=True):
         similarity = (answers[at : at + len(row)] @ question_vector).tolist()
         at += len(row)
-        best = max(range(len(row)), key=lambda i: similarity[i] + weight * row[i].log_prob)
+        # nothing is closer to a question than the question itself: a beam that only repeats it would win
+        # ("What is the best thing to do in San Francisco?" -> "The best thing to do in San Francisco?")
+        answering = [i for i in range(len(row)) if not repeats(question, row[i].continuation.text)]
+        best = max(answering or range(len(row)), key=lambda i: similarity[i] + weight * row[i].log_prob)
         chosen.append(row[best])
     return chosen
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_FUNCTION_WORDS = frozenset(
+    "a an the is are was were be been it its this that these those to of in on at by for with from and or "
+    "i you he she we they me my your".split()
+)
+
+
+def repeats(question: str, answer: str) -> bool:
+    """Whether every content word of `answer` is a word of `question` (it says nothing the question does not)."""
+    asked = set(_WORD.findall(question.lower()))
+    return set(_WORD.findall(answer.lower())) - _FUNCTION_WORDS <= asked
 
 
 def chosen_rows(
