@@ -173,12 +173,12 @@ def chosen_after_prefix(
     """The chosen answers of prompts that share their first prefix_length tokens (a document's cut asked several
     questions: lift_icl), one list per batch in input order: generate_after_prefix's counterpart, the prefix read
     once (under `read_prefix`, a frozen reading) and its cache repeated for every beam of every row."""
-    done = 0
+    done, name = 0, cache_argument(model)
 
-    def write(ids, mask, prefix_cache: dict) -> list[Continuation]:
+    def write(ids, mask, cache: DynamicCache) -> list[Continuation]:
         nonlocal done
-        prefix_cache[next(iter(prefix_cache))].batch_repeat_interleave(len(ids) * beams)
-        candidates = _beam_search(model, tokenizer, ids, mask, max_new_tokens, beams, **prefix_cache)
+        cache.batch_repeat_interleave(len(ids) * beams)
+        candidates = _beam_search(model, tokenizer, ids, mask, max_new_tokens, beams, **{name: cache})
         asked = questions[done : done + len(ids)]
         done += len(ids)
         return [c.continuation for c in choose(asked, candidates, weight)]

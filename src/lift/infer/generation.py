@@ -125,11 +125,12 @@ def generate_after_prefix(
     eot = end_of_turn_id(tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eot
 
-    def write(ids: torch.Tensor, mask: torch.Tensor, prefix_cache: dict) -> list[Continuation]:
-        rows = prefix_cache[next(iter(prefix_cache))]
+    name = cache_argument(model)
+
+    def write(ids: torch.Tensor, mask: torch.Tensor, cache: DynamicCache) -> list[Continuation]:
         if len(ids) > 1:
-            rows.batch_repeat_interleave(len(ids))
-        written = _greedy(model, ids, mask, max_new_tokens, eot, pad_id, **prefix_cache)
+            cache.batch_repeat_interleave(len(ids))
+        written = _greedy(model, ids, mask, max_new_tokens, eot, pad_id, **{name: cache})
         return [to_continuation(tokenizer, row, eot) for row in written]
 
     yield from after_prefix(model, tokenizer, prompts, prefix_length, write, batch_size, read_prefix)
@@ -141,14 +142,14 @@ def after_prefix(
     tokenizer: PreTrainedTokenizerBase,
     prompts: list[list[int]],
     prefix_length: int,
-    write: Callable[[torch.Tensor, torch.Tensor, dict], list],
+    write: Callable[[torch.Tensor, torch.Tensor, DynamicCache], list],
     batch_size: int = 8,
     read_prefix: Callable[[], contextlib.AbstractContextManager] | None = None,
 ) -> Iterator[list]:
     """generate_after_prefix's loop for any decoding: the shared prefix read once, then for each batch
-    `write(input_ids, attention_mask, prefix_cache)` with the batch's padded rows and a fresh copy of the
-    one-row prefix cache as the model's cache keyword argument ({name: cache}; `write` repeats it to the rows
-    its decoding runs), returning one result per row."""
+    `write(input_ids, attention_mask, cache)` with the batch's padded rows and a fresh copy of the one-row prefix
+    cache (`write` repeats it to the rows its decoding runs and passes it by cache_argument's keyword), returning
+    one result per row."""
     if not 0 < prefix_length <= shared_prefix_length(prompts):
         raise ValueError(f"the prompts do not share {prefix_length} leading tokens, or leave no token to read")
     device = next(model.parameters()).device
@@ -164,7 +165,7 @@ def after_prefix(
         width = max(len(t) for t in tails)
         ids = torch.tensor([prefix + [pad_id] * (width - len(t)) + t for t in tails], device=device)
         mask = torch.tensor([[1] * prefix_length + [0] * (width - len(t)) + [1] * len(t) for t in tails], device=device)
-        yield write(ids, mask, {name: copy.deepcopy(cache)})
+        yield write(ids, mask, copy.deepcopy(cache))
 
 
 @torch.inference_mode()
