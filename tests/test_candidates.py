@@ -142,6 +142,26 @@ def test_eval_answers_lift_only_with_the_chosen_beam_on_the_adapter_already_lift
     assert expected != [r.prediction for r in greedy.rows]
 
 
+def test_one_beam_is_the_greedy_answer_in_every_chosen_function_and_only_chosen_modes_get_more(tiny):
+    from lift.infer.candidates import beams_for, chosen_after_prefix, chosen_after_reading, chosen_rows
+    from lift.infer.generation import read_into_cache, shared_prefix_length
+
+    assert [beams_for(m, 6) for m in ("lift_only", "lift_icl", "icl", "rag", "no_context")] == [6, 1, 1, 1, 1]
+    document = " ".join(["The keeper hid the spare key under the third flowerpot by the lighthouse door."] * 6)
+    questions = [QUESTION, "Who kept the lighthouse?"]
+    prompts = [build_prompt_ids(tiny.tokenizer, q, "icl", document, 512, 8, None) for q in questions]
+    greedy = [generate_batch(tiny.model, tiny.tokenizer, [p], 8)[0] for p in prompts]
+    assert chosen_batch(tiny.model, tiny.tokenizer, prompts, questions, 8, 1, 1.0) == greedy
+    rows = chosen_rows(tiny.model, tiny.tokenizer, prompts[:1], questions[:1], 8, 1, 1.0)
+    assert [c.text for c in rows] == greedy[:1]
+    shared = shared_prefix_length(prompts)
+    after = chosen_after_prefix(tiny.model, tiny.tokenizer, prompts, questions, 8, shared, 1, 1.0, batch_size=2)
+    assert [c.text for batch in after for c in batch] == greedy
+    reading = read_into_cache(tiny.model, prompts[0][:shared])
+    one = chosen_after_reading(tiny.model, tiny.tokenizer, prompts[0], questions[0], reading, 8, 1, 1.0)
+    assert one.text == greedy[0]
+
+
 def test_chosen_answers_after_a_shared_prefix_are_those_of_the_whole_prompts(tiny):
     from lift.infer.candidates import chosen_after_prefix
     from lift.infer.generation import shared_prefix_length
@@ -167,16 +187,12 @@ def test_lift_icl_when_chosen_is_the_same_in_eval_ask_and_serve(tiny, lift_home,
     """lift_icl answered by the choice among beams (when CHOSEN_MODES holds it): the eval runner (the cut read
     once for every question), answer_question and the server (the cut's reading kept) give the same answers, on
     a frozen reading and on the adapter's own."""
-    import lift.eval.runner as runner
-    import lift.infer.modes as modes
-    import lift.serve.engine as engine_module
     from lift.eval.items import EvalItem
     from lift.eval.runner import run_eval
     from lift.recipe import lift_document
     from lift.text.documents import document_from_text
 
-    for module in (runner, modes, engine_module):
-        monkeypatch.setattr(module, "CHOSEN_MODES", ("lift_only", "lift_icl"))
+    monkeypatch.setattr(candidates_module, "CHOSEN_MODES", ("lift_only", "lift_icl"))
     document = document_from_text("The keeper hid the spare key under the third flowerpot by the door. " * 4)
     settings = {"train.epochs": 1, "train.min_steps": 0, "train.replay_ratio": 0.0, "train.batch_tokens": 128,
                 "train.qa_context_share": 1.0, "train.context_reading": "frozen", "infer.gate": False,

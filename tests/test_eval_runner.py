@@ -228,6 +228,7 @@ def test_icl_questions_about_one_long_document_read_it_once_and_answer_as_read_w
     tiny, tmp_path, lift_home, monkeypatch
 ):
     import lift.eval.runner as runner
+    import lift.infer.candidates as candidates
     from lift.infer import generation
 
     document = document_from_text(" ".join([DOCS[1]] * 30), title="long")  # beyond the tiny model's window
@@ -242,7 +243,7 @@ def test_icl_questions_about_one_long_document_read_it_once_and_answer_as_read_w
         assert batch_size == 1  # on a CPU
         yield from generation.generate_after_prefix(model, tokenizer, prompts, max_new_tokens, prefix_length, 2)
 
-    monkeypatch.setattr(runner, "generate_after_prefix", spy)
+    monkeypatch.setattr(candidates, "generate_after_prefix", spy)
     monkeypatch.setattr(runner, "SHARED_PREFIX_TOKENS", 10**9)  # every prompt read whole, in batches
     whole = run_eval(asked, ["icl"], tiny, config, tmp_path / "whole", home=lift_home).rows
     assert prefixes == []

@@ -113,6 +113,7 @@ def test_frozen_rows_read_the_cut_once_and_each_question_continues_it(tiny):
 
 def test_a_lift_on_a_frozen_reading_trains_and_answers_lift_icl_on_the_same_reading(tiny, lift_home, monkeypatch):
     import lift.eval.runner as runner
+    import lift.infer.candidates as candidates
     from lift.eval.items import EvalItem
     from lift.eval.runner import run_eval
     from lift.recipe import lift_document
@@ -127,8 +128,8 @@ def test_a_lift_on_a_frozen_reading_trains_and_answers_lift_icl_on_the_same_read
     lifted = lift_document(document, tiny, config, home=lift_home)
     assert lifted.manifest.training.examples > 0
     calls = []
-    real = runner.generate_after_prefix
-    monkeypatch.setattr(runner, "generate_after_prefix", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = candidates.generate_after_prefix
+    monkeypatch.setattr(candidates, "generate_after_prefix", lambda *a, **k: calls.append(a) or real(*a, **k))
     items = [EvalItem("custom", str(i), document, q, ["x"], ("f1",)) for i, q in enumerate(("Where?", "Who?"))]
     run_eval(items, ["lift_icl"], tiny, config, lift_home / "eval", home=lift_home)
     (call,) = calls  # the two questions after one reading of the document, read with the adapter off
@@ -140,7 +141,7 @@ def test_a_lift_on_a_frozen_reading_trains_and_answers_lift_icl_on_the_same_read
 
 
 def test_lift_icl_reads_the_cut_with_the_adapter_off_for_any_adapter_when_asked(tiny, lift_home, monkeypatch):
-    import lift.eval.runner as runner
+    import lift.infer.candidates as candidates
     from lift.eval.items import EvalItem
     from lift.eval.runner import run_eval
     from lift.infer.modes import lift_icl_reads_frozen
@@ -158,8 +159,8 @@ def test_lift_icl_reads_the_cut_with_the_adapter_off_for_any_adapter_when_asked(
     config = LiftConfig().with_overrides(settings)  # no questions trained in context
     lift_document(document, tiny, config, home=lift_home)
     calls = []
-    real = runner.generate_after_prefix
-    monkeypatch.setattr(runner, "generate_after_prefix", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = candidates.generate_after_prefix
+    monkeypatch.setattr(candidates, "generate_after_prefix", lambda *a, **k: calls.append(a) or real(*a, **k))
     items = [EvalItem("custom", str(i), document, q, ["x"], ("f1",)) for i, q in enumerate(("Where?", "Who?"))]
     run_eval(items, ["lift_icl"], tiny, config, lift_home / "eval", home=lift_home)
     assert all(len(c) < 7 or c[6] is None for c in calls)  # as trained: the adapter reads the cut too

@@ -26,9 +26,9 @@ from lift.config import LiftConfig, training_sections
 from lift.eval.items import EvalItem, score_prediction
 from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows, read_results
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
-from lift.infer.candidates import CHOSEN_MODES, chosen_after_prefix, chosen_batch
+from lift.infer.candidates import beams_for, chosen_after_prefix, chosen_batch
 from lift.infer.gate import load_gate, route_questions
-from lift.infer.generation import generate_after_prefix, generate_batch, shared_prefix_length
+from lift.infer.generation import shared_prefix_length
 from lift.infer.modes import lift_icl_reads_frozen, question_overhead, reading_length, system_for
 from lift.infer.names import GATED_MODES, ICL_MODES
 from lift.infer.rag import Retriever, retrieved_context
@@ -201,6 +201,7 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
     (lift_icl, train.context_reading frozen): the document is read once with it, the questions after it."""
     tokenizer = loaded.tokenizer
     system = system_for(answering or mode, config.infer.system_prompt, config.infer.base_system_prompt)
+    beams = beams_for(answering or mode, config.infer.beams)
     prompts = []
     # icl / lift_icl: every question gets the same cut of the document, so their prompts share a long start
     room = max((question_overhead(tokenizer, i.question, system) for i in items), default=0) if mode in ICL_MODES else 0
@@ -231,15 +232,11 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
             # a CPU pays per row for every cached token at each step (4 questions after an 8k prefix: 118 s in
             # batches of 4, 99 s one at a time), where a GPU gains from reading the weights once for the batch
             rows = 1 if loaded.device.type == "cpu" else 8
-            prompt_ids = [ids for _, ids, _ in group]
-            if (answering or mode) in CHOSEN_MODES and config.infer.beams > 1:
-                questions = [item.question for item, _, _ in group]
-                beams, weight = config.infer.beams, config.infer.choice_weight
-                written = chosen_after_prefix(
-                    model, tokenizer, prompt_ids, questions, max_new, shared, beams, weight, rows, read_prefix
-                )
-            else:
-                written = generate_after_prefix(model, tokenizer, prompt_ids, max_new, shared, rows, read_prefix)
+            prompt_ids, questions = [ids for _, ids, _ in group], [item.question for item, _, _ in group]
+            written = chosen_after_prefix(
+                model, tokenizer, prompt_ids, questions, max_new, shared, beams, config.infer.choice_weight, rows,
+                read_prefix,
+            )  # fmt: skip
             for answers in written:
                 batch = group[done : done + len(answers)]
                 seconds, started = (time.perf_counter() - started) / len(batch), time.perf_counter()
@@ -261,13 +258,9 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
                 batch.append(group[start + len(batch)])
             start += len(batch)
             started = time.perf_counter()
-            batch_ids = [ids for _, ids, _ in batch]
-            if (answering or mode) in CHOSEN_MODES and config.infer.beams > 1:
-                questions = [item.question for item, _, _ in batch]
-                texts = chosen_batch(model, tokenizer, batch_ids, questions, max_new, config.infer.beams,
-                                     config.infer.choice_weight, batch_size=len(batch))  # fmt: skip
-            else:
-                texts = generate_batch(model, tokenizer, batch_ids, max_new, batch_size=len(batch))
+            batch_ids, questions = [ids for _, ids, _ in batch], [item.question for item, _, _ in batch]
+            texts = chosen_batch(model, tokenizer, batch_ids, questions, max_new, beams, config.infer.choice_weight,
+                                 batch_size=len(batch))  # fmt: skip
             seconds = (time.perf_counter() - started) / len(batch)
             yield [
                 (_row(item, mode, ids, text, seconds, len(batch), entry), item)

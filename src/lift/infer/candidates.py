@@ -24,6 +24,10 @@ from lift.infer.generation import (
     Continuation,
     after_prefix,
     cache_argument,
+    generate_after_prefix,
+    generate_after_reading,
+    generate_batch,
+    generate_rows,
     in_length_batches,
     left_padded,
     to_continuation,
@@ -32,6 +36,12 @@ from lift.infer.rag import embed
 from lift.prompting import end_of_turn_id
 
 CHOSEN_MODES = ("lift_only",)  # the modes answered this way (auto's questions about the document among them)
+
+
+def beams_for(mode: str, beams: int) -> int:
+    """The beams a mode answers with: `beams` (infer.beams) in CHOSEN_MODES, 1 (the greedy answer) in the others.
+    Every chosen_* function takes 1 as greedy decoding, so a caller passes this and needs no branch of its own."""
+    return beams if mode in CHOSEN_MODES else 1
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,9 @@ def chosen_rows(
     weight: float,
     stopping_criteria: StoppingCriteriaList | None = None,
 ) -> list[Continuation]:
-    """The chosen answer of each prompt (generated together), in input order."""
+    """The chosen answer of each prompt (generated together), in input order; beams 1: generate_rows."""
+    if beams == 1:
+        return generate_rows(model, tokenizer, prompts, max_new_tokens, stopping_criteria=stopping_criteria)
     candidates = beam_candidates(model, tokenizer, prompts, max_new_tokens, beams, stopping_criteria)
     return [c.continuation for c in choose(questions, candidates, weight)]
 
@@ -149,7 +161,9 @@ def chosen_batch(
     batch_size: int = 8,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> list[str]:
-    """chosen_rows over batches of similar length, in input order (generate_batch's counterpart)."""
+    """chosen_rows over batches of similar length, in input order (generate_batch's counterpart; beams 1: it)."""
+    if beams == 1:
+        return generate_batch(model, tokenizer, prompts, max_new_tokens, batch_size, on_batch)
     return in_length_batches(
         prompts, batch_size,
         lambda indices: chosen_rows(model, tokenizer, [prompts[i] for i in indices], [questions[i] for i in indices],
@@ -172,7 +186,11 @@ def chosen_after_prefix(
 ) -> Iterator[list[Continuation]]:
     """The chosen answers of prompts that share their first prefix_length tokens (a document's cut asked several
     questions: lift_icl), one list per batch in input order: generate_after_prefix's counterpart, the prefix read
-    once (under `read_prefix`, a frozen reading) and its cache repeated for every beam of every row."""
+    once (under `read_prefix`, a frozen reading) and its cache repeated for every beam of every row; beams 1: it."""
+    if beams == 1:
+        yield from generate_after_prefix(model, tokenizer, prompts, max_new_tokens, prefix_length, batch_size,
+                                         read_prefix)  # fmt: skip
+        return
     done, name = 0, cache_argument(model)
 
     def write(ids, mask, cache: DynamicCache) -> list[Continuation]:
@@ -199,7 +217,10 @@ def chosen_after_reading(
 ) -> Continuation:
     """The chosen answer of one prompt whose first tokens are already in `reading` (read_into_cache), which is
     left as it was: generate_after_reading's counterpart (lift serve keeps a document's reading for its next
-    question)."""
+    question); beams 1: it."""
+    if beams == 1:
+        return generate_after_reading(model, tokenizer, prompt, reading, max_new_tokens,
+                                      stopping_criteria=stopping_criteria)  # fmt: skip
     device = next(model.parameters()).device
     ids = torch.tensor([prompt], device=device)
     rows = copy.deepcopy(reading)

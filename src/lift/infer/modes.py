@@ -21,9 +21,8 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from lift.adapters.base import Adapter
 from lift.config import RagConfig
 from lift.errors import LiftError
-from lift.infer.candidates import CHOSEN_MODES, chosen_after_prefix, chosen_batch
+from lift.infer.candidates import beams_for, chosen_after_prefix, chosen_batch
 from lift.infer.gate import QuestionGate, route_questions
-from lift.infer.generation import generate_after_prefix, generate_batch
 from lift.infer.names import ADAPTER_MODES, GATED_MODES, MODES, RAG_RETRIEVERS
 from lift.infer.rag import Retriever, retrieved_context
 from lift.prompting import chat_prompt_ids
@@ -175,21 +174,15 @@ def answer_question(
     )
     started = time.perf_counter()
     reading = reading_length(tokenizer, prompt) if frozen and mode == "lift_icl" and adapter is not None else 0
+    beams = beams_for(answering, beams)
     if reading:
-        if answering in CHOSEN_MODES and beams > 1:
-            rows = chosen_after_prefix(adapter.model, tokenizer, [prompt], [question], max_new_tokens, reading, beams,
-                                       choice_weight, 1, adapter.disabled)  # fmt: skip
-        else:
-            rows = generate_after_prefix(adapter.model, tokenizer, [prompt], max_new_tokens, reading, 1,
-                                         adapter.disabled)  # fmt: skip
+        rows = chosen_after_prefix(adapter.model, tokenizer, [prompt], [question], max_new_tokens, reading, beams,
+                                   choice_weight, 1, adapter.disabled)  # fmt: skip
         text = next(iter(rows))[0].text
     else:
         with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():
             net = adapter.model if adapter is not None else model
-            if answering in CHOSEN_MODES and beams > 1:
-                text = chosen_batch(net, tokenizer, [prompt], [question], max_new_tokens, beams, choice_weight)[0]
-            else:
-                text = generate_batch(net, tokenizer, [prompt], max_new_tokens=max_new_tokens)[0]
+            text = chosen_batch(net, tokenizer, [prompt], [question], max_new_tokens, beams, choice_weight)[0]
     seconds = time.perf_counter() - started
     threshold = gate.threshold if gate is not None and mode == "auto" else None
     return Answer(text, mode, len(prompt), seconds, route=route, gate_score=score, threshold=threshold)

@@ -28,7 +28,7 @@ from lift.adapters import load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
 from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
-from lift.infer.candidates import CHOSEN_MODES, chosen_after_reading, chosen_rows
+from lift.infer.candidates import beams_for, chosen_after_reading, chosen_rows
 from lift.infer.gate import GATE_FILE, QuestionGate, route_questions
 from lift.infer.generation import Continuation, generate_after_reading, generate_rows, read_into_cache
 from lift.infer.modes import build_prompt_ids, lift_icl_reads_frozen, reading_length, system_for
@@ -240,7 +240,7 @@ class ChatEngine:
         if first.mode == "lift_icl" and first.entry and not (first.entry.adapter_dir / GATED_MEMORY_CONFIG).is_file():
             return [self._answer_after_reading(job) for job in jobs]
         started = time.perf_counter()
-        beams = self.config.infer.beams if first.mode in CHOSEN_MODES and first.entry else 1
+        beams = beams_for(first.mode, self.config.infer.beams) if first.entry else 1
         with self._network(first.entry, first.mode) as net:
             loaded_s = time.perf_counter() - started
             stop = StoppingCriteriaList([_Deadline(jobs)])
@@ -283,10 +283,11 @@ class ChatEngine:
         stop = StoppingCriteriaList([_Deadline([job])])
         with self._network(job.entry, job.mode) as net:
             loaded_s = time.perf_counter() - started
-            if job.mode in CHOSEN_MODES and self.config.infer.beams > 1:  # sent in one piece, as in _answer
+            beams = beams_for(job.mode, self.config.infer.beams)
+            if beams > 1:  # sent in one piece, as in _answer
                 continuation = chosen_after_reading(
-                    net, self.loaded.tokenizer, job.prompt, job.question, reading, job.max_tokens,
-                    self.config.infer.beams, self.config.infer.choice_weight, stopping_criteria=stop,
+                    net, self.loaded.tokenizer, job.prompt, job.question, reading, job.max_tokens, beams,
+                    self.config.infer.choice_weight, stopping_criteria=stop,
                 )  # fmt: skip
                 if job.streamer is not None:
                     job.streamer.on_finalized_text(continuation.text, stream_end=True)
