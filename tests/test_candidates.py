@@ -115,7 +115,8 @@ def test_the_server_sends_the_chosen_answer_streamed_or_not(tiny, lift_home):
         engine.close()
 
 
-def test_beams_out_of_range_are_refused():
+def test_the_default_chooses_among_6_beams_and_beams_out_of_range_are_refused():
+    assert (LiftConfig().infer.beams, LiftConfig().infer.choice_weight) == (6, 1.0)  # issue O, three dev seeds
     with pytest.raises(LiftError, match="infer.beams"):
         LiftConfig().with_overrides({"infer.beams": 0})
 
@@ -126,7 +127,7 @@ def test_eval_answers_lift_only_with_the_chosen_beam_on_the_adapter_already_lift
     from test_eval_runner import FAST, items
 
     asked = items()[:2]  # two questions about one document
-    config = LiftConfig().with_overrides({**FAST, "infer.max_new_tokens": 8})
+    config = LiftConfig().with_overrides({**FAST, "infer.max_new_tokens": 8, "infer.beams": 1})
     greedy = run_eval(asked, ["lift_only"], tiny, config, tmp_path / "greedy", home=lift_home)
     beams = config.with_overrides({"infer.beams": 3})
     chosen = run_eval(asked, ["lift_only", "icl"], tiny, beams, tmp_path / "beams", home=lift_home)

@@ -403,7 +403,8 @@ def test_lora_and_gated_memory_documents_answer_as_the_library_does(tiny, lift_h
     gated = lifted_entry(tiny, lift_home, "gated_memory", "bbbbbbbbbbbbbbbb")
     infer = LiftConfig().infer
     kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": infer.system_prompt,
-              "base_system": infer.base_system_prompt}  # fmt: skip
+              "base_system": infer.base_system_prompt, "beams": infer.beams,
+              "choice_weight": infer.choice_weight}  # fmt: skip
     expected = {None: answer_question(tiny.model, tiny.tokenizer, QUESTION, "no_context", **kwargs).text}
     for entry in (lora, gated):
         adapter = load_adapter(tiny.model, entry.adapter_dir)

@@ -21,7 +21,7 @@ class InferConfig:
         "and the one closest to the question is kept (all-MiniLM-L6-v2 similarity plus infer.choice_weight times "
         "its log-probability per token; lift.infer.candidates). 1: the greedy answer. Each beam costs about one "
         "more answer's decoding.",
-        1,
+        6,
     )
     choice_weight: float = _help(
         "infer.beams above 1: the weight of an answer's log-probability per token against its similarity to the "
