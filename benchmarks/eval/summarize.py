@@ -364,7 +364,39 @@ def o_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
             m_lost = lost.get("m", {}).get(mode)
             row(f"general answers lost, {mode} <= {bound} points", f"{lost['o'][mode]:.1f}",
                 "-" if m_lost is None else f"{m_lost:.1f}", lost["o"][mode] <= bound)  # fmt: skip
+    lines += _today_answering(folders, general.get("o", {}))
     return lines
+
+
+def _today_answering(folders: dict[str, tuple[list[EvalRow], dict]], general_o: dict) -> list[str]:
+    """Issue O's goals again with today's answering (infer.beams 6): folders *_o_b6, the test splits answered
+    again on the *_o adapters (rewording_o_b6: lifted again with the code of its day, rewording_o's adapters
+    having been replaced)."""
+    out = []
+
+    def row(name: str, value: str, met: bool | None) -> None:
+        out.append(f"| {name}, answered with 6 beams (today's default) | {value} | - | "
+                   f"{'-' if met is None else 'yes' if met else 'no'} |")  # fmt: skip
+
+    if "rewording_o_b6" in folders:
+        rows = folders["rewording_o_b6"][0]
+        for mode in ("lift_only", "auto"):
+            row(f"rewording test (40 facts in five wordings), {mode}", pct(_rewording(rows, mode)), None)
+    if "paraphrase_o_b6" in folders:
+        po = _paraphrase_m(folders["paraphrase_o_b6"][0])
+        for key, name, bound in (("names", "paraphrase names: direct wh-forms >= 80 %", 0.8),
+                                 ("objects", "paraphrase objects: direct wh-forms >= 60 %", 0.6)):  # fmt: skip
+            if po.get(key) is not None:
+                row(name, pct(po[key]), po[key] >= bound)
+        if po.get("other") is not None:
+            row("paraphrase: answers naming another fact's entity <= 15 %", pct(po["other"]), po["other"] <= 0.15)
+    if "general_o_b6" in folders and "no_context" in general_o:  # the base model's answers: general_o's
+        s = summary(folders["general_o_b6"][0])
+        for mode, bound in (("auto", 2), ("lift_only", 20)):
+            if mode in s:
+                drop = 100 * (general_o["no_context"]["correct"] - s[mode]["correct"])
+                row(f"general answers lost, {mode} <= {bound} points", f"{drop:.1f}", drop <= bound)
+    return out
 
 
 def dev_table() -> list[str]:
