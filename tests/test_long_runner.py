@@ -36,6 +36,15 @@ def test_the_cells_file_loads_and_names_known_recipes(runner):
     assert all(cell["recipe"] in recipes for cell in cells)
 
 
+def test_a_cell_that_names_its_modes_is_answered_in_those_only(runner):
+    recipes = {"o_b6r": ["infer.beams=6"]}
+    cell = {"name": "facts-1k-50", "suite": "niah", "recipe": "o_b6r", "sets": ["eval.niah_lengths=1000"]}
+    line = runner.command(cell, recipes, "lift_only,lift_icl,icl,rag", ["lift"])
+    assert line[line.index("--modes") + 1] == "lift_only,lift_icl,icl,rag"
+    line = runner.command({**cell, "modes": "lift_only"}, recipes, "lift_only,lift_icl,icl,rag", ["lift"])
+    assert line[line.index("--modes") + 1] == "lift_only" and line[-2:] == ["--set", "infer.beams=6"]
+
+
 def test_a_second_runner_cannot_take_a_held_folder_and_can_once_it_is_released(runner):
     cell = {"name": "a", "recipe": "m", "suite": "loogle"}
     with runner.folder_lock(cell) as first:

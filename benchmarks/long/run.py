@@ -99,7 +99,8 @@ def folder_lock(cell: dict):
 
 
 def command(cell: dict, recipes: dict, modes: str, lift: list[str]) -> list[str]:
-    line = [*lift, "eval", cell["suite"], "--modes", modes, "-o", str(cell_dir(cell))]
+    # a cell of an answering setting (o_b6r) names the modes it changes; the others' answers are its recipe's
+    line = [*lift, "eval", cell["suite"], "--modes", cell.get("modes", modes), "-o", str(cell_dir(cell))]
     if cell.get("doc"):
         line += ["--doc-id", str(cell["doc"])]
     for flag in [*cell.get("sets", []), *recipes[cell["recipe"]]]:
