@@ -390,6 +390,10 @@ def _today_answering(folders: dict[str, tuple[list[EvalRow], dict]], general_o: 
                 row(name, pct(po[key]), po[key] >= bound)
         if po.get("other") is not None:
             row("paraphrase: answers naming another fact's entity <= 15 %", pct(po["other"]), po["other"] <= 0.15)
+    facts = _long_niah("o_b6r", "niah_facts")
+    for cell in sorted(facts):
+        own = mean(facts[cell].get("lift_only original", []))
+        row(f"facts needle family at {cell[0] // 1000}k, own words: 100 %", pct(own), own == 1.0)
     if "general_o_b6" in folders and "no_context" in general_o:  # the base model's answers: general_o's
         s = summary(folders["general_o_b6"][0])
         for mode, bound in (("auto", 2), ("lift_only", 20)):
