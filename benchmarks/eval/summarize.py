@@ -18,6 +18,9 @@ from lift.eval.results import EvalRow, read_results
 from lift.eval.run_info import read_run_info
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
+PARAPHRASE_DIRECT_GOALS = (("names", "paraphrase names: direct wh-forms >= 80 %", 0.8),
+                           ("objects", "paraphrase objects: direct wh-forms >= 60 %", 0.6))  # fmt: skip
+O_GENERAL_LOST = (("auto", 2), ("lift_only", 20))  # issue O's bounds on general answers lost, in points
 
 
 def pct(value: float | None) -> str:
@@ -214,8 +217,7 @@ def m_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
         )
     pm = _paraphrase_m(folders["paraphrase_m"][0]) if "paraphrase_m" in folders else {}
     pk = _paraphrase_m(folders["paraphrase_k"][0]) if "paraphrase_k" in folders else {}
-    for key, name, bound in (("names", "paraphrase names: direct wh-forms >= 80 %", 0.8),
-                             ("objects", "paraphrase objects: direct wh-forms >= 60 %", 0.6)):  # fmt: skip
+    for key, name, bound in PARAPHRASE_DIRECT_GOALS:
         if pm.get(key) is not None:
             row(name, pct(pm[key]), pct(pk.get(key)), pm[key] >= bound)
     if pm.get("other") is not None:
@@ -344,8 +346,7 @@ def o_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
             f"of {total}",
             None,
         )
-    for key, name, bound in (("names", "paraphrase names: direct wh-forms >= 80 %", 0.8),
-                             ("objects", "paraphrase objects: direct wh-forms >= 60 %", 0.6)):  # fmt: skip
+    for key, name, bound in PARAPHRASE_DIRECT_GOALS:
         if po.get(key) is not None:
             row(name, pct(po[key]), pct(pm.get(key)), po[key] >= bound)
     if po.get("other") is not None:
@@ -359,7 +360,7 @@ def o_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
     general = {x: summary(folders[f"general_{x}"][0]) for x in ("o", "m") if f"general_{x}" in folders}
     lost = {x: {mode: 100 * (s["no_context"]["correct"] - s[mode]["correct"]) for mode in ("lift_only", "auto")
                 if mode in s and "no_context" in s} for x, s in general.items()}  # fmt: skip
-    for mode, bound in (("auto", 2), ("lift_only", 20)):
+    for mode, bound in O_GENERAL_LOST:
         if mode in lost.get("o", {}):
             m_lost = lost.get("m", {}).get(mode)
             row(f"general answers lost, {mode} <= {bound} points", f"{lost['o'][mode]:.1f}",
@@ -384,8 +385,7 @@ def _today_answering(folders: dict[str, tuple[list[EvalRow], dict]], general_o: 
             row(f"rewording test (40 facts in five wordings), {mode}", pct(_rewording(rows, mode)), None)
     if "paraphrase_o_b6" in folders:
         po = _paraphrase_m(folders["paraphrase_o_b6"][0])
-        for key, name, bound in (("names", "paraphrase names: direct wh-forms >= 80 %", 0.8),
-                                 ("objects", "paraphrase objects: direct wh-forms >= 60 %", 0.6)):  # fmt: skip
+        for key, name, bound in PARAPHRASE_DIRECT_GOALS:
             if po.get(key) is not None:
                 row(name, pct(po[key]), po[key] >= bound)
         if po.get("other") is not None:
@@ -396,7 +396,7 @@ def _today_answering(folders: dict[str, tuple[list[EvalRow], dict]], general_o: 
         row(f"facts needle family at {cell[0] // 1000}k, own words: 100 %", pct(own), own == 1.0)
     if "general_o_b6" in folders and "no_context" in general_o:  # the base model's answers: general_o's
         s = summary(folders["general_o_b6"][0])
-        for mode, bound in (("auto", 2), ("lift_only", 20)):
+        for mode, bound in O_GENERAL_LOST:
             if mode in s:
                 drop = 100 * (general_o["no_context"]["correct"] - s[mode]["correct"])
                 row(f"general answers lost, {mode} <= {bound} points", f"{drop:.1f}", drop <= bound)
