@@ -90,6 +90,17 @@ def shared_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("lift-models")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_thread_per_subprocess():
+    """The processes tests start (the CLI, `lift serve`'s lift jobs, torchrun workers) run tiny models, whose ops
+    are mostly thread barriers: with a second thread and the machine's other core busy, each op waits on it (a
+    resumed lift took over 300 s instead of 30 on 2 cores beside another torch process). The test process itself
+    keeps its threads (torch read them at import)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OMP_NUM_THREADS", "1")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def lift_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_models_dir: Path) -> Path:
     """Every test gets its own LIFT_HOME (with the shared models directory linked in)."""
