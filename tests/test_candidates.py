@@ -10,7 +10,7 @@ from lift.config import LiftConfig
 from lift.errors import LiftError
 from lift.infer import answer_question, build_prompt_ids
 from lift.infer import candidates as candidates_module
-from lift.infer.candidates import Candidate, beam_candidates, choose, chosen_batch
+from lift.infer.candidates import Candidate, Choosing, beam_candidates, choose, chosen_batch
 from lift.infer.generation import Continuation, generate_batch
 from lift.serve.engine import ChatEngine, ChatJob
 
@@ -27,7 +27,7 @@ def test_the_kept_answer_is_the_closest_to_the_question_plus_the_weighted_log_pr
     row = [_candidate("far", -0.1), _candidate("mid", -0.3), _candidate("near", -0.9)]
     # similarity + weight x log-probability: weight 0 -> near (0.8); weight 1 -> mid (0.6 - 0.3 = 0.3 against
     # near's -0.1 and far's -0.1); weight 10 -> far, the most probable
-    assert [choose(["q"], [row], w)[0].continuation.text for w in (0.0, 1.0, 10.0)] == ["near", "mid", "far"]
+    assert [choose(["q"], [row], Choosing(w))[0].continuation.text for w in (0.0, 1.0, 10.0)] == ["near", "mid", "far"]
 
 
 def test_a_beam_that_only_repeats_the_question_is_not_kept_while_another_answers(monkeypatch):
@@ -37,11 +37,29 @@ def test_a_beam_that_only_repeats_the_question_is_not_kept_while_another_answers
     vectors = {asked: [1.0, 0.0], echo: [1.0, 0.0], answer: [0.6, 0.8], "It is in San Francisco.": [0.9, 0.1]}
     monkeypatch.setattr(candidates_module, "embed", lambda texts: torch.tensor([vectors[t] for t in texts]))
     row = [_candidate(echo, -0.2), _candidate(answer, -0.5)]
-    assert choose([asked], [row], 1.0)[0].continuation.text == answer
+    assert choose([asked], [row], Choosing())[0].continuation.text == answer
     only_echoes = [_candidate("It is in San Francisco.", -0.4), _candidate(echo, -0.1)]
-    assert choose([asked], [only_echoes], 1.0)[0].continuation.text == echo  # none answers: the best of them
+    assert choose([asked], [only_echoes], Choosing())[0].continuation.text == echo  # none answers: the best of them
     assert candidates_module.repeats(asked, "The best thing: it is the best thing to do in San Francisco.")
     assert not candidates_module.repeats(asked, answer)
+
+
+def test_novelty_keeps_the_answer_over_a_beam_that_restates_the_question_with_a_word_changed(monkeypatch):
+    """Rewording dev, seed 0: the kept beam restated the question with one word changed ("hit" -> "killed"),
+    closer to it than the beams that answered."""
+    asked = ("I remember that Kelvane had a disaster during routine maintenance that hit every customer's photos. "
+             "How did they ultimately get the data back?")  # fmt: skip
+    restated = "By Kelvane had a disaster during routine maintenance that killed every customer's photos."
+    answer = "Kelvane deleted every user's albums during routine maintenance, recovering them only from a backup."
+    vectors = {asked: [1.0, 0.0], restated: [0.73, 0.683], answer: [0.56, 0.828]}
+    monkeypatch.setattr(candidates_module, "embed", lambda texts: torch.tensor([vectors[t] for t in texts]))
+    row = [_candidate(answer, -0.15), _candidate(restated, -0.25)]
+    assert not candidates_module.repeats(asked, restated)  # "killed" is new: the repeat filter keeps it
+    assert candidates_module.new_share(asked, restated) == pytest.approx(1 / 11)
+    assert candidates_module.new_share(asked, answer) == pytest.approx(7 / 13)
+    assert choose([asked], [row], Choosing())[0].continuation.text == restated
+    assert choose([asked], [row], Choosing(novelty=0.5))[0].continuation.text == answer
+    assert candidates_module.new_share(asked, "the a of") == 0.0  # no content word: nothing new
 
 
 def test_beam_answers_come_best_first_the_same_in_a_batch_as_alone(tiny):
@@ -64,7 +82,7 @@ def test_lift_only_keeps_the_chosen_beam_and_the_other_modes_stay_greedy(tiny, l
         kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": ""}
         prompt = build_prompt_ids(tiny.tokenizer, QUESTION, "lift_only", None, tiny.window, 8, "")
         beams = beam_candidates(adapter.model, tiny.tokenizer, [prompt], 8, 4)
-        expected = choose([QUESTION], beams, 1.0)[0].continuation.text
+        expected = choose([QUESTION], beams, Choosing())[0].continuation.text
         assert answer_question(adapter, tiny.tokenizer, QUESTION, "lift_only", beams=4, **kwargs).text == expected
         greedy = generate_batch(adapter.model, tiny.tokenizer, [prompt], 8)[0]
         assert expected != greedy  # the choice changes this answer
@@ -84,9 +102,9 @@ def test_lift_only_keeps_the_chosen_beam_and_the_other_modes_stay_greedy(tiny, l
 def test_a_batch_of_prompts_keeps_each_prompts_own_choice(tiny):
     questions = [QUESTION, "Who kept the lighthouse?", "When did the ferry sink?"]
     prompts = [build_prompt_ids(tiny.tokenizer, q, "no_context", None, tiny.window, 8, "") for q in questions]
-    together = chosen_batch(tiny.model, tiny.tokenizer, prompts, questions, 8, beams=3, weight=1.0)
+    together = chosen_batch(tiny.model, tiny.tokenizer, prompts, questions, 8, beams=3, choosing=Choosing())
     alone = [
-        chosen_batch(tiny.model, tiny.tokenizer, [p], [q], 8, 3, 1.0)[0]
+        chosen_batch(tiny.model, tiny.tokenizer, [p], [q], 8, 3, Choosing())[0]
         for p, q in zip(prompts, questions, strict=True)
     ]
     assert together == alone
@@ -152,14 +170,14 @@ def test_one_beam_is_the_greedy_answer_in_every_chosen_function_and_only_chosen_
     questions = [QUESTION, "Who kept the lighthouse?"]
     prompts = [build_prompt_ids(tiny.tokenizer, q, "icl", document, 512, 8, None) for q in questions]
     greedy = [generate_batch(tiny.model, tiny.tokenizer, [p], 8)[0] for p in prompts]
-    assert chosen_batch(tiny.model, tiny.tokenizer, prompts, questions, 8, 1, 1.0) == greedy
-    rows = chosen_rows(tiny.model, tiny.tokenizer, prompts[:1], questions[:1], 8, 1, 1.0)
+    assert chosen_batch(tiny.model, tiny.tokenizer, prompts, questions, 8, 1, Choosing()) == greedy
+    rows = chosen_rows(tiny.model, tiny.tokenizer, prompts[:1], questions[:1], 8, 1, Choosing())
     assert [c.text for c in rows] == greedy[:1]
     shared = shared_prefix_length(prompts)
-    after = chosen_after_prefix(tiny.model, tiny.tokenizer, prompts, questions, 8, shared, 1, 1.0, batch_size=2)
+    after = chosen_after_prefix(tiny.model, tiny.tokenizer, prompts, questions, 8, shared, 1, Choosing(), batch_size=2)
     assert [c.text for batch in after for c in batch] == greedy
     reading = read_into_cache(tiny.model, prompts[0][:shared])
-    one = chosen_after_reading(tiny.model, tiny.tokenizer, prompts[0], questions[0], reading, 8, 1, 1.0)
+    one = chosen_after_reading(tiny.model, tiny.tokenizer, prompts[0], questions[0], reading, 8, 1, Choosing())
     assert one.text == greedy[0]
 
 
@@ -173,9 +191,9 @@ def test_chosen_answers_after_a_shared_prefix_are_those_of_the_whole_prompts(tin
     shared = shared_prefix_length(prompts)
     assert shared > 100
     pairs = zip(prompts, questions, strict=True)
-    whole = [chosen_batch(tiny.model, tiny.tokenizer, [p], [q], 8, 3, 1.0)[0] for p, q in pairs]
+    whole = [chosen_batch(tiny.model, tiny.tokenizer, [p], [q], 8, 3, Choosing())[0] for p, q in pairs]
     for batch_size in (1, 3):  # tails of different lengths padded in one batch, and a batch of one
-        batches = list(chosen_after_prefix(tiny.model, tiny.tokenizer, prompts, questions, 8, shared, 3, 1.0,
+        batches = list(chosen_after_prefix(tiny.model, tiny.tokenizer, prompts, questions, 8, shared, 3, Choosing(),
                                            batch_size=batch_size))  # fmt: skip
         assert [len(b) for b in batches] == {1: [1, 1, 1], 3: [3]}[batch_size]
         assert [c.text for batch in batches for c in batch] == whole

@@ -22,6 +22,7 @@ from lift.adapters import load_adapter
 from lift.cli import app as cli_app
 from lift.config import LiftConfig
 from lift.infer import answer_question
+from lift.infer.candidates import Choosing
 from lift.models import load_model
 from lift.serve import build_server, check_bind
 from lift.serve.app import Server, create_app
@@ -404,7 +405,7 @@ def test_lora_and_gated_memory_documents_answer_as_the_library_does(tiny, lift_h
     infer = LiftConfig().infer
     kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": infer.system_prompt,
               "base_system": infer.base_system_prompt, "beams": infer.beams,
-              "choice_weight": infer.choice_weight}  # fmt: skip
+              "choosing": Choosing.of(infer)}  # fmt: skip
     expected = {None: answer_question(tiny.model, tiny.tokenizer, QUESTION, "no_context", **kwargs).text}
     for entry in (lora, gated):
         adapter = load_adapter(tiny.model, entry.adapter_dir)

@@ -10,6 +10,7 @@ from lift.adapters import load_adapter
 from lift.config import LiftConfig
 from lift.eval.metrics import all_keywords_whole_word, keywords_found
 from lift.infer import answer_question
+from lift.infer.candidates import Choosing
 from lift.infer.gate import load_gate
 from lift.models import LoadedModel
 from lift.progress import ProgressLike
@@ -59,7 +60,7 @@ def run_demo(
         "system": config.infer.system_prompt,
         "base_system": config.infer.base_system_prompt,
         "beams": config.infer.beams,
-        "choice_weight": config.infer.choice_weight,
+        "choosing": Choosing.of(config.infer),
     }
     before = answer_question(loaded.model, loaded.tokenizer, NEEDLE_QUESTION, "no_context", **kwargs).text
     lift_started = time.perf_counter()

@@ -52,6 +52,7 @@ def ask(
     defaults = manifest.lift_config() if manifest else LiftConfig()
     from lift.adapters import load_adapter
     from lift.infer import answer_question
+    from lift.infer.candidates import Choosing
     from lift.infer.gate import load_gate
     from lift.infer.modes import lift_icl_reads_frozen
 
@@ -65,7 +66,7 @@ def ask(
         rag=defaults.rag, context_tokens=defaults.infer.context_tokens if context_tokens is None else context_tokens,
         gate=load_gate(entry.path, manifest.gate) if mode == "auto" and entry and manifest else None,
         frozen=lift_icl_reads_frozen(defaults.train, defaults.infer.lift_icl_reading),
-        beams=answering.beams if beams is None else beams, choice_weight=answering.choice_weight,
+        beams=answering.beams if beams is None else beams, choosing=Choosing.of(answering),
     )  # fmt: skip
     err.print(f"[dim]{mode_line(answer)}: {answer.prompt_tokens} prompt tokens, {answer.seconds:.1f}s[/dim]")
     out.print(answer.text, highlight=False, markup=False)

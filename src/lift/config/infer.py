@@ -19,14 +19,20 @@ class InferConfig:
     beams: int = _help(
         "lift_only, and auto's questions about the document: the adapter writes this many answers by beam search "
         "and the one closest to the question is kept (all-MiniLM-L6-v2 similarity plus infer.choice_weight times "
-        "its log-probability per token; lift.infer.candidates). 1: the greedy answer. Each beam costs about one "
-        "more answer's decoding.",
+        "its log-probability per token plus infer.novelty_weight times the share of its words the question does "
+        "not hold; lift.infer.candidates). 1: the greedy answer. Each beam costs about one more answer's decoding.",
         6,
     )
     choice_weight: float = _help(
         "infer.beams above 1: the weight of an answer's log-probability per token against its similarity to the "
         "question when one of the beams is chosen.",
         1.0,
+    )
+    novelty_weight: float = _help(
+        "infer.beams above 1: the weight of the share of an answer's content words that are not words of the "
+        "question, so that a beam which restates the question with a word or two changed is not kept for being "
+        "close to it.",
+        0.0,
     )
     lift_icl_reading: str = _help(
         "lift_icl of an adapter trained on a frozen reading (train.context_reading frozen): 'as_trained' reads the "

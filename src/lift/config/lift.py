@@ -153,6 +153,7 @@ class LiftConfig:
             (self.infer.context_tokens >= 0, "infer.context_tokens must be >= 0"),
             (1 <= self.infer.beams <= 32, "infer.beams must be in [1, 32]"),
             (self.infer.choice_weight >= 0, "infer.choice_weight must be >= 0"),
+            (self.infer.novelty_weight >= 0, "infer.novelty_weight must be >= 0"),
             (16 <= self.rag.chunk_tokens <= 254, "rag.chunk_tokens must be in [16, 254] (the embedder reads 256)"),
             (self.rag.top_k >= 1, "rag.top_k must be >= 1"),
             (self.eval.bootstrap_samples >= 100, "eval.bootstrap_samples must be >= 100"),

@@ -26,7 +26,7 @@ from lift.config import LiftConfig, training_sections
 from lift.eval.items import EvalItem, score_prediction
 from lift.eval.results import DOCUMENTS, RESULTS, EvalRow, append_rows, read_results
 from lift.infer import ADAPTER_MODES, MODES, RAG_RETRIEVERS, build_prompt_ids
-from lift.infer.candidates import beams_for, chosen_after_prefix, chosen_batch
+from lift.infer.candidates import Choosing, beams_for, chosen_after_prefix, chosen_batch
 from lift.infer.gate import load_gate, route_questions
 from lift.infer.generation import shared_prefix_length
 from lift.infer.modes import lift_icl_reads_frozen, question_overhead, reading_length, system_for
@@ -234,7 +234,7 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
             rows = 1 if loaded.device.type == "cpu" else 8
             prompt_ids, questions = [ids for _, ids, _ in group], [item.question for item, _, _ in group]
             written = chosen_after_prefix(
-                model, tokenizer, prompt_ids, questions, max_new, shared, beams, config.infer.choice_weight, rows,
+                model, tokenizer, prompt_ids, questions, max_new, shared, beams, Choosing.of(config.infer), rows,
                 read_prefix,
             )  # fmt: skip
             for answers in written:
@@ -259,7 +259,7 @@ def _answer(model, loaded: LoadedModel, config: LiftConfig, mode: str, items: li
             start += len(batch)
             started = time.perf_counter()
             batch_ids, questions = [ids for _, ids, _ in batch], [item.question for item, _, _ in batch]
-            texts = chosen_batch(model, tokenizer, batch_ids, questions, max_new, beams, config.infer.choice_weight,
+            texts = chosen_batch(model, tokenizer, batch_ids, questions, max_new, beams, Choosing.of(config.infer),
                                  batch_size=len(batch))  # fmt: skip
             seconds = (time.perf_counter() - started) / len(batch)
             yield [

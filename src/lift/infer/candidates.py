@@ -5,8 +5,9 @@ training questions: greedy decoding commits to the first words of another fact's
 its early servers out of a dental practice?" -> "The database company Mastodyne: ..."), while the right answer is
 among its next few candidates. Here the adapter writes `beams` answers by beam search, and the one kept is the
 closest to the question: all-MiniLM-L6-v2 cosine similarity between the question and the answer (the embedder the
-question gate and rag already use), plus `weight` times the answer's log-probability per token. Only the
-question and the adapter's own answers are compared; the document is not read.
+question gate and rag already use), plus a weight times the answer's log-probability per token, plus a weight
+times the share of its content words that the question does not hold (Choosing). Only the question and the
+adapter's own answers are compared; the document is not read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase, StoppingCriteriaList
 
+from lift.config import InferConfig
 from lift.infer.generation import (
     Continuation,
     after_prefix,
@@ -42,6 +44,20 @@ def beams_for(mode: str, beams: int) -> int:
     """The beams a mode answers with: `beams` (infer.beams) in CHOSEN_MODES, 1 (the greedy answer) in the others.
     Every chosen_* function takes 1 as greedy decoding, so a caller passes this and needs no branch of its own."""
     return beams if mode in CHOSEN_MODES else 1
+
+
+@dataclass(frozen=True)
+class Choosing:
+    """How one beam is kept: its similarity to the question, plus `likelihood` x its log-probability per token,
+    plus `novelty` x the share of its content words that are not words of the question (an answer that restates
+    the question with a word or two changed is close to it, and says nothing)."""
+
+    likelihood: float = 1.0
+    novelty: float = 0.0
+
+    @classmethod
+    def of(cls, infer: InferConfig) -> Choosing:
+        return cls(infer.choice_weight, infer.novelty_weight)
 
 
 @dataclass(frozen=True)
@@ -102,9 +118,9 @@ def _beam_search(model, tokenizer, input_ids, attention_mask, max_new_tokens: in
     return [rows[i * beams : (i + 1) * beams] for i in range(len(input_ids))]
 
 
-def choose(questions: list[str], candidates: list[list[Candidate]], weight: float) -> list[Candidate]:
-    """Each question's candidate with the highest similarity to it plus `weight` x log-probability per token,
-    among those that say something the question does not (all of them when none does)."""
+def choose(questions: list[str], candidates: list[list[Candidate]], choosing: Choosing) -> list[Candidate]:
+    """Each question's candidate with the highest score by `choosing`, among those that say something the
+    question does not (all of them when none does)."""
     texts = [c.continuation.text for row in candidates for c in row]
     vectors = embed(list(questions) + texts)
     asked, answers = vectors[: len(questions)], vectors[len(questions) :]
@@ -115,7 +131,10 @@ def choose(questions: list[str], candidates: list[list[Candidate]], weight: floa
         # nothing is closer to a question than the question itself: a beam that only repeats it would win
         # ("What is the best thing to do in San Francisco?" -> "The best thing to do in San Francisco?")
         answering = [i for i in range(len(row)) if not repeats(question, row[i].continuation.text)]
-        best = max(answering or range(len(row)), key=lambda i: similarity[i] + weight * row[i].log_prob)
+        novel = [new_share(question, c.continuation.text) for c in row]
+        score = [similarity[i] + choosing.likelihood * row[i].log_prob + choosing.novelty * novel[i]
+                 for i in range(len(row))]  # fmt: skip
+        best = max(answering or range(len(row)), key=score.__getitem__)
         chosen.append(row[best])
     return chosen
 
@@ -127,10 +146,16 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+def new_share(question: str, answer: str) -> float:
+    """The share of `answer`'s content words (each occurrence) that are not words of `question`; 0 without any."""
+    asked = set(_WORD.findall(question.lower()))
+    words = [w for w in _WORD.findall(answer.lower()) if w not in _FUNCTION_WORDS]
+    return sum(w not in asked for w in words) / len(words) if words else 0.0
+
+
 def repeats(question: str, answer: str) -> bool:
     """Whether every content word of `answer` is a word of `question` (it says nothing the question does not)."""
-    asked = set(_WORD.findall(question.lower()))
-    return set(_WORD.findall(answer.lower())) - _FUNCTION_WORDS <= asked
+    return new_share(question, answer) == 0.0
 
 
 def chosen_rows(
@@ -140,14 +165,14 @@ def chosen_rows(
     questions: list[str],
     max_new_tokens: int,
     beams: int,
-    weight: float,
+    choosing: Choosing,
     stopping_criteria: StoppingCriteriaList | None = None,
 ) -> list[Continuation]:
     """The chosen answer of each prompt (generated together), in input order; beams 1: generate_rows."""
     if beams == 1:
         return generate_rows(model, tokenizer, prompts, max_new_tokens, stopping_criteria=stopping_criteria)
     candidates = beam_candidates(model, tokenizer, prompts, max_new_tokens, beams, stopping_criteria)
-    return [c.continuation for c in choose(questions, candidates, weight)]
+    return [c.continuation for c in choose(questions, candidates, choosing)]
 
 
 def chosen_batch(
@@ -157,7 +182,7 @@ def chosen_batch(
     questions: list[str],
     max_new_tokens: int,
     beams: int,
-    weight: float,
+    choosing: Choosing,
     batch_size: int = 8,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> list[str]:
@@ -167,7 +192,7 @@ def chosen_batch(
     return in_length_batches(
         prompts, batch_size,
         lambda indices: chosen_rows(model, tokenizer, [prompts[i] for i in indices], [questions[i] for i in indices],
-                                    max_new_tokens, beams, weight),
+                                    max_new_tokens, beams, choosing),
         on_batch,
     )  # fmt: skip
 
@@ -180,7 +205,7 @@ def chosen_after_prefix(
     max_new_tokens: int,
     prefix_length: int,
     beams: int,
-    weight: float,
+    choosing: Choosing,
     batch_size: int = 8,
     read_prefix: Callable[[], contextlib.AbstractContextManager] | None = None,
 ) -> Iterator[list[Continuation]]:
@@ -199,7 +224,7 @@ def chosen_after_prefix(
         candidates = _beam_search(model, tokenizer, ids, mask, max_new_tokens, beams, **{name: cache})
         asked = questions[done : done + len(ids)]
         done += len(ids)
-        return [c.continuation for c in choose(asked, candidates, weight)]
+        return [c.continuation for c in choose(asked, candidates, choosing)]
 
     yield from after_prefix(model, tokenizer, prompts, prefix_length, write, batch_size, read_prefix)
 
@@ -212,7 +237,7 @@ def chosen_after_reading(
     reading: DynamicCache,
     max_new_tokens: int,
     beams: int,
-    weight: float,
+    choosing: Choosing,
     stopping_criteria: StoppingCriteriaList | None = None,
 ) -> Continuation:
     """The chosen answer of one prompt whose first tokens are already in `reading` (read_into_cache), which is
@@ -227,4 +252,4 @@ def chosen_after_reading(
     rows.batch_repeat_interleave(beams)
     candidates = _beam_search(model, tokenizer, ids, torch.ones_like(ids), max_new_tokens, beams, stopping_criteria,
                               **{cache_argument(model): rows})  # fmt: skip
-    return choose([question], candidates, weight)[0].continuation
+    return choose([question], candidates, choosing)[0].continuation

@@ -21,7 +21,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from lift.adapters.base import Adapter
 from lift.config import RagConfig
 from lift.errors import LiftError
-from lift.infer.candidates import beams_for, chosen_after_prefix, chosen_batch
+from lift.infer.candidates import Choosing, beams_for, chosen_after_prefix, chosen_batch
 from lift.infer.gate import QuestionGate, route_questions
 from lift.infer.names import ADAPTER_MODES, GATED_MODES, MODES, RAG_RETRIEVERS
 from lift.infer.rag import Retriever, retrieved_context
@@ -150,7 +150,7 @@ def answer_question(
     context_tokens: int = 0,
     frozen: bool = False,
     beams: int = 1,
-    choice_weight: float = 1.0,
+    choosing: Choosing | None = None,
 ) -> Answer:
     """Greedy answer. For adapter modes `model` must be an Adapter (load_adapter); base modes switch it off.
     The rag modes rank chunks of `document` for the question (settings from `rag`). auto answers as lift_only
@@ -158,7 +158,8 @@ def answer_question(
     system message, `base_system` the base model's (None: `system` for both). `frozen`: the adapter continues
     the base model's reading of the cut (reads_frozen): lift_icl reads the document with the adapter off.
     `beams` above 1: lift_only (auto's questions about the document too) keeps the one of that many beam-search
-    answers closest to the question (lift.infer.candidates, infer.beams and infer.choice_weight)."""
+    answers closest to the question by `choosing` (lift.infer.candidates; infer.beams, infer.choice_weight and
+    infer.novelty_weight)."""
     if mode in RAG_RETRIEVERS and document:
         rag = rag or RagConfig()
         document = retrieved_context(Retriever(document, RAG_RETRIEVERS[mode], rag.chunk_tokens), question, rag.top_k)
@@ -174,15 +175,15 @@ def answer_question(
     )
     started = time.perf_counter()
     reading = reading_length(tokenizer, prompt) if frozen and mode == "lift_icl" and adapter is not None else 0
-    beams = beams_for(answering, beams)
+    beams, choosing = beams_for(answering, beams), choosing or Choosing()
     if reading:
         rows = chosen_after_prefix(adapter.model, tokenizer, [prompt], [question], max_new_tokens, reading, beams,
-                                   choice_weight, 1, adapter.disabled)  # fmt: skip
+                                   choosing, 1, adapter.disabled)  # fmt: skip
         text = next(iter(rows))[0].text
     else:
         with adapter.disabled() if adapter is not None and not uses_adapter else contextlib.nullcontext():
             net = adapter.model if adapter is not None else model
-            text = chosen_batch(net, tokenizer, [prompt], [question], max_new_tokens, beams, choice_weight)[0]
+            text = chosen_batch(net, tokenizer, [prompt], [question], max_new_tokens, beams, choosing)[0]
     seconds = time.perf_counter() - started
     threshold = gate.threshold if gate is not None and mode == "auto" else None
     return Answer(text, mode, len(prompt), seconds, route=route, gate_score=score, threshold=threshold)

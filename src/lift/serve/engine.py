@@ -28,7 +28,7 @@ from lift.adapters import load_adapter
 from lift.adapters.gated_memory import CONFIG_FILE as GATED_MEMORY_CONFIG
 from lift.adapters.slots import AdapterSlots
 from lift.config import LiftConfig
-from lift.infer.candidates import beams_for, chosen_after_reading, chosen_rows
+from lift.infer.candidates import Choosing, beams_for, chosen_after_reading, chosen_rows
 from lift.infer.gate import GATE_FILE, QuestionGate, route_questions
 from lift.infer.generation import Continuation, generate_after_reading, generate_rows, read_into_cache
 from lift.infer.modes import build_prompt_ids, lift_icl_reads_frozen, reading_length, system_for
@@ -247,7 +247,7 @@ class ChatEngine:
             if beams > 1:  # beam search cannot stream: the chosen answer is sent in one piece
                 continuations = chosen_rows(
                     net, self.loaded.tokenizer, [job.prompt for job in jobs], [job.question for job in jobs],
-                    first.max_tokens, beams, self.config.infer.choice_weight, stopping_criteria=stop,
+                    first.max_tokens, beams, Choosing.of(self.config.infer), stopping_criteria=stop,
                 )  # fmt: skip
                 if first.streamer is not None:
                     first.streamer.on_finalized_text(continuations[0].text, stream_end=True)
@@ -287,7 +287,7 @@ class ChatEngine:
             if beams > 1:  # sent in one piece, as in _answer
                 continuation = chosen_after_reading(
                     net, self.loaded.tokenizer, job.prompt, job.question, reading, job.max_tokens, beams,
-                    self.config.infer.choice_weight, stopping_criteria=stop,
+                    Choosing.of(self.config.infer), stopping_criteria=stop,
                 )  # fmt: skip
                 if job.streamer is not None:
                     job.streamer.on_finalized_text(continuation.text, stream_end=True)
