@@ -82,7 +82,7 @@ def test_lift_only_keeps_the_chosen_beam_and_the_other_modes_stay_greedy(tiny, l
         kwargs = {"window": tiny.window, "max_new_tokens": 8, "system": ""}
         prompt = build_prompt_ids(tiny.tokenizer, QUESTION, "lift_only", None, tiny.window, 8, "")
         beams = beam_candidates(adapter.model, tiny.tokenizer, [prompt], 8, 4)
-        expected = choose([QUESTION], beams, Choosing())[0].continuation.text
+        expected = choose([QUESTION], beams, Choosing.of(LiftConfig().infer))[0].continuation.text
         assert answer_question(adapter, tiny.tokenizer, QUESTION, "lift_only", beams=4, **kwargs).text == expected
         greedy = generate_batch(adapter.model, tiny.tokenizer, [prompt], 8)[0]
         assert expected != greedy  # the choice changes this answer
@@ -134,7 +134,8 @@ def test_the_server_sends_the_chosen_answer_streamed_or_not(tiny, lift_home):
 
 
 def test_the_default_chooses_among_6_beams_and_beams_out_of_range_are_refused():
-    assert (LiftConfig().infer.beams, LiftConfig().infer.choice_weight) == (6, 1.0)  # issue O, three dev seeds
+    infer = LiftConfig().infer
+    assert (infer.beams, infer.choice_weight, infer.novelty_weight) == (6, 1.0, 0.5)  # issue O, three dev seeds
     with pytest.raises(LiftError, match="infer.beams"):
         LiftConfig().with_overrides({"infer.beams": 0})
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from lift.adapters.base import Adapter
-from lift.config import RagConfig
+from lift.config import InferConfig, RagConfig
 from lift.errors import LiftError
 from lift.infer.candidates import Choosing, beams_for, chosen_after_prefix, chosen_batch
 from lift.infer.gate import QuestionGate, route_questions
@@ -158,8 +158,8 @@ def answer_question(
     system message, `base_system` the base model's (None: `system` for both). `frozen`: the adapter continues
     the base model's reading of the cut (reads_frozen): lift_icl reads the document with the adapter off.
     `beams` above 1: lift_only (auto's questions about the document too) keeps the one of that many beam-search
-    answers closest to the question by `choosing` (lift.infer.candidates; infer.beams, infer.choice_weight and
-    infer.novelty_weight)."""
+    answers closest to the question by `choosing` (lift.infer.candidates; None: infer.choice_weight's and
+    infer.novelty_weight's defaults)."""
     if mode in RAG_RETRIEVERS and document:
         rag = rag or RagConfig()
         document = retrieved_context(Retriever(document, RAG_RETRIEVERS[mode], rag.chunk_tokens), question, rag.top_k)
@@ -175,7 +175,7 @@ def answer_question(
     )
     started = time.perf_counter()
     reading = reading_length(tokenizer, prompt) if frozen and mode == "lift_icl" and adapter is not None else 0
-    beams, choosing = beams_for(answering, beams), choosing or Choosing()
+    beams, choosing = beams_for(answering, beams), choosing or Choosing.of(InferConfig())
     if reading:
         rows = chosen_after_prefix(adapter.model, tokenizer, [prompt], [question], max_new_tokens, reading, beams,
                                    choosing, 1, adapter.disabled)  # fmt: skip
