@@ -315,15 +315,6 @@ def o_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
             mean(v.get("icl reworded", [])) or 0, mean(v.get("rag reworded", [])) or 0)]  # fmt: skip
         row("NIAH other wordings >= icl and >= rag in every 1k-8k cell",
             f"{len(o) - len(beaten)}/{len(o)} cells", "-", not beaten if done or beaten else None)  # fmt: skip
-    # today's answering: recipe o's adapters answered by the choice among 6 beams (lift_only only)
-    chosen = {c: v for c, v in _long_niah("o_b6r", "niah", 8000).items() if v.get("lift_only reworded")}
-    if chosen:
-        names = ", ".join(f"{n // 1000}k@{d}" for n, d in sorted(chosen))
-        other = _pooled(chosen, "lift_only", "reworded")
-        met = other is not None and other >= 0.7 if NIAH_1K_8K <= set(chosen) else None
-        kept = sum(mean(v.get("lift_only original", [])) == 1.0 for v in chosen.values())
-        row(f"the same with today's answering, 6 beams (recipe o_b6r on recipe o's adapters): other wordings >= 70 % "
-            f"({names}); own words", f"{pct(other)}; own words {kept}/{len(chosen)} cells", "-", met)  # fmt: skip
     every = {c: v for c, v in lifted.items() if v.get("lift_only original")}
     if every:
         kept = sum(mean(v.get("lift_only original", [])) == 1.0 for v in every.values())
@@ -365,37 +356,49 @@ def o_goals(folders: dict[str, tuple[list[EvalRow], dict]]) -> list[str]:
             m_lost = lost.get("m", {}).get(mode)
             row(f"general answers lost, {mode} <= {bound} points", f"{lost['o'][mode]:.1f}",
                 "-" if m_lost is None else f"{m_lost:.1f}", lost["o"][mode] <= bound)  # fmt: skip
-    lines += _today_answering(folders, general.get("o", {}))
+    lines += _today_answering(folders, general.get("o", {}), "o_b6", "o_b6r", "with 6 beams")
+    lines += _today_answering(folders, general.get("o", {}), "o_b6n", "o_b6n",
+                              "with 6 beams and the novelty term (today's default)")  # fmt: skip
     return lines
 
 
-def _today_answering(folders: dict[str, tuple[list[EvalRow], dict]], general_o: dict) -> list[str]:
-    """Issue O's goals again with today's answering (infer.beams 6): folders *_o_b6, the test splits answered
-    again on the *_o adapters (rewording_o_b6: lifted again with the code of its day, rewording_o's adapters
-    having been replaced)."""
+def _today_answering(
+    folders: dict[str, tuple[list[EvalRow], dict]], general_o: dict, suffix: str, recipe: str, label: str
+) -> list[str]:
+    """Issue O's goals again with a later way of answering on the same adapters: the test splits answered again
+    on the *_o adapters (folders rewording_<suffix> ..., rewording_o_b6*: lifted again with the code of its day,
+    rewording_o's adapters having been replaced) and recipe o's long cells (long cells of `recipe`, lift_only)."""
     out = []
 
     def row(name: str, value: str, met: bool | None) -> None:
-        out.append(f"| {name}, answered with 6 beams (today's default) | {value} | - | "
-                   f"{'-' if met is None else 'yes' if met else 'no'} |")  # fmt: skip
+        out.append(f"| {name}, answered {label} | {value} | - | {'-' if met is None else 'yes' if met else 'no'} |")
 
-    if "rewording_o_b6" in folders:
-        rows = folders["rewording_o_b6"][0]
+    chosen = {c: v for c, v in _long_niah(recipe, "niah", 8000).items() if v.get("lift_only reworded")}
+    if chosen:
+        names = ", ".join(f"{n // 1000}k@{d}" for n, d in sorted(chosen))
+        other = _pooled(chosen, "lift_only", "reworded")
+        met = other is not None and other >= 0.7 if NIAH_1K_8K <= set(chosen) else None
+        kept = sum(mean(v.get("lift_only original", [])) == 1.0 for v in chosen.values())
+        row(f"NIAH other wordings >= 70 % (recipe {recipe} on recipe o's adapters: {names}); own words",
+            f"{pct(other)}; own words {kept}/{len(chosen)} cells", met)  # fmt: skip
+    if f"rewording_{suffix}" in folders:
+        rows = folders[f"rewording_{suffix}"][0]
         for mode in ("lift_only", "auto"):
-            row(f"rewording test (40 facts in five wordings), {mode}", pct(_rewording(rows, mode)), None)
-    if "paraphrase_o_b6" in folders:
-        po = _paraphrase_m(folders["paraphrase_o_b6"][0])
+            if any(r.mode == mode for r in rows):
+                row(f"rewording test (40 facts in five wordings), {mode}", pct(_rewording(rows, mode)), None)
+    if f"paraphrase_{suffix}" in folders:
+        po = _paraphrase_m(folders[f"paraphrase_{suffix}"][0])
         for key, name, bound in PARAPHRASE_DIRECT_GOALS:
             if po.get(key) is not None:
                 row(name, pct(po[key]), po[key] >= bound)
         if po.get("other") is not None:
             row("paraphrase: answers naming another fact's entity <= 15 %", pct(po["other"]), po["other"] <= 0.15)
-    facts = _long_niah("o_b6r", "niah_facts")
+    facts = _long_niah(recipe, "niah_facts")
     for cell in sorted(facts):
         own = mean(facts[cell].get("lift_only original", []))
         row(f"facts needle family at {cell[0] // 1000}k, own words: 100 %", pct(own), own == 1.0)
-    if "general_o_b6" in folders and "no_context" in general_o:  # the base model's answers: general_o's
-        s = summary(folders["general_o_b6"][0])
+    if f"general_{suffix}" in folders and "no_context" in general_o:  # the base model's answers: general_o's
+        s = summary(folders[f"general_{suffix}"][0])
         for mode, bound in O_GENERAL_LOST:
             if mode in s:
                 drop = 100 * (general_o["no_context"]["correct"] - s[mode]["correct"])
