@@ -41,7 +41,7 @@ def _lift(args: list[str], home: Path, model_dir: Path, epochs: int = 1, **popen
         "--set",
         "train.replay_ratio=0",
     ]
-    env = {**os.environ, "LIFT_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "LIFT_HOME": str(home)}
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 
 

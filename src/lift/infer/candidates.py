@@ -130,8 +130,8 @@ def choose(questions: list[str], candidates: list[list[Candidate]], choosing: Ch
         at += len(row)
         # nothing is closer to a question than the question itself: a beam that only repeats it would win
         # ("What is the best thing to do in San Francisco?" -> "The best thing to do in San Francisco?")
-        answering = [i for i in range(len(row)) if not repeats(question, row[i].continuation.text)]
         novel = [new_share(question, c.continuation.text) for c in row]
+        answering = [i for i in range(len(row)) if novel[i] > 0]  # those that do not only repeat it (repeats)
         score = [similarity[i] + choosing.likelihood * row[i].log_prob + choosing.novelty * novel[i]
                  for i in range(len(row))]  # fmt: skip
         best = max(answering or range(len(row)), key=score.__getitem__)
